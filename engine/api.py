@@ -1,0 +1,59 @@
+"""The Python API for workflows that embed the checker: fact set in, verdict out."""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+from .catalogue import Catalogue
+from .engines import get_engine
+from .evaluate import evaluate_pack
+from .factset import FactSet, FactSetInput, load_factset
+from .pack import Pack, PackLibrary
+from .resolve import OfficerValue
+from .verdict import Verdict
+
+
+def _norm(text: str) -> str:
+    return unicodedata.normalize("NFC", text).casefold().strip()
+
+
+def applicable_packs(factset: FactSet, library: PackLibrary | None = None) -> list[Pack]:
+    """Bundled packs whose scope (province, period) fits the commune, most specific only.
+
+    A pack that another applicable pack extends is left out: the provincial overlay supersedes
+    the national frame it builds on for that province.
+    """
+    library = library or default_library()
+    fits = []
+    for pack in library.all():
+        scope = pack.doc.scope
+        if scope.province is not None and _norm(scope.province) != _norm(factset.commune.province):
+            continue
+        if factset.as_of < scope.valid_from or (scope.valid_to is not None and factset.as_of > scope.valid_to):
+            continue
+        fits.append(pack)
+    extended = {p.doc.extends for p in fits if p.doc.extends}
+    return [p for p in fits if p.id not in extended]
+
+
+@lru_cache(maxsize=1)
+def default_library() -> PackLibrary:
+    """The bundled pack library, loaded once per process."""
+    return PackLibrary()
+
+
+def evaluate(facts: str | Path | dict | FactSetInput | FactSet, pack: str | Pack, *,
+             engine: str = "durable", officer: dict[str, list[OfficerValue]] | None = None,
+             library: PackLibrary | None = None, catalogue: Catalogue | None = None) -> Verdict:
+    """Evaluate a fact set (path, dict, pydantic model or FactSet) against a pack id or Pack.
+
+    >>> v = evaluate("seeds/thanh-phu-2024.yaml", "tra-vinh/smart-commune")  # doctest: +SKIP
+    >>> v.verdict, v.to_json()  # doctest: +SKIP
+    """
+    library = library or default_library()
+    factset = facts if isinstance(facts, FactSet) else load_factset(facts, catalogue=catalogue or library.catalogue)
+    pack_obj = pack if isinstance(pack, Pack) else library.get(pack)
+    return evaluate_pack(factset, pack_obj, get_engine(engine), officer=officer,
+                         catalogue=catalogue or library.catalogue)

@@ -1,0 +1,283 @@
+"""Evaluating a pack against a fact set: plan the checks, let the engine decide, assemble the verdict.
+
+The engine decides every threshold comparison that has both sides; this module decides what is
+missing or unknown, and aggregates statuses (alternatives, hamlets, criteria, prerequisites) with
+the rules written in the issue and the README, identically for every engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from .catalogue import Catalogue, FactDef, bundled_catalogue
+from .checks import Check, Engine
+from .explain import (actual_view, comparison_text, margin_view, source_view, threshold_view,
+                      to_pass_view)
+from .factset import FactSet, FactValue, Tier
+from .pack import Pack, PackIndicator
+from .pack_schema import (AnyOfIndicator, Comparison, CompareIndicator, HamletsIndicator,
+                          UnknownIndicator)
+from .resolve import OfficerValue, RegionChoice, ResolvedThreshold, effective_region, resolve_threshold
+from .verdict import (CriterionResult, HamletResult, IndicatorResult, PrerequisiteResult, Text,
+                      Verdict)
+
+
+@dataclass
+class _Planned:
+    """One comparison waiting for its status."""
+
+    key: str
+    cmp: Comparison
+    fact: FactDef
+    value: FactValue | None
+    threshold: ResolvedThreshold
+    layer: str
+    missing_ref: str  # how the fact is named in missing_facts
+    status: str | None = None  # set now for missing/unknown, by the engine otherwise
+
+
+@dataclass
+class _Context:
+    pack: Pack
+    factset: FactSet
+    region: RegionChoice
+    catalogue: Catalogue
+    officer: dict[str, list[OfficerValue]]
+    planned: list[_Planned] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+
+
+def evaluate_pack(factset: FactSet, pack: Pack, engine: Engine, *,
+                  officer: dict[str, list[OfficerValue]] | None = None,
+                  catalogue: Catalogue | None = None) -> Verdict:
+    """The verdict of `pack` on `factset`, decided by `engine`."""
+    ctx = _Context(pack, factset, effective_region(factset.commune, factset.as_of),
+                   catalogue or bundled_catalogue(), officer or {})
+    # plan: walk the pack once, creating every comparison (and a check where both sides exist)
+    builders = [(crit, [(ind, _plan_indicator(ctx, ind)) for ind in crit.indicators]) for crit in pack.criteria]
+    decisions = engine.decide(pack, ctx.checks) if ctx.checks else {}
+    for planned in ctx.planned:
+        if planned.status is None:
+            planned.status = decisions[planned.key]
+    criteria = tuple(_criterion(ctx, crit, [(ind, build()) for ind, build in inds]) for crit, inds in builders)
+    prerequisites = tuple(_prerequisite(ctx, p) for p in pack.prerequisites)
+    failing = any(p.status == "fail" for p in prerequisites) or any(c.status == "fail" for c in criteria)
+    complete = all(c.status in ("pass", "not_applicable") for c in criteria)
+    verdict = "not_certified" if failing else ("certified" if complete else "incomplete")
+    missing = sorted({m for c in criteria for i in c.indicators for m in i.missing_facts})
+    notes = []
+    if pack.doc.completeness == "partial":
+        notes.append(Text(f"Bộ tiêu chí chưa đầy đủ: {pack.doc.completeness_note}",
+                          f"The criteria set is partial: {pack.doc.completeness_note}"))
+    return Verdict(
+        verdict=verdict,
+        pack={"id": pack.id, "version": pack.version, "sha256": pack.sha256, "tier": pack.doc.tier.value,
+              "title": pack.doc.title.model_dump(), "completeness": pack.doc.completeness,
+              "chain": list(pack.chain)},
+        commune=factset.commune.model_dump(mode="json", exclude_none=True),
+        as_of=factset.as_of.isoformat(),
+        factset_sha256=factset.sha256,
+        engine={"name": engine.name, "version": engine.version},
+        region={"used": ctx.region.region.value, "own": ctx.region.own_region.value,
+                "reason": {"vi": ctx.region.reason_vi, "en": ctx.region.reason_en}},
+        prerequisites=prerequisites,
+        criteria=criteria,
+        missing_facts=tuple(missing),
+        notes=tuple(notes),
+    )
+
+
+# ----------------------------------------------------------------------------- planning
+
+def _plan_comparison(ctx: _Context, key: str, rule: str, cmp: Comparison, layer: str,
+                     facts: dict[str, FactValue], missing_ref: str) -> _Planned:
+    fact = ctx.catalogue.get(cmp.fact)
+    value = facts.get(cmp.fact)
+    threshold = resolve_threshold(cmp, ctx.pack, layer, ctx.factset.as_of, ctx.region.region, ctx.officer)
+    planned = _Planned(key, cmp, fact, value, threshold, layer, missing_ref)
+    if value is None:
+        planned.status = "missing"
+    elif threshold.value is None:
+        planned.status = "undecidable"
+    else:
+        ctx.checks.append(Check(key, rule, cmp.op, value.interval, threshold.value))
+    ctx.planned.append(planned)
+    return planned
+
+
+def _plan_indicator(ctx: _Context, ind: PackIndicator, hamlet: tuple[int, str] | None = None):
+    """Plan an indicator's comparisons now; return a function that builds its result later."""
+    spec, layer = ind.spec, ind.layer
+    facts = ctx.factset.hamlets[hamlet[0]].facts if hamlet else ctx.factset.facts
+    suffix = f"@{hamlet[0]}" if hamlet else ""
+
+    def ref(fact_id: str) -> str:
+        return f"hamlet:{hamlet[1]}:{fact_id}" if hamlet else fact_id
+
+    if isinstance(spec, CompareIndicator):
+        planned = _plan_comparison(ctx, spec.id + suffix, spec.id, spec, layer, facts, ref(spec.fact))
+        return lambda: _compare_result(ctx, spec.id, spec.title, planned)
+    if isinstance(spec, AnyOfIndicator):
+        alts = [_plan_comparison(ctx, f"{spec.id}#{k}{suffix}", f"{spec.id}#{k}", alt, layer, facts, ref(alt.fact))
+                for k, alt in enumerate(spec.alternatives)]
+        return lambda: _any_of_result(ctx, spec, layer, alts)
+    if isinstance(spec, HamletsIndicator):
+        if spec.hamlet_indicators == "unknown":
+            return lambda: _unknown_result(spec, layer, spec.hamlet_definition_source or spec.source)
+        per_hamlet = []
+        for i, h in enumerate(ctx.factset.hamlets):
+            subs = [_plan_indicator(ctx, PackIndicator(sub, layer), (i, h.name)) for sub in spec.hamlet_indicators]
+            per_hamlet.append((h.name, subs))
+        return lambda: _hamlets_result(ctx, spec, layer, per_hamlet)
+    if isinstance(spec, UnknownIndicator):
+        return lambda: _unknown_result(spec, layer, spec.source)
+    raise TypeError(type(spec))
+
+
+# ----------------------------------------------------------------------------- results
+
+def _compare_result(ctx: _Context, ident: str, title, p: _Planned) -> IndicatorResult:
+    to_pass = to_pass_view(p.value, p.cmp.op, p.threshold, p.fact) if p.status != "pass" else None
+    return IndicatorResult(
+        id=ident, title=Text(title.vi, title.en) if title else Text(p.fact.label.vi, p.fact.label.en),
+        status=p.status, fact=p.cmp.fact,
+        actual=actual_view(p.value, p.fact) if p.value is not None else None,
+        op=p.cmp.op, threshold=threshold_view(p.threshold, p.fact),
+        margin=margin_view(p.value, p.threshold, p.fact) if p.value is not None else None,
+        to_pass=to_pass, source=source_view(p.cmp.source), layer=p.layer,
+        explanation=comparison_text(p.status, p.fact, p.value, p.cmp.op, p.threshold, p.cmp.source, p.layer,
+                                    ctx.pack.id, to_pass),
+        missing_facts=(p.missing_ref,) if p.status == "missing" else (),
+    )
+
+
+def _combine_undecided(statuses: Sequence[str]) -> str:
+    return "missing" if "missing" in statuses else "undecidable"
+
+
+def _any_of_result(ctx: _Context, spec: AnyOfIndicator, layer: str, alts: list[_Planned]) -> IndicatorResult:
+    results = tuple(_compare_result(ctx, f"{spec.id}#{k}", alt.cmp.title, alt) for k, alt in enumerate(alts))
+    statuses = [r.status for r in results]
+    if "pass" in statuses:
+        status = "pass"
+    elif all(s == "fail" for s in statuses):
+        status = "fail"
+    else:
+        status = _combine_undecided(statuses)
+    missing = () if status == "pass" else tuple(m for r in results for m in r.missing_facts)
+    head = {"pass": ("Đạt (ít nhất một phương án đạt)", "Pass (at least one alternative passes)"),
+            "fail": ("Chưa đạt: không phương án nào đạt", "Fail: no alternative passes"),
+            "missing": ("Chưa đủ số liệu để kết luận các phương án", "Missing data to decide the alternatives"),
+            "undecidable": ("Chưa kết luận được phương án nào", "No alternative can be decided")}[status]
+    return IndicatorResult(id=spec.id, title=Text(spec.title.vi, spec.title.en), status=status, layer=layer,
+                           explanation=Text(head[0] + ".", head[1] + "."), alternatives=results,
+                           missing_facts=missing,
+                           to_pass={"display": {"vi": "đạt một trong các phương án",
+                                                "en": "pass any one of the alternatives"}}
+                           if status != "pass" else None)
+
+
+def _hamlets_result(ctx: _Context, spec: HamletsIndicator, layer: str, per_hamlet) -> IndicatorResult:
+    hamlets = []
+    for name, builders in per_hamlet:
+        subs = tuple(build() for build in builders)
+        statuses = [s.status for s in subs]
+        h_status = "fail" if "fail" in statuses else ("pass" if all(s == "pass" for s in statuses) else "incomplete")
+        hamlets.append(HamletResult(name, h_status, subs))
+    hamlets.sort(key=lambda h: h.name)
+    passing = sum(h.status == "pass" for h in hamlets)
+    open_ = [h for h in hamlets if h.status == "incomplete"]
+    need = spec.threshold
+    missing: tuple[str, ...] = ()
+    if not hamlets:
+        status = "missing"
+        missing = tuple(sorted({f"hamlet:*:{c.fact}" for sub in spec.hamlet_indicators for c in _comparisons(sub)}))
+    elif passing >= need:
+        status = "pass"
+    elif passing + len(open_) < need:
+        status = "fail"
+    else:
+        sub_statuses = [s.status for h in open_ for s in h.indicators]
+        status = _combine_undecided(sub_statuses)
+    if status in ("missing", "undecidable") and hamlets:
+        missing = tuple(sorted({m for h in open_ for s in h.indicators for m in s.missing_facts}))
+    vi = f"{passing}/{len(hamlets)} ấp đạt đủ các chỉ tiêu; cần ít nhất {need}."
+    en = f"{passing} of {len(hamlets)} hamlets meet every indicator; at least {need} needed."
+    if not hamlets:
+        vi, en = "Bộ số liệu chưa có ấp nào.", "The fact set lists no hamlets."
+    return IndicatorResult(
+        id=spec.id, title=Text(spec.title.vi, spec.title.en), status=status, op=spec.op,
+        actual={"form": "hamlet_count", "value": str(passing), "display": {"vi": f"{passing} ấp", "en": f"{passing} hamlets"}},
+        threshold={"value": str(need), "unknown": False, "layer": layer,
+                   "display": {"vi": f"{need} ấp", "en": f"{need} hamlet" + ("s" if need != 1 else "")}},
+        margin={"value": str(passing - need), "unit": "hamlets",
+                "display": {"vi": f"{passing - need:+d} ấp", "en": f"{passing - need:+d} hamlets"}},
+        source=source_view(spec.source), layer=layer, explanation=Text(vi, en), hamlets=tuple(hamlets),
+        missing_facts=missing,
+        to_pass={"value": str(need), "display": {"vi": f"cần thêm {need - passing} ấp đạt đủ các chỉ tiêu",
+                                                 "en": f"needs {need - passing} more hamlet(s) meeting every indicator"}}
+        if status != "pass" else None,
+    )
+
+
+def _comparisons(spec):
+    if isinstance(spec, CompareIndicator):
+        yield spec
+    elif isinstance(spec, AnyOfIndicator):
+        yield from spec.alternatives
+
+
+def _unknown_result(spec, layer: str, source) -> IndicatorResult:
+    vi = "Nội dung chỉ tiêu chưa được mã hóa (văn bản chưa có hoặc do tỉnh quy định): không thể kết luận."
+    en = "The indicator's content is not encoded (text unavailable or delegated to the province): undecidable."
+    if source.note:
+        vi += f" Ghi chú: {source.note}"
+        en += f" Note: {source.note}"
+    return IndicatorResult(id=spec.id, title=Text(spec.title.vi, spec.title.en), status="undecidable",
+                           source=source_view(source), layer=layer, explanation=Text(vi, en),
+                           threshold={"value": None, "unknown": True, "layer": layer,
+                                      "display": {"vi": "chưa rõ", "en": "unknown"}})
+
+
+def _criterion(ctx: _Context, crit, indicators: list) -> CriterionResult:
+    results = tuple(r for _, r in indicators)
+    spec = crit.spec
+    require = "all" if spec.require == "all" else f"at_least:{spec.require.at_least}"
+    if spec.not_applicable:
+        return CriterionResult(spec.id, Text(spec.title.vi, spec.title.en), "not_applicable", require, spec.key,
+                               crit.layer, results, Text(spec.not_applicable, spec.not_applicable))
+    statuses = [r.status for r in results]
+    passes = statuses.count("pass")
+    open_ = sum(s in ("missing", "undecidable") for s in statuses)
+    need = len(statuses) if spec.require == "all" else spec.require.at_least
+    if passes >= need:
+        status = "pass"
+    elif passes + open_ < need:
+        status = "fail"
+    else:
+        status = "incomplete"
+    return CriterionResult(spec.id, Text(spec.title.vi, spec.title.en), status, require, spec.key, crit.layer,
+                           results)
+
+
+def _prerequisite(ctx: _Context, prereq) -> PrerequisiteResult:
+    found = [r for r in ctx.factset.counting_recognitions(Tier(prereq.tier))
+             if prereq.recognised_from is None or r.date.latest >= prereq.recognised_from]
+    title = Text(prereq.title.vi, prereq.title.en)
+    if found:
+        r = found[0]
+        by = {"decision": r.decision, "date": str(r.date), "tier": r.tier.value, "field": r.field,
+              "signer": r.signer, "how": "recognition"}
+        return PrerequisiteResult(prereq.id, prereq.tier.value, title, "pass", by,
+                                  Text(f"Đã được công nhận theo Quyết định {r.decision} ngày {r.date}.",
+                                       f"Recognised by decision {r.decision} of {r.date}."),
+                                  source_view(prereq.source))
+    others = [r for r in ctx.factset.recognitions if r.tier.value == prereq.tier.value]
+    vi = f"Chưa có quyết định công nhận {prereq.tier.value} có hiệu lực tại ngày {ctx.factset.as_of.isoformat()}."
+    en = f"No {prereq.tier.value} recognition counts at {ctx.factset.as_of.isoformat()}."
+    if others:
+        vi += " (Có quyết định nhưng ghi ngày sau ngày đánh giá hoặc trước ngày áp dụng.)"
+        en += " (A decision exists but is dated after the assessment date or before the rule's start.)"
+    return PrerequisiteResult(prereq.id, prereq.tier.value, title, "fail", None, Text(vi, en),
+                              source_view(prereq.source))

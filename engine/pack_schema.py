@@ -1,0 +1,263 @@
+"""The rule-pack format (ntmcert/pack/v1), validated strictly with pydantic.
+
+A pack is data only: every node says what it is with an explicit `kind`, every threshold has a
+structured source, and nothing in it is ever evaluated as code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import Enum
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .catalogue import Label
+from .exact import PACK_OPERATORS
+from .factset import Region, Tier
+
+_STRICT = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+ID_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"
+PACK_ID_PATTERN = r"^[a-z0-9][a-z0-9-]*(/[a-z0-9][a-z0-9-]*)+$"
+
+
+class Provenance(str, Enum):
+    """How sure a number is: read in the law, reported by others, our reading, or not available."""
+
+    official = "official"
+    secondary = "secondary"
+    inferred = "inferred"
+    unknown = "unknown"
+
+
+class Source(BaseModel):
+    """The legal source of a number or rule; required on every threshold."""
+
+    model_config = _STRICT
+    document: str = Field(min_length=1)
+    article: str | None = None
+    url: str | None = None
+    provenance: Provenance
+    note: str | None = None
+
+
+class LegalBasis(BaseModel):
+    model_config = _STRICT
+    document: str = Field(min_length=1)
+    title: str | None = None
+    date: dt.date | None = None
+    url: str | None = None
+    provenance: Provenance
+
+
+class Scope(BaseModel):
+    """Where and when a pack applies: a province (None = national) and a validity period."""
+
+    model_config = _STRICT
+    province: str | None = None
+    valid_from: dt.date
+    valid_to: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.valid_to is not None and self.valid_to < self.valid_from:
+            raise ValueError("valid_to is before valid_from")
+        return self
+
+
+class Percent(BaseModel):
+    """A share threshold written as a percentage, e.g. {percent: 85}."""
+
+    model_config = _STRICT
+    percent: Decimal = Field(ge=0, le=100)
+
+
+class ParameterRef(BaseModel):
+    """A threshold taken from a pack parameter, optionally scaled ("1.10 × the advanced income")."""
+
+    model_config = _STRICT
+    parameter: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    factor: Decimal = Decimal(1)
+
+    @field_validator("factor")
+    @classmethod
+    def _positive(cls, v):
+        if not v.is_finite() or v <= 0:
+            raise ValueError("factor must be a positive number")
+        return v
+
+
+Threshold = Union[bool, int, Decimal, Percent, ParameterRef, Literal["unknown"]]
+
+
+class Comparison(BaseModel):
+    """fact <op> threshold: the atom every indicator is built from."""
+
+    model_config = _STRICT
+    fact: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    op: str
+    threshold: Threshold
+    source: Source
+    title: Label | None = None
+
+    @field_validator("op")
+    @classmethod
+    def _op(cls, v):
+        if v not in PACK_OPERATORS:
+            raise ValueError(f"unknown operator {v!r}; allowed: {', '.join(PACK_OPERATORS)}")
+        return v
+
+    @field_validator("threshold", mode="before")
+    @classmethod
+    def _no_float(cls, v):
+        if isinstance(v, float):
+            raise ValueError("thresholds must be exact numbers (write them in YAML, not as floats)")
+        if isinstance(v, str) and v != "unknown":
+            raise ValueError(f"a threshold is a number, true/false, {{percent: P}}, {{parameter: NAME}} "
+                             f"or the word unknown (found {v!r})")
+        return v
+
+
+class _IndicatorBase(BaseModel):
+    model_config = _STRICT
+    id: str = Field(pattern=ID_PATTERN)
+    title: Label
+    override: bool = False  # an extending pack must say so to replace a parent's indicator
+
+
+class CompareIndicator(_IndicatorBase, Comparison):
+    kind: Literal["compare"]
+
+
+class AnyOfIndicator(_IndicatorBase):
+    """Passes when any alternative passes (the law's "A hoặc B")."""
+
+    kind: Literal["any_of"]
+    alternatives: tuple[Comparison, ...] = Field(min_length=2)
+
+
+class UnknownIndicator(_IndicatorBase):
+    """Content the law delegates or that was not available: always undecidable, never guessed."""
+
+    kind: Literal["unknown"]
+    source: Source
+
+
+HamletIndicator = Annotated[Union[CompareIndicator, AnyOfIndicator], Field(discriminator="kind")]
+
+
+class HamletsIndicator(_IndicatorBase):
+    """At least `threshold` hamlets meet every one of `hamlet_indicators` ("có ít nhất 1 ấp …")."""
+
+    kind: Literal["hamlets"]
+    op: Literal[">="] = ">="
+    threshold: int = Field(ge=1)
+    source: Source
+    hamlet_indicators: tuple[HamletIndicator, ...] | Literal["unknown"]
+    hamlet_definition_source: Source | None = None
+
+
+Indicator = Annotated[Union[CompareIndicator, AnyOfIndicator, HamletsIndicator, UnknownIndicator],
+                      Field(discriminator="kind")]
+
+
+class AtLeast(BaseModel):
+    model_config = _STRICT
+    at_least: int = Field(ge=1)
+
+
+class Criterion(BaseModel):
+    model_config = _STRICT
+    id: str = Field(pattern=ID_PATTERN)
+    title: Label | None = None  # may be left out only when overriding a parent's criterion
+    group: Label | None = None
+    require: Literal["all"] | AtLeast = "all"
+    key: bool = False  # a key criterion for revocation (QĐ 18/2022)
+    indicators: tuple[Indicator, ...] = ()
+    override: bool = False
+    not_applicable: str | None = None  # the reason, when an overlay marks it not applicable
+
+
+class DatedValue(BaseModel):
+    """A parameter value in force from a date, for every region or by region."""
+
+    model_config = _STRICT
+    valid_from: dt.date = Field(alias="from")
+    value: Decimal | None = None
+    by_region: dict[Region, Decimal] | None = None
+    source: Source
+
+    @model_validator(mode="after")
+    def _one(self):
+        if (self.value is None) == (self.by_region is None):
+            raise ValueError("give exactly one of value or by_region")
+        return self
+
+
+class Parameter(BaseModel):
+    """A named number used by thresholds; `values` empty means the law's number is unknown."""
+
+    model_config = _STRICT
+    title: Label
+    unit: Label | None = None
+    values: tuple[DatedValue, ...] = ()
+    unknown_source: Source | None = None  # where the number should come from, when unknown
+    override: bool = False
+
+    @model_validator(mode="after")
+    def _explained(self):
+        if not self.values and self.unknown_source is None:
+            raise ValueError("a parameter without values must say where its number would come from "
+                             "(unknown_source)")
+        dates = [v.valid_from for v in self.values]
+        if len(set(dates)) != len(dates):
+            raise ValueError("two values of one parameter start on the same date")
+        return self
+
+
+class Prerequisite(BaseModel):
+    """A lower tier the commune must already hold, met by a counting recognition."""
+
+    model_config = _STRICT
+    id: str = Field(pattern=ID_PATTERN)
+    tier: Tier
+    title: Label
+    recognised_from: dt.date | None = None  # recognitions before this date do not count
+    source: Source
+
+
+class PackDoc(BaseModel):
+    """A pack file as written."""
+
+    model_config = _STRICT
+    format: Literal["ntmcert/pack/v1"]
+    id: str = Field(pattern=PACK_ID_PATTERN)
+    version: str = Field(pattern=r"^\d+\.\d+\.\d+$")
+    title: Label
+    tier: Tier
+    completeness: Literal["complete", "partial"] = "complete"
+    completeness_note: str | None = None
+    scope: Scope
+    legal_basis: tuple[LegalBasis, ...] = Field(min_length=1)
+    extends: str | None = Field(default=None, pattern=PACK_ID_PATTERN)
+    prerequisites: tuple[Prerequisite, ...] = ()
+    parameters: dict[str, Parameter] = Field(default_factory=dict)
+    criteria: tuple[Criterion, ...] = ()
+
+    @model_validator(mode="after")
+    def _partial_explained(self):
+        if self.completeness == "partial" and not self.completeness_note:
+            raise ValueError("a partial pack must say what is missing (completeness_note)")
+        return self
+
+
+def iter_comparisons(indicator: Any):
+    """Every Comparison inside an indicator (alternatives and hamlet indicators included)."""
+    if isinstance(indicator, CompareIndicator):
+        yield indicator
+    elif isinstance(indicator, AnyOfIndicator):
+        yield from indicator.alternatives
+    elif isinstance(indicator, HamletsIndicator) and indicator.hamlet_indicators != "unknown":
+        for sub in indicator.hamlet_indicators:
+            yield from iter_comparisons(sub)

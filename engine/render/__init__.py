@@ -1,0 +1,21 @@
+"""Renderers: every output format takes the same list of verdicts and returns text."""
+
+from __future__ import annotations
+
+from ..verdict import Verdict
+from . import jsonout, markdown, text
+from .common import FORMATS, LANGS
+
+
+def render(verdicts: list[Verdict], fmt: str = "text", lang: str = "vi", *, color: bool = False) -> str:
+    """Render verdicts in one of FORMATS; the one place output formats are named."""
+    if fmt == "json":
+        return jsonout.render(verdicts)
+    if fmt == "md":
+        return markdown.render(verdicts, lang)
+    if fmt == "text":
+        return text.render(verdicts, lang, color=color)
+    raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+__all__ = ["FORMATS", "LANGS", "render"]

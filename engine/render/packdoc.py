@@ -1,0 +1,97 @@
+"""A pack's criteria as a Markdown table: ids, titles, operators, thresholds, layers, provenance."""
+
+from __future__ import annotations
+
+from ..pack import Pack
+from ..pack_schema import (AnyOfIndicator, Comparison, CompareIndicator, HamletsIndicator, ParameterRef,
+                           Percent, UnknownIndicator)
+from .common import SYMBOL
+
+
+def _threshold(cmp: Comparison, pack: Pack, lang: str) -> str:
+    th = cmp.threshold
+    if th == "unknown":
+        return "chưa rõ" if lang == "vi" else "unknown"
+    if isinstance(th, bool):
+        return ("đạt / có" if lang == "vi" else "yes") if th else ("không" if lang == "vi" else "no")
+    if isinstance(th, Percent):
+        return f"{th.percent}%"
+    if isinstance(th, ParameterRef):
+        param = pack.parameters[th.parameter]
+        values = "; ".join(
+            f"{'từ' if lang == 'vi' else 'from'} {v.valid_from}: "
+            + (str(v.value) if v.value is not None else ", ".join(f"{r.value} {n}" for r, n in v.by_region.items()))
+            for v in param.spec.values) or ("chưa rõ" if lang == "vi" else "unknown")
+        factor = f"{th.factor} × " if th.factor != 1 else ""
+        return f"{factor}`{th.parameter}` ({values})"
+    return str(th)
+
+
+def _src(source) -> str:
+    text = source.document + (f", {source.article}" if source.article else "")
+    if source.url:
+        text = f"[{text}]({source.url})"
+    return f"{text} — *{source.provenance.value}*"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_pack(pack: Pack, lang: str = "vi") -> str:
+    d = pack.doc
+    title = d.title.vi if lang == "vi" else d.title.en
+    out = [f"# {title}", "", f"- id: `{pack.id}` v{pack.version} (sha256 `{pack.sha256[:16]}…`)",
+           f"- tier: {d.tier.value}; scope: {d.scope.province or 'national'}, {d.scope.valid_from} → "
+           f"{d.scope.valid_to or '…'}; completeness: {d.completeness}"
+           + (f" ({d.completeness_note})" if d.completeness_note else ""),
+           f"- layers: {' → '.join(pack.chain)}",
+           "- legal basis: " + "; ".join(f"{b.document} ({b.provenance.value})" for b in d.legal_basis), ""]
+    if pack.prerequisites:
+        out += ["## Prerequisites", ""]
+        out += [f"- `{p.id}`: tier `{p.tier.value}` — {p.title.vi if lang == 'vi' else p.title.en} ({_src(p.source)})"
+                for p in pack.prerequisites]
+        out.append("")
+    out += ["## Criteria", "", "| criterion | indicator | fact | rule | layer | source |", "|---|---|---|---|---|---|"]
+    for crit in pack.criteria:
+        ct = crit.spec.title.vi if lang == "vi" else crit.spec.title.en
+        req = "" if crit.spec.require == "all" else f" (≥ {crit.spec.require.at_least})"
+        key = " 🔑" if crit.spec.key else ""
+        for ind in crit.indicators:
+            for name, fact, rule, source in _rows(ind.spec, pack, lang):
+                out.append(f"| `{crit.id}` {_cell(ct)}{req}{key} | `{name}` | {fact} | {_cell(rule)} | {ind.layer} | "
+                           f"{_cell(source)} |")
+    if pack.parameters:
+        out += ["", "## Parameters", ""]
+        for name, p in sorted(pack.parameters.items()):
+            out.append(f"- `{name}` ({p.layer}): {p.spec.title.vi if lang == 'vi' else p.spec.title.en}"
+                       + (f"; unknown — {_src(p.spec.unknown_source)}" if not p.spec.values and p.spec.unknown_source
+                          else ""))
+            for v in p.spec.values:
+                val = v.value if v.value is not None else ", ".join(f"{r.value}: {n}" for r, n in v.by_region.items())
+                out.append(f"  - from {v.valid_from}: {val} ({_src(v.source)})")
+    out.append("")
+    return "\n".join(out)
+
+
+def _rows(spec, pack: Pack, lang: str, prefix: str = ""):
+    title = spec.title.vi if lang == "vi" else spec.title.en
+    if isinstance(spec, CompareIndicator):
+        yield (prefix + spec.id, f"`{spec.fact}`", f"{title}: {SYMBOL[spec.op]} {_threshold(spec, pack, lang)}",
+               _src(spec.source))
+    elif isinstance(spec, AnyOfIndicator):
+        for k, alt in enumerate(spec.alternatives):
+            word = ("hoặc " if lang == "vi" else "or ") if k else ""
+            yield (f"{prefix}{spec.id}#{k}", f"`{alt.fact}`",
+                   f"{word}{title}: {SYMBOL[alt.op]} {_threshold(alt, pack, lang)}", _src(alt.source))
+    elif isinstance(spec, HamletsIndicator):
+        yield (prefix + spec.id, "hamlets", f"{title}: ≥ {spec.threshold}", _src(spec.source))
+        if spec.hamlet_indicators == "unknown":
+            src = spec.hamlet_definition_source or spec.source
+            yield (prefix + spec.id + " ▸", "—", "chưa rõ" if lang == "vi" else "unknown (defined by the province)",
+                   _src(src))
+        else:
+            for sub in spec.hamlet_indicators:
+                yield from _rows(sub, pack, lang, prefix="  ▸ ")
+    elif isinstance(spec, UnknownIndicator):
+        yield (prefix + spec.id, "—", f"{title}: " + ("chưa rõ" if lang == "vi" else "unknown"), _src(spec.source))

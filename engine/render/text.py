@@ -1,0 +1,81 @@
+"""Terminal report: one table per pack, a line per criterion (failing and missing first), then the
+indicators that need attention and the facts to collect."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text as RichText
+
+from ..verdict import Verdict
+from .common import (HEAD, STATUS, SYMBOL, VERDICT, attention, display, leaves, missing_fact_rows,
+                     ordered_criteria, source_text, t)
+
+STYLE = {"pass": "green", "fail": "bold red", "missing": "yellow", "undecidable": "magenta",
+         "incomplete": "yellow", "not_applicable": "dim", "certified": "bold green",
+         "not_certified": "bold red"}
+
+
+def render(verdicts: list[Verdict], lang: str = "vi", *, color: bool = False, width: int = 120) -> str:
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False,
+                      markup=False)  # data may contain [brackets]: never read them as markup
+    for i, verdict in enumerate(verdicts):
+        if i:
+            console.print()
+        _one(console, verdict, lang)
+    return buffer.getvalue()
+
+
+def _one(console: Console, v: Verdict, lang: str) -> None:
+    title = v.pack["title"][lang]
+    console.rule(f"{v.pack['id']} {v.pack['version']} — {title}")
+    commune = v.commune
+    where = ", ".join(x for x in (commune["name"], commune.get("district"), commune["province"]) if x)
+    console.print(f"{t(HEAD, 'commune', lang)}: {where} · {t(HEAD, 'as_of', lang)}: {v.as_of} · "
+                  f"{t(HEAD, 'region', lang)}: {v.region['used']}")
+    console.print(f"{t(HEAD, 'pack', lang)}: {v.pack['id']} v{v.pack['version']} sha256 {v.pack['sha256'][:16]}… · "
+                  f"{t(HEAD, 'engine', lang)}: {v.engine['name']} {v.engine['version']}")
+    line = RichText(f"{t(HEAD, 'verdict', lang)}: ")  # styled via Text objects, not markup
+    line.append(t(VERDICT, v.verdict, lang), style=STYLE.get(v.verdict, "yellow"))
+    console.print(line)
+    for note in v.notes:
+        console.print(f"  ! {note.get(lang)}")
+    if v.prerequisites:
+        console.print(f"{t(HEAD, 'prerequisites', lang)}:")
+        for p in v.prerequisites:
+            console.print(f"  [{t(STATUS, p.status, lang)}] {p.id} ({p.tier}): {p.explanation.get(lang)}")
+    table = Table(show_lines=False, expand=False)
+    for col in ("status", "criterion", "indicator", "to_pass"):
+        table.add_column(t(HEAD, col, lang))
+    for crit in ordered_criteria(v):
+        counts: dict[str, int] = {}
+        for ind in crit.indicators:
+            counts[ind.status] = counts.get(ind.status, 0) + 1
+        summary = " · ".join(f"{n} {t(STATUS, s, lang).lower()}" for s, n in sorted(counts.items()))
+        blockers = [i for i in crit.indicators if i.status != "pass"]
+        hint = display(blockers[0].to_pass, lang, "") if blockers else ""
+        table.add_row(RichText(t(STATUS, crit.status, lang), style=STYLE[crit.status]),
+                      f"{crit.id} — {crit.title.get(lang)}", summary, hint)
+    console.print(table)
+    rows = attention(v)
+    if rows:
+        console.print(f"{t(HEAD, 'details', lang)}:")
+        for crit, ind in rows:
+            for hamlet, leaf in leaves(ind, open_only=True):
+                if leaf.status == "pass":
+                    continue
+                where = f" [{hamlet}]" if hamlet else ""
+                actual = display(leaf.actual, lang)
+                thr = display(leaf.threshold, lang)
+                op = SYMBOL.get(leaf.op or "", leaf.op or "")
+                console.print(f"  [{t(STATUS, leaf.status, lang)}] {leaf.id}{where}: {actual} {op} {thr}"
+                              + (f" — {display(leaf.to_pass, lang, '')}" if leaf.to_pass else "")
+                              + (f" ({source_text(leaf.source)})" if leaf.source else ""))
+    missing = missing_fact_rows(v, lang)
+    if missing:
+        console.print(f"{t(HEAD, 'collect', lang)}:")
+        for ref, label, users in missing:
+            console.print(f"  - {ref}: {label}" + (f" → {users}" if users else ""))

@@ -1,0 +1,155 @@
+"""Choosing the number in force: effective region, dated parameter values, threshold values.
+
+A threshold may be a literal, `unknown`, or a (scaled) parameter whose value depends on the
+assessment date and the commune's effective region; the result says where the number came from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from fractions import Fraction
+
+from .exact import to_fraction
+from .factset import Commune, Region
+from .pack import Pack
+from .pack_schema import Comparison, ParameterRef, Percent, Source
+
+SPECIAL_RULE_CHANGE = dt.date(2024, 3, 1)
+"""The amending decision of 01/3/2024 replaced the list of communes using the tdmnpb thresholds."""
+
+
+@dataclass(frozen=True)
+class RegionChoice:
+    """The region whose thresholds apply, and why (vi/en)."""
+
+    region: Region
+    own_region: Region
+    reason_vi: str
+    reason_en: str
+
+    @property
+    def borrowed(self) -> bool:
+        return self.region is not self.own_region
+
+
+def effective_region(commune: Commune, as_of: dt.date) -> RegionChoice:
+    """QĐ 318 Điều 1 (and its 2024 amendment): special communes use the tdmnpb thresholds."""
+    s = commune.special
+    own = commune.region
+    if as_of < SPECIAL_RULE_CHANGE:
+        if s.extremely_difficult:
+            why = ("xã đặc biệt khó khăn (quy định trước 01/3/2024)",
+                   "extremely difficult commune (rule before 01/3/2024)")
+        elif s.safe_zone and s.poor_district:
+            why = ("xã an toàn khu thuộc huyện nghèo (quy định trước 01/3/2024)",
+                   "safe-zone commune of a poor district (rule before 01/3/2024)")
+        else:
+            why = None
+    else:
+        if s.ethnic_minority_region in ("II", "III"):
+            why = (f"xã khu vực {s.ethnic_minority_region} vùng đồng bào dân tộc thiểu số và miền núi "
+                   "(quy định từ 01/3/2024)",
+                   f"ethnic-minority region {s.ethnic_minority_region} commune (rule from 01/3/2024)")
+        elif s.extremely_difficult and s.coastal_island:
+            why = ("xã đặc biệt khó khăn vùng bãi ngang ven biển và hải đảo (quy định từ 01/3/2024)",
+                   "extremely difficult coastal/island commune (rule from 01/3/2024)")
+        elif s.safe_zone and s.poor_district:
+            why = ("xã an toàn khu thuộc huyện nghèo (quy định từ 01/3/2024)",
+                   "safe-zone commune of a poor district (rule from 01/3/2024)")
+        else:
+            why = None
+    if why is None:
+        return RegionChoice(own, own, f"vùng của xã ({own.value})", f"the commune's own region ({own.value})")
+    note_vi = ("; việc danh sách mới thay thế danh sách cũ từ 01/3/2024 là cách hiểu suy luận (inferred)")
+    note_en = ("; that the list of 01/3/2024 replaces the earlier one is our reading (inferred)")
+    return RegionChoice(Region.tdmnpb, own,
+                        f"áp dụng ngưỡng vùng Trung du và miền núi phía Bắc: {why[0]}{note_vi}",
+                        f"uses the Northern Midlands and Mountains (tdmnpb) thresholds: {why[1]}{note_en}")
+
+
+@dataclass(frozen=True)
+class OfficerValue:
+    """A parameter value supplied by the assessment officer, with its source."""
+
+    name: str
+    value: Fraction
+    source: Source
+    valid_from: dt.date | None = None
+    region: Region | None = None
+    override: bool = False
+
+
+@dataclass(frozen=True)
+class ResolvedThreshold:
+    """The number in force for one comparison, or None when the law's number is unknown."""
+
+    value: Fraction | None
+    is_share: bool
+    parameter: str | None = None
+    factor: Fraction | None = None
+    base_value: Fraction | None = None  # the parameter's own value before the factor
+    layer: str | None = None  # pack id or "officer" that supplied the number
+    value_source: Source | None = None
+    valid_from: dt.date | None = None
+    region: Region | None = None
+    unknown_reason_vi: str | None = None
+    unknown_reason_en: str | None = None
+
+
+def resolve_threshold(cmp: Comparison, pack: Pack, layer: str, as_of: dt.date, region: Region,
+                      officer: dict[str, list[OfficerValue]] | None = None) -> ResolvedThreshold:
+    """The threshold of `cmp` in force at `as_of` for `region`."""
+    t = cmp.threshold
+    if t == "unknown":
+        return ResolvedThreshold(None, False, layer=layer,
+                                 unknown_reason_vi="ngưỡng chưa được mã hóa vì văn bản gốc chưa có",
+                                 unknown_reason_en="the threshold is not encoded: the legal text was not "
+                                                   "available")
+    if isinstance(t, bool):
+        return ResolvedThreshold(Fraction(int(t)), False, layer=layer)
+    if isinstance(t, Percent):
+        return ResolvedThreshold(to_fraction(t.percent) / 100, True, layer=layer)
+    if isinstance(t, ParameterRef):
+        return _resolve_parameter(t, pack, as_of, region, officer or {})
+    return ResolvedThreshold(to_fraction(t), False, layer=layer)
+
+
+def _resolve_parameter(ref: ParameterRef, pack: Pack, as_of: dt.date, region: Region,
+                       officer: dict[str, list[OfficerValue]]) -> ResolvedThreshold:
+    factor = to_fraction(ref.factor)
+    param = pack.parameters[ref.parameter]
+    # officer values win where they apply (the loader refuses ones that override official numbers silently)
+    for value in sorted(officer.get(ref.parameter, []), key=lambda v: (v.valid_from or dt.date.min),
+                        reverse=True):
+        if (value.valid_from is None or value.valid_from <= as_of) and value.region in (None, region):
+            return ResolvedThreshold(value.value * factor, False, ref.parameter, factor, value.value,
+                                     "officer", value.source, value.valid_from, value.region)
+    in_force = [v for v in param.spec.values if v.valid_from <= as_of]
+    if not in_force:
+        src = param.spec.unknown_source
+        if param.spec.values:
+            first = min(v.valid_from for v in param.spec.values)
+            vi = f"tham số {ref.parameter} chưa có giá trị trước {first.isoformat()}"
+            en = f"parameter {ref.parameter} has no value before {first.isoformat()}"
+        else:
+            vi = f"giá trị của tham số {ref.parameter} chưa rõ" + (f" ({src.document})" if src else "")
+            en = f"the value of parameter {ref.parameter} is unknown" + (f" ({src.document})" if src else "")
+        return ResolvedThreshold(None, False, ref.parameter, factor, None, param.layer, src,
+                                 unknown_reason_vi=vi, unknown_reason_en=en)
+    current = max(in_force, key=lambda v: v.valid_from)
+    if current.by_region is not None:
+        base = current.by_region.get(region)
+        if base is None:
+            return ResolvedThreshold(None, False, ref.parameter, factor, None, param.layer, current.source,
+                                     current.valid_from, region,
+                                     unknown_reason_vi=f"tham số {ref.parameter} chưa có giá trị cho vùng "
+                                                       f"{region.value}",
+                                     unknown_reason_en=f"parameter {ref.parameter} has no value for region "
+                                                       f"{region.value}")
+        base_value = to_fraction(base)
+    else:
+        base_value = to_fraction(current.value)
+        region = None
+    return ResolvedThreshold(base_value * factor, False, ref.parameter, factor, base_value, param.layer,
+                             current.source, current.valid_from, region)

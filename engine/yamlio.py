@@ -1,0 +1,271 @@
+"""Strict loading of YAML and JSON documents, with a line for every key path.
+
+Why by hand on top of PyYAML's composer: duplicate keys must be errors (PyYAML keeps the last),
+aliases must be refused (a "billion laughs" document expands exponentially), numbers must stay
+exact decimals read from their text (never binary floats), and every error must name its line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.composer import Composer
+from yaml.events import AliasEvent
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+from .errors import Location, ProblemCollector
+
+MAX_BYTES = 5 * 1024 * 1024
+"""The largest input file read: a fact set or pack is kilobytes; anything this large is a mistake."""
+
+KeyPath = tuple[str | int, ...]
+
+
+def format_key_path(path: KeyPath) -> str:
+    """Render ('facts', 'x', 'count') as facts.x.count and ('hamlets', 0) as hamlets[0]."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+class Document:
+    """A loaded document: its data and where each key path stands in the file."""
+
+    def __init__(self, data: Any, file: str | None, positions: dict[KeyPath, tuple[int, int]],
+                 problems: list | None = None):
+        self.data = data
+        self.file = file
+        self.positions = positions
+        # problems that did not stop loading (duplicate keys, bad scalars): the next stage reports
+        # them together with its own, so one run shows every mistake of the file
+        self.problems = list(problems or [])
+
+    def collector(self) -> ProblemCollector:
+        """A collector for the next stage, already holding this document's load problems."""
+        collector = ProblemCollector(self.file)
+        collector.extend(self.problems)
+        return collector
+
+    def locate(self, path: KeyPath) -> Location:
+        """The location of `path`, or of its nearest ancestor that has one."""
+        path = tuple(path)
+        for cut in range(len(path), -1, -1):
+            pos = self.positions.get(path[:cut])
+            if pos is not None:
+                return Location(self.file, pos[0], pos[1], format_key_path(path) or None)
+        return Location(self.file, None, None, format_key_path(path) or None)
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """SafeLoader that refuses aliases while composing, before anything expands."""
+
+    def compose_node(self, parent, index):  # noqa: D102 - PyYAML hook
+        if self.check_event(AliasEvent):
+            event = self.peek_event()
+            raise _AliasFound(event.start_mark)
+        return Composer.compose_node(self, parent, index)
+
+
+class _AliasFound(Exception):
+    def __init__(self, mark):
+        self.mark = mark
+
+
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_NULL_TAG = "tag:yaml.org,2002:null"
+_TS_TAG = "tag:yaml.org,2002:timestamp"
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+def read_text(path: Path, collector: ProblemCollector) -> str | None:
+    """Read a UTF-8 file of bounded size; report a problem instead of raising."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        collector.add("file_unreadable", f"cannot read the file: {exc.strerror or exc}")
+        return None
+    if size > MAX_BYTES:
+        collector.add("file_too_large", f"the file is {size:,} bytes; at most {MAX_BYTES:,} are read")
+        return None
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        collector.add("file_not_utf8", f"the file is not UTF-8 text (byte {exc.start})")
+        return None
+    except OSError as exc:
+        collector.add("file_unreadable", f"cannot read the file: {exc.strerror or exc}")
+        return None
+
+
+def load_path(path: str | Path) -> Document:
+    """Load a .yaml/.yml/.json file strictly; raise InputError with every problem found."""
+    path = Path(path)
+    collector = ProblemCollector(str(path))
+    text = read_text(path, collector)
+    collector.raise_if_any()
+    return load_text(text, str(path), json_syntax=path.suffix.lower() == ".json")
+
+
+def load_text(text: str, file: str | None = None, *, json_syntax: bool = False) -> Document:
+    """Load a document from text; JSON when asked, YAML otherwise."""
+    collector = ProblemCollector(file)
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        collector.add("file_too_large", f"the document is larger than {MAX_BYTES:,} bytes")
+        collector.raise_if_any()
+    if json_syntax:
+        data = _load_json(text, collector)
+        if data is None and collector.problems:
+            collector.raise_if_any()
+        return Document(data, file, {}, collector.problems)
+    positions: dict[KeyPath, tuple[int, int]] = {}
+    try:
+        loader = _NoAliasLoader(text)
+        try:
+            node = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except _AliasFound as exc:
+        collector.add("yaml_alias", "YAML aliases (*name) are not allowed in ntmcert inputs",
+                      line=exc.mark.line + 1, column=exc.mark.column + 1)
+        collector.raise_if_any()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        collector.add("yaml_syntax", f"{exc.problem or exc.context}",
+                      line=mark.line + 1 if mark else None, column=mark.column + 1 if mark else None)
+        collector.raise_if_any()
+    except yaml.YAMLError as exc:  # e.g. reader errors on control characters
+        collector.add("yaml_syntax", str(exc).splitlines()[0])
+        collector.raise_if_any()
+    except RecursionError:
+        collector.add("yaml_too_deep", "the document is nested too deeply")
+        collector.raise_if_any()
+    if node is None:
+        return Document(None, file, {})
+    try:
+        data = _build(node, (), positions, collector)
+    except RecursionError:
+        collector.add("yaml_too_deep", "the document is nested too deeply")
+        collector.raise_if_any()
+    return Document(data, file, positions, collector.problems)
+
+
+def _build(node, path: KeyPath, positions, collector: ProblemCollector) -> Any:
+    positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, MappingNode):
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                collector.add("yaml_bad_key", "a mapping key must be a plain scalar",
+                              line=key_node.start_mark.line + 1, column=key_node.start_mark.column + 1,
+                              key_path=format_key_path(path) or None)
+                continue
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                collector.add("yaml_merge_key", "YAML merge keys (<<) are not allowed",
+                              line=key_node.start_mark.line + 1, column=key_node.start_mark.column + 1,
+                              key_path=format_key_path(path) or None)
+                continue
+            key = key_node.value  # keys are always their text: `on`, `2024` and `yes` stay strings
+            child = path + (key,)
+            if key in out:
+                first = positions.get(child, (None, None))[0]
+                collector.add("duplicate_key", f"key {key!r} appears twice (first at line {first})",
+                              line=key_node.start_mark.line + 1, column=key_node.start_mark.column + 1,
+                              key_path=format_key_path(child))
+                continue
+            out[key] = _build(value_node, child, positions, collector)
+            positions[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+        return out
+    if isinstance(node, SequenceNode):
+        return [_build(item, path + (i,), positions, collector) for i, item in enumerate(node.value)]
+    return _scalar(node, path, collector)
+
+
+def _scalar(node: ScalarNode, path: KeyPath, collector: ProblemCollector) -> Any:
+    text = node.value
+    tag = node.tag
+    where = {"line": node.start_mark.line + 1, "column": node.start_mark.column + 1,
+             "key_path": format_key_path(path) or None}
+    if tag == _STR_TAG or node.style in ("'", '"', "|", ">"):
+        return text
+    if tag == _NULL_TAG:
+        return None
+    if tag == _BOOL_TAG:
+        return text.lower() in ("true", "yes", "on", "y")
+    if tag == _INT_TAG:
+        try:
+            return yaml.SafeLoader.construct_yaml_int(_NoAliasLoader(""), node)
+        except (ValueError, yaml.YAMLError):
+            collector.add("bad_number", f"{text!r} is not an integer", **where)
+            return None
+    if tag == _FLOAT_TAG:
+        cleaned = text.replace("_", "")
+        if cleaned.lower().lstrip("+-") in (".inf", ".nan"):
+            collector.add("non_finite_number", f"{text!r} is not a finite number", **where)
+            return None
+        try:
+            value = Decimal(cleaned)
+        except InvalidOperation:
+            collector.add("bad_number", f"{text!r} is not a number", **where)
+            return None
+        return value
+    if tag == _TS_TAG:
+        try:
+            return yaml.SafeLoader.construct_yaml_timestamp(_NoAliasLoader(""), node)
+        except (ValueError, yaml.YAMLError) as exc:
+            collector.add("bad_date", f"{text!r} is not a real date ({exc})", **where)
+            return None
+    if tag.startswith("tag:yaml.org,2002:"):
+        collector.add("yaml_bad_tag", f"values of type {tag.rsplit(':', 1)[-1]!r} are not accepted", **where)
+        return None
+    collector.add("yaml_bad_tag", f"custom tag {tag!r} is not accepted", **where)
+    return None
+
+
+def _load_json(text: str, collector: ProblemCollector) -> Any:
+    def pairs(items):
+        out = {}
+        for key, value in items:
+            if key in out:
+                collector.add("duplicate_key", f"key {key!r} appears twice in one object", key_path=key)
+            else:
+                out[key] = value
+        return out
+
+    def constant(name):
+        raise ValueError(f"{name} is not a finite number")
+
+    try:
+        return json.loads(text, object_pairs_hook=pairs, parse_float=Decimal, parse_constant=constant)
+    except json.JSONDecodeError as exc:
+        collector.add("json_syntax", exc.msg, line=exc.lineno, column=exc.colno)
+    except ValueError as exc:
+        collector.add("non_finite_number", str(exc))
+    except RecursionError:
+        collector.add("json_too_deep", "the document is nested too deeply")
+    collector.raise_if_any()
+    return None
+
+
+def to_date(value: Any) -> dt.date | None:
+    """A date from a YAML date, a datetime or an ISO string; None when it is none of those."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None

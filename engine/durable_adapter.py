@@ -26,6 +26,7 @@ except Exception as exc:  # noqa: BLE001 - any import failure means: use the ref
     IMPORT_ERROR = f"{type(exc).__name__}: {exc}"
 
 SID = "commune"
+MAX_CHECKS = 300_000  # message ids '0'…'299999' are proven hash-distinct (tests/test_exact.py)
 
 
 def available() -> bool:
@@ -82,6 +83,8 @@ class DurableEngine:
         return act
 
     def decide(self, pack, checks: Sequence[Check]) -> dict[str, str]:
+        if len(checks) > MAX_CHECKS:
+            raise EngineError(f"{len(checks):,} comparisons in one fact set; at most {MAX_CHECKS:,} are supported")
         with self._lock:
             ruleset = self._ruleset_for(pack)
             messages = [encode(check, str(i), SID) for i, check in enumerate(checks)]

@@ -120,6 +120,8 @@ class PartialDate:
     def parse(cls, value: Any) -> "PartialDate":
         if isinstance(value, PartialDate):
             return value
+        if isinstance(value, dict) and set(value) == {"year", "month", "day"}:  # a dumped PartialDate
+            return cls(value["year"], value["month"], value["day"])
         if isinstance(value, bool):
             raise ValueError("a date is needed")
         if isinstance(value, int):

@@ -152,6 +152,8 @@ class PackLibrary:
             try:
                 loaded = self._load(current)
             except PackNotFoundError:
+                if not chain:
+                    raise
                 child = chain[-1]
                 loc = child.document.locate(("extends",))
                 raise InputError([Problem("pack_extends_missing",

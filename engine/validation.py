@@ -12,7 +12,7 @@ def add_pydantic_problems(collector: ProblemCollector, doc: Document, exc: Valid
                           code: str, prefix: tuple = ()) -> None:
     """Add one problem per pydantic error, located at its key path in `doc`."""
     for err in exc.errors(include_url=False):
-        path = prefix + tuple(p for p in err["loc"] if not _is_union_tag(p))
+        path = prefix + _data_path(doc.data, prefix, err["loc"])
         loc = doc.locate(path)
         kind = err["type"]
         msg = err["msg"]
@@ -28,6 +28,31 @@ def add_pydantic_problems(collector: ProblemCollector, doc: Document, exc: Valid
         collector.add(code, msg, line=loc.line, column=loc.column, key_path=loc.key_path)
 
 
-def _is_union_tag(part) -> bool:
-    # pydantic adds the union member's name (e.g. 'function-after[...]') into loc tuples
-    return isinstance(part, str) and ("[" in part or part.startswith("function-"))
+def _data_path(data, prefix: tuple, loc: tuple) -> tuple:
+    """pydantic's loc with the union/discriminator tags it inserts ('compare', 'Percent', …)
+    dropped: a part is kept only when it really is a key or index of the document there."""
+    node = data
+    for part in prefix:
+        node = _child(node, part)
+    path = []
+    for i, part in enumerate(loc):
+        child = _child(node, part)
+        if child is _ABSENT:
+            # the last part may name a key that is missing (or not allowed) in the document
+            if i == len(loc) - 1 and isinstance(node, dict) and isinstance(part, str):
+                path.append(part)
+            continue
+        path.append(part)
+        node = child
+    return tuple(path)
+
+
+_ABSENT = object()
+
+
+def _child(node, part):
+    if isinstance(node, dict) and isinstance(part, str) and part in node:
+        return node[part]
+    if isinstance(node, (list, tuple)) and isinstance(part, int) and 0 <= part < len(node):
+        return node[part]
+    return _ABSENT

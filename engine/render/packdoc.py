@@ -59,7 +59,7 @@ def render_pack(pack: Pack, lang: str = "vi") -> str:
         key = " 🔑" if crit.spec.key else ""
         for ind in crit.indicators:
             for name, fact, rule, source in _rows(ind.spec, pack, lang):
-                out.append(f"| `{crit.id}` {_cell(ct)}{req}{key} | `{name}` | {fact} | {_cell(rule)} | {ind.layer} | "
+                out.append(f"| `{crit.id}` {_cell(ct)}{req}{key} | {name} | {fact} | {_cell(rule)} | {ind.layer} | "
                            f"{_cell(source)} |")
     if pack.parameters:
         out += ["", "## Parameters", ""]
@@ -77,21 +77,21 @@ def render_pack(pack: Pack, lang: str = "vi") -> str:
 def _rows(spec, pack: Pack, lang: str, prefix: str = ""):
     title = spec.title.vi if lang == "vi" else spec.title.en
     if isinstance(spec, CompareIndicator):
-        yield (prefix + spec.id, f"`{spec.fact}`", f"{title}: {SYMBOL[spec.op]} {_threshold(spec, pack, lang)}",
+        yield (f"{prefix}`{spec.id}`", f"`{spec.fact}`", f"{title}: {SYMBOL[spec.op]} {_threshold(spec, pack, lang)}",
                _src(spec.source))
     elif isinstance(spec, AnyOfIndicator):
         for k, alt in enumerate(spec.alternatives):
             word = ("hoặc " if lang == "vi" else "or ") if k else ""
-            yield (f"{prefix}{spec.id}#{k}", f"`{alt.fact}`",
+            yield (f"{prefix}`{spec.id}#{k}`", f"`{alt.fact}`",
                    f"{word}{title}: {SYMBOL[alt.op]} {_threshold(alt, pack, lang)}", _src(alt.source))
     elif isinstance(spec, HamletsIndicator):
-        yield (prefix + spec.id, "hamlets", f"{title}: ≥ {spec.threshold}", _src(spec.source))
+        yield (f"{prefix}`{spec.id}`", "hamlets", f"{title}: ≥ {spec.threshold}", _src(spec.source))
         if spec.hamlet_indicators == "unknown":
             src = spec.hamlet_definition_source or spec.source
-            yield (prefix + spec.id + " ▸", "—", "chưa rõ" if lang == "vi" else "unknown (defined by the province)",
+            yield (f"{prefix}`{spec.id}` ▸", "—", "chưa rõ" if lang == "vi" else "unknown (defined by the province)",
                    _src(src))
         else:
             for sub in spec.hamlet_indicators:
-                yield from _rows(sub, pack, lang, prefix="  ▸ ")
+                yield from _rows(sub, pack, lang, prefix="▸ ")
     elif isinstance(spec, UnknownIndicator):
-        yield (prefix + spec.id, "—", f"{title}: " + ("chưa rõ" if lang == "vi" else "unknown"), _src(spec.source))
+        yield (f"{prefix}`{spec.id}`", "—", f"{title}: " + ("chưa rõ" if lang == "vi" else "unknown"), _src(spec.source))

@@ -24,7 +24,10 @@ class TestEvaluate:
         result = invoke("evaluate", THANH_PHU, "--format", "json")
         doc = json.loads(result.stdout)
         ids = [v["pack"]["id"] for v in doc["verdicts"]]
-        assert ids == ["tra-vinh/model-ntm-2021-2025", "tra-vinh/smart-commune", "vn/smart-commune-pilot"]
+        assert ids == ["tra-vinh/model-ntm-2021-2025", "tra-vinh/smart-commune", "vn/ntm-2021-2025",
+                       "vn/ntm-advanced-2021-2025", "vn/recognition-2021-2025", "vn/smart-commune-pilot"]
+        assert "vn/model-ntm-2021-2025" not in ids  # the Trà Vinh overlay replaces the frame it extends
+        assert "vn/ntm-2026-2030" not in ids  # not in force on 2024-08-31
         assert result.exit_code == 3
 
     def test_certified_example_exits_0(self):

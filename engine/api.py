@@ -11,6 +11,7 @@ from .engines import get_engine
 from .evaluate import evaluate_pack
 from .factset import FactSet, FactSetInput, load_factset
 from .pack import Pack, PackLibrary
+from .params import load_params
 from .resolve import OfficerValue
 from .verdict import Verdict
 
@@ -45,15 +46,18 @@ def default_library() -> PackLibrary:
 
 
 def evaluate(facts: str | Path | dict | FactSetInput | FactSet, pack: str | Pack, *,
-             engine: str = "durable", officer: dict[str, list[OfficerValue]] | None = None,
-             library: PackLibrary | None = None, catalogue: Catalogue | None = None) -> Verdict:
+             engine: str = "durable", params: str | Path | dict[str, list[OfficerValue]] | None = None,
+             derive_prerequisites: bool = False, library: PackLibrary | None = None,
+             catalogue: Catalogue | None = None) -> Verdict:
     """Evaluate a fact set (path, dict, pydantic model or FactSet) against a pack id or Pack.
 
-    >>> v = evaluate("seeds/thanh-phu-2024.yaml", "tra-vinh/smart-commune")  # doctest: +SKIP
-    >>> v.verdict, v.to_json()  # doctest: +SKIP
+    `params` is an officer parameter file (or its loaded form) supplying numbers the packs leave
+    unknown; `derive_prerequisites` also evaluates each lower tier's pack on the same facts.
     """
     library = library or default_library()
     factset = facts if isinstance(facts, FactSet) else load_factset(facts, catalogue=catalogue or library.catalogue)
     pack_obj = pack if isinstance(pack, Pack) else library.get(pack)
+    officer = load_params(params, library) if isinstance(params, (str, Path)) else params
     return evaluate_pack(factset, pack_obj, get_engine(engine), officer=officer,
-                         catalogue=catalogue or library.catalogue)
+                         catalogue=catalogue or library.catalogue, library=library,
+                         derive_prerequisites=derive_prerequisites)

@@ -16,6 +16,7 @@ from .engines import fallback_notice, get_engine
 from .errors import InputError, NtmcertError, PackNotFoundError, Problem
 from .evaluate import evaluate_pack
 from .factset import load_factset
+from .params import load_params
 from .render import render
 from .verdict import dumps
 
@@ -71,26 +72,70 @@ def evaluate(
     fmt: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
     lang: Lang = typer.Option(Lang.vi, "--lang", "-l", help="Report language."),
     engine: EngineName = typer.Option(EngineName.durable, "--engine", help="Rule engine."),
+    params: Optional[Path] = typer.Option(None, "--params", help="Officer parameter values with their sources "
+                                          "(format ntmcert/params/v1), used where the packs say unknown."),
+    derive: bool = typer.Option(False, "--derive-prerequisites", help="Also evaluate each prerequisite tier's "
+                                "pack on the same facts, and report every tier."),
 ) -> None:
     """Evaluate a commune's fact set against rule packs and print the verdicts."""
-    notice = fallback_notice() if engine is EngineName.durable else None
-    if notice:
-        typer.echo(notice, err=True)
+    _notice(engine)
     try:
         library = default_library()
         factset = load_factset(facts, catalogue=library.catalogue)
+        officer = load_params(params, library) if params else None
         chosen = [library.get(p) for p in pack] if pack else applicable_packs(factset, library)
         if not chosen:
             _fail([Problem("no_applicable_pack", f"no bundled pack fits province {factset.commune.province!r} "
                                                  f"at {factset.as_of}; name one with --pack")], fmt)
         eng = get_engine(engine.value)
-        verdicts = [evaluate_pack(factset, p, eng, catalogue=library.catalogue) for p in chosen]
+        verdicts = [evaluate_pack(factset, p, eng, officer=officer, catalogue=library.catalogue, library=library,
+                                  derive_prerequisites=derive) for p in chosen]
     except InputError as exc:
         _fail(exc.problems, fmt)
     except PackNotFoundError as exc:
         _fail([Problem(exc.code, str(exc))], fmt)
     sys.stdout.write(render(verdicts, fmt.value, lang.value, color=sys.stdout.isatty()))
     raise typer.Exit(exit_code(verdicts))
+
+
+def _notice(engine: "EngineName") -> None:
+    notice = fallback_notice() if engine is EngineName.durable else None
+    if notice:
+        typer.echo(notice, err=True)
+
+
+REVIEW_EXIT = {"keep": 0, "revoke": 1, "incomplete": 3}
+
+
+@app.command()
+def review(
+    facts: Path = typer.Argument(..., help="The recognised commune's fact set for the year under review."),
+    pack: str = typer.Option(..., "--pack", "-p", help="The pack the commune was recognised under."),
+    fmt: Format = typer.Option(Format.text, "--format", "-f"),
+    lang: Lang = typer.Option(Lang.vi, "--lang", "-l"),
+    engine: EngineName = typer.Option(EngineName.durable, "--engine"),
+    params: Optional[Path] = typer.Option(None, "--params", help="Officer parameter values (ntmcert/params/v1)."),
+) -> None:
+    """Annual revocation check (QĐ 18/2022): keep (exit 0), revoke (exit 1) or incomplete (exit 3)."""
+    from .render.review import render_review
+    from .review import review as run_review
+
+    _notice(engine)
+    try:
+        library = default_library()
+        factset = load_factset(facts, catalogue=library.catalogue)
+        officer = load_params(params, library) if params else None
+        reviewed = library.get(pack)
+        against = library.get(reviewed.doc.review_against or reviewed.id)
+        verdict = evaluate_pack(factset, against, get_engine(engine.value), officer=officer,
+                                catalogue=library.catalogue, library=library)
+        result = run_review(factset, reviewed.id, reviewed.doc.tier, verdict)
+    except InputError as exc:
+        _fail(exc.problems, fmt)
+    except PackNotFoundError as exc:
+        _fail([Problem(exc.code, str(exc))], fmt)
+    sys.stdout.write(result.to_json() if fmt is Format.json else render_review(result, fmt.value, lang.value))
+    raise typer.Exit(REVIEW_EXIT[result.outcome])
 
 
 @app.command()
@@ -122,17 +167,50 @@ def packs(ctx: typer.Context) -> None:
         _fail(exc.problems)
 
 
+class PackFormat(str, Enum):
+    md = "md"
+    json = "json"
+
+
 @packs_app.command("show")
 def packs_show(pack_id: str = typer.Argument(..., help="Pack id, e.g. tra-vinh/smart-commune."),
+               fmt: PackFormat = typer.Option(PackFormat.md, "--format", "-f",
+                                              help="md: a criteria table; json: the resolved pack."),
                lang: Lang = typer.Option(Lang.vi, "--lang", "-l")) -> None:
-    """Print a pack's criteria with thresholds and provenance."""
-    from .render.packdoc import render_pack
+    """Print a pack's criteria with thresholds, layers and provenance."""
+    from .render.packdoc import pack_json, render_pack
 
     try:
         pack = default_library().get(pack_id)
     except (InputError, PackNotFoundError) as exc:
         _fail(exc.problems if isinstance(exc, InputError) else [Problem(exc.code, str(exc))])
-    sys.stdout.write(render_pack(pack, lang.value))
+    sys.stdout.write(render_pack(pack, lang.value) if fmt is PackFormat.md else pack_json(pack))
+
+
+@packs_app.command("docs")
+def packs_docs(out: Path = typer.Option(Path("docs/criteria"), "--out", help="Folder to write into."),
+               check: bool = typer.Option(False, "--check", help="Only report whether the folder is up to date "
+                                          "(exit 1 when it is not).")) -> None:
+    """Write the criteria tables of every bundled pack (vi and en) as Markdown files."""
+    from .render.packdoc import criteria_docs
+
+    try:
+        docs = criteria_docs(default_library())
+    except InputError as exc:
+        _fail(exc.problems)
+    stale = [name for name, text in docs.items()
+             if not (out / name).is_file() or (out / name).read_text(encoding="utf-8") != text]
+    if check:
+        for name in stale:
+            typer.echo(f"out of date: {out / name}", err=True)
+        raise typer.Exit(1 if stale else 0)
+    for name in stale:
+        target = out / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".tmp")
+        tmp.write_text(docs[name], encoding="utf-8")
+        tmp.replace(target)  # written whole or not at all
+    typer.echo(f"{len(docs)} files in {out}, {len(stale)} updated")
 
 
 EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug in ntmcert, not in the input

@@ -8,7 +8,7 @@ the rules written in the issue and the README, identically for every engine.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
 from .catalogue import Catalogue, FactDef, bundled_catalogue
 from .checks import Check, Engine
@@ -44,16 +44,28 @@ class _Context:
     region: RegionChoice
     catalogue: Catalogue
     officer: dict[str, list[OfficerValue]]
+    derive: Callable[[str], Verdict] | None = None
     planned: list[_Planned] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
 
 
 def evaluate_pack(factset: FactSet, pack: Pack, engine: Engine, *,
                   officer: dict[str, list[OfficerValue]] | None = None,
-                  catalogue: Catalogue | None = None) -> Verdict:
-    """The verdict of `pack` on `factset`, decided by `engine`."""
+                  catalogue: Catalogue | None = None, library=None,
+                  derive_prerequisites: bool = False) -> Verdict:
+    """The verdict of `pack` on `factset`, decided by `engine`.
+
+    With `derive_prerequisites` (and a `library`), every prerequisite that names the lower
+    tier's pack is also evaluated on the same facts, recursively, and reported; it is met by a
+    counting recognition or, failing one, by that derived verdict.
+    """
+    derive = None
+    if derive_prerequisites and library is not None:
+        def derive(pack_id: str) -> Verdict:
+            return evaluate_pack(factset, library.get(pack_id), engine, officer=officer, catalogue=catalogue,
+                                 library=library, derive_prerequisites=True)
     ctx = _Context(pack, factset, effective_region(factset.commune, factset.as_of),
-                   catalogue or bundled_catalogue(), officer or {})
+                   catalogue or bundled_catalogue(), officer or {}, derive)
     # plan: walk the pack once, creating every comparison (and a check where both sides exist)
     builders = [(crit, [(ind, _plan_indicator(ctx, ind)) for ind in crit.indicators]) for crit in pack.criteria]
     decisions = engine.decide(pack, ctx.checks) if ctx.checks else {}
@@ -63,7 +75,8 @@ def evaluate_pack(factset: FactSet, pack: Pack, engine: Engine, *,
     criteria = tuple(_criterion(ctx, crit, [(ind, build()) for ind, build in inds]) for crit, inds in builders)
     prerequisites = tuple(_prerequisite(ctx, p) for p in pack.prerequisites)
     failing = any(p.status == "fail" for p in prerequisites) or any(c.status == "fail" for c in criteria)
-    complete = all(c.status in ("pass", "not_applicable") for c in criteria)
+    complete = (all(c.status in ("pass", "not_applicable") for c in criteria)
+                and all(p.status == "pass" for p in prerequisites))
     verdict = "not_certified" if failing else ("certified" if complete else "incomplete")
     missing = sorted({m for c in criteria for i in c.indicators for m in i.missing_facts})
     notes = []
@@ -80,6 +93,7 @@ def evaluate_pack(factset: FactSet, pack: Pack, engine: Engine, *,
         factset_sha256=factset.sha256,
         engine={"name": engine.name, "version": engine.version},
         region={"used": ctx.region.region.value, "own": ctx.region.own_region.value,
+                "provenance": ctx.region.provenance,
                 "reason": {"vi": ctx.region.reason_vi, "en": ctx.region.reason_en}},
         prerequisites=prerequisites,
         criteria=criteria,
@@ -265,19 +279,31 @@ def _prerequisite(ctx: _Context, prereq) -> PrerequisiteResult:
     found = [r for r in ctx.factset.counting_recognitions(Tier(prereq.tier))
              if prereq.recognised_from is None or r.date.latest >= prereq.recognised_from]
     title = Text(prereq.title.vi, prereq.title.en)
+    derived = ctx.derive(prereq.pack) if ctx.derive is not None and prereq.pack else None
+    tier = prereq.tier.value
     if found:
         r = found[0]
         by = {"decision": r.decision, "date": str(r.date), "tier": r.tier.value, "field": r.field,
               "signer": r.signer, "how": "recognition"}
-        return PrerequisiteResult(prereq.id, prereq.tier.value, title, "pass", by,
+        return PrerequisiteResult(prereq.id, tier, title, "pass", by,
                                   Text(f"Đã được công nhận theo Quyết định {r.decision} ngày {r.date}.",
                                        f"Recognised by decision {r.decision} of {r.date}."),
-                                  source_view(prereq.source))
-    others = [r for r in ctx.factset.recognitions if r.tier.value == prereq.tier.value]
-    vi = f"Chưa có quyết định công nhận {prereq.tier.value} có hiệu lực tại ngày {ctx.factset.as_of.isoformat()}."
-    en = f"No {prereq.tier.value} recognition counts at {ctx.factset.as_of.isoformat()}."
+                                  source_view(prereq.source), derived)
+    others = [r for r in ctx.factset.recognitions if r.tier.value == tier]
+    vi = f"Chưa có quyết định công nhận {tier} có hiệu lực tại ngày {ctx.factset.as_of.isoformat()}."
+    en = f"No {tier} recognition counts at {ctx.factset.as_of.isoformat()}."
     if others:
         vi += " (Có quyết định nhưng ghi ngày sau ngày đánh giá hoặc trước ngày áp dụng.)"
         en += " (A decision exists but is dated after the assessment date or before the rule's start.)"
-    return PrerequisiteResult(prereq.id, prereq.tier.value, title, "fail", None, Text(vi, en),
-                              source_view(prereq.source))
+    if derived is None:
+        return PrerequisiteResult(prereq.id, tier, title, "fail", None, Text(vi, en), source_view(prereq.source))
+    status = {"certified": "pass", "not_certified": "fail", "incomplete": "incomplete"}[derived.verdict]
+    word = {"certified": ("đạt chuẩn", "certified"), "not_certified": ("không đạt chuẩn", "not certified"),
+            "incomplete": ("chưa đủ căn cứ kết luận", "incomplete")}[derived.verdict]
+    by = {"how": "derived", "pack": derived.pack["id"], "version": derived.pack["version"],
+          "verdict": derived.verdict} if status == "pass" else None
+    return PrerequisiteResult(
+        prereq.id, tier, title, status, by,
+        Text(f"{vi} Đánh giá bộ {derived.pack['id']} trên cùng bộ số liệu: {word[0]}.",
+             f"{en} Evaluating {derived.pack['id']} on the same facts: {word[1]}."),
+        source_view(prereq.source), derived)

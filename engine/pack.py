@@ -13,7 +13,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from .catalogue import Catalogue, FactKind, Level, bundled_catalogue
-from .errors import InputError, PackNotFoundError, Problem, ProblemCollector
+from .errors import InputError, Location, PackNotFoundError, Problem, ProblemCollector
 from .pack_schema import (AnyOfIndicator, Comparison, CompareIndicator, Criterion, HamletsIndicator,
                           Indicator, PackDoc, Parameter, ParameterRef, Percent, Prerequisite,
                           UnknownIndicator)
@@ -129,8 +129,38 @@ class PackLibrary:
     def get(self, pack_id: str) -> Pack:
         """The resolved pack; raises InputError for a broken pack, PackNotFoundError for none."""
         if pack_id not in self._resolved:
-            self._resolved[pack_id] = self._resolve(pack_id)
+            pack = self._resolve(pack_id)
+            self._check_prerequisite_graph(pack_id)
+            self._resolved[pack_id] = pack
         return self._resolved[pack_id]
+
+    def _prerequisite_edges(self, pack_id: str) -> list[tuple[str, "Location"]]:
+        """(lower pack id, where it is named) for each prerequisite of the pack (inherited too)."""
+        for loaded in self._chain(pack_id):
+            if loaded.doc.prerequisites:
+                return [(p.pack, loaded.document.locate(("prerequisites", i, "pack")))
+                        for i, p in enumerate(loaded.doc.prerequisites) if p.pack]
+        return []
+
+    def _check_prerequisite_graph(self, start: str) -> None:
+        """Prerequisite packs must exist and must not lead back to a pack on the way (a cycle)."""
+        done: set[str] = set()
+
+        def visit(pack_id: str, path: list[str]) -> None:
+            for lower, where in self._prerequisite_edges(pack_id):
+                if lower in path:
+                    cycle = " → ".join(path[path.index(lower):] + [pack_id, lower]) if lower != pack_id else \
+                        f"{pack_id} → {lower}"
+                    raise InputError([Problem("pack_prerequisite_cycle",
+                                              f"prerequisites lead back to a pack on the way: {cycle}", where)])
+                if lower not in self._files and lower not in self._extra:
+                    raise InputError([Problem("pack_prerequisite_missing",
+                                              f"prerequisite pack {lower!r} is not a known pack", where)])
+                if lower not in done:
+                    visit(lower, path + [pack_id])
+                    done.add(lower)
+
+        visit(start, [])
 
     def all(self) -> list[Pack]:
         return [self.get(i) for i in self.ids()]

@@ -217,12 +217,14 @@ class Parameter(BaseModel):
 
 
 class Prerequisite(BaseModel):
-    """A lower tier the commune must already hold, met by a counting recognition."""
+    """A lower tier the commune must already hold: met by a counting recognition, or (when
+    asked to derive prerequisites) by evaluating the lower tier's pack on the same facts."""
 
     model_config = _STRICT
     id: str = Field(pattern=ID_PATTERN)
     tier: Tier
     title: Label
+    pack: str | None = Field(default=None, pattern=PACK_ID_PATTERN)  # the lower tier's pack
     recognised_from: dt.date | None = None  # recognitions before this date do not count
     source: Source
 
@@ -241,6 +243,9 @@ class PackDoc(BaseModel):
     scope: Scope
     legal_basis: tuple[LegalBasis, ...] = Field(min_length=1)
     extends: str | None = Field(default=None, pattern=PACK_ID_PATTERN)
+    # the set a recognised commune is re-assessed against each year (QĐ 18/2022: a model commune
+    # is measured against the advanced set); None means this pack itself
+    review_against: str | None = Field(default=None, pattern=PACK_ID_PATTERN)
     prerequisites: tuple[Prerequisite, ...] = ()
     parameters: dict[str, Parameter] = Field(default_factory=dict)
     criteria: tuple[Criterion, ...] = ()

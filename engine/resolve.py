@@ -21,51 +21,69 @@ SPECIAL_RULE_CHANGE = dt.date(2024, 3, 1)
 
 @dataclass(frozen=True)
 class RegionChoice:
-    """The region whose thresholds apply, and why (vi/en)."""
+    """The region whose thresholds apply, and why (vi/en), with how sure that reading is."""
 
     region: Region
     own_region: Region
     reason_vi: str
     reason_en: str
+    provenance: str = "official"
 
     @property
     def borrowed(self) -> bool:
         return self.region is not self.own_region
 
 
+_CHANGE_VI = ("Quy định về xã áp dụng ngưỡng vùng Trung du và miền núi phía Bắc thay đổi từ 01/3/2024 "
+              "(QĐ sửa đổi QĐ 318, số hiệu suy luận 211/QĐ-TTg); việc danh sách mới thay thế danh sách cũ là "
+              "cách hiểu suy luận (inferred).")
+_CHANGE_EN = ("The list of communes that use the Northern Midlands and Mountains (tdmnpb) thresholds changed on "
+              "01/3/2024 (the amendment of QĐ 318, number inferred as 211/QĐ-TTg); that the new list replaces "
+              "the earlier one is our reading (inferred).")
+
+
+def _old_rule(s) -> tuple[str, str] | None:
+    if s.extremely_difficult:
+        return "xã đặc biệt khó khăn", "an extremely difficult commune"
+    if s.safe_zone and s.poor_district:
+        return "xã an toàn khu thuộc huyện nghèo", "a safe-zone commune of a poor district"
+    return None
+
+
+def _new_rule(s) -> tuple[str, str] | None:
+    if s.ethnic_minority_region in ("II", "III"):
+        return (f"xã khu vực {s.ethnic_minority_region} vùng đồng bào dân tộc thiểu số và miền núi",
+                f"a region-{s.ethnic_minority_region} commune of the ethnic-minority and mountain areas")
+    if s.extremely_difficult and s.coastal_island:
+        return ("xã đặc biệt khó khăn vùng bãi ngang ven biển và hải đảo",
+                "an extremely difficult coastal-lowland or island commune")
+    if s.safe_zone and s.poor_district:
+        return "xã an toàn khu thuộc huyện nghèo", "a safe-zone commune of a poor district"
+    return None
+
+
 def effective_region(commune: Commune, as_of: dt.date) -> RegionChoice:
     """QĐ 318 Điều 1 (and its 2024 amendment): special communes use the tdmnpb thresholds."""
     s = commune.special
     own = commune.region
-    if as_of < SPECIAL_RULE_CHANGE:
-        if s.extremely_difficult:
-            why = ("xã đặc biệt khó khăn (quy định trước 01/3/2024)",
-                   "extremely difficult commune (rule before 01/3/2024)")
-        elif s.safe_zone and s.poor_district:
-            why = ("xã an toàn khu thuộc huyện nghèo (quy định trước 01/3/2024)",
-                   "safe-zone commune of a poor district (rule before 01/3/2024)")
-        else:
-            why = None
-    else:
-        if s.ethnic_minority_region in ("II", "III"):
-            why = (f"xã khu vực {s.ethnic_minority_region} vùng đồng bào dân tộc thiểu số và miền núi "
-                   "(quy định từ 01/3/2024)",
-                   f"ethnic-minority region {s.ethnic_minority_region} commune (rule from 01/3/2024)")
-        elif s.extremely_difficult and s.coastal_island:
-            why = ("xã đặc biệt khó khăn vùng bãi ngang ven biển và hải đảo (quy định từ 01/3/2024)",
-                   "extremely difficult coastal/island commune (rule from 01/3/2024)")
-        elif s.safe_zone and s.poor_district:
-            why = ("xã an toàn khu thuộc huyện nghèo (quy định từ 01/3/2024)",
-                   "safe-zone commune of a poor district (rule from 01/3/2024)")
-        else:
-            why = None
-    if why is None:
-        return RegionChoice(own, own, f"vùng của xã ({own.value})", f"the commune's own region ({own.value})")
-    note_vi = ("; việc danh sách mới thay thế danh sách cũ từ 01/3/2024 là cách hiểu suy luận (inferred)")
-    note_en = ("; that the list of 01/3/2024 replaces the earlier one is our reading (inferred)")
-    return RegionChoice(Region.tdmnpb, own,
-                        f"áp dụng ngưỡng vùng Trung du và miền núi phía Bắc: {why[0]}{note_vi}",
-                        f"uses the Northern Midlands and Mountains (tdmnpb) thresholds: {why[1]}{note_en}")
+    before = as_of < SPECIAL_RULE_CHANGE
+    applies, other = (_old_rule(s), _new_rule(s)) if before else (_new_rule(s), _old_rule(s))
+    when_vi = "trước 01/3/2024" if before else "từ 01/3/2024"
+    when_en = "before 01/3/2024" if before else "from 01/3/2024"
+    if applies is not None:
+        vi = (f"Áp dụng ngưỡng vùng Trung du và miền núi phía Bắc (tdmnpb) thay cho vùng {own.value}: "
+              f"{applies[0]} (quy định {when_vi}, QĐ 318/QĐ-TTg Điều 1). ")
+        en = (f"Uses the Northern Midlands and Mountains (tdmnpb) thresholds instead of {own.value}: "
+              f"{applies[1]} (the rule {when_en}, QĐ 318/QĐ-TTg Điều 1). ")
+        return RegionChoice(Region.tdmnpb, own, vi + _CHANGE_VI, en + _CHANGE_EN, "inferred")
+    if other is not None:  # the flags would qualify under the other rule, not this one
+        vi = (f"Áp dụng ngưỡng vùng của xã ({own.value}): {other[0]} chỉ được áp dụng ngưỡng tdmnpb theo quy định "
+              f"{'từ' if before else 'trước'} 01/3/2024, không phải quy định {when_vi}. ")
+        en = (f"Uses the commune's own region ({own.value}): {other[1]} uses the tdmnpb thresholds only under the "
+              f"rule {'from' if before else 'before'} 01/3/2024, not under the rule {when_en}. ")
+        return RegionChoice(own, own, vi + _CHANGE_VI, en + _CHANGE_EN, "inferred")
+    return RegionChoice(own, own, f"Áp dụng ngưỡng vùng của xã ({own.value}).",
+                        f"Uses the commune's own region ({own.value}).")
 
 
 @dataclass(frozen=True)

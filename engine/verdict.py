@@ -95,15 +95,19 @@ class PrerequisiteResult:
     id: str
     tier: str
     title: Text
-    status: str  # pass | fail
+    status: str  # pass | fail | incomplete (incomplete only when derived from the lower pack)
     satisfied_by: dict | None
     explanation: Text
     source: dict
+    derived: "Verdict | None" = None  # the lower tier's pack evaluated on the same facts
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "tier": self.tier, "title": self.title.to_dict(), "status": self.status,
-                "satisfied_by": self.satisfied_by, "explanation": self.explanation.to_dict(),
-                "source": self.source}
+        out = {"id": self.id, "tier": self.tier, "title": self.title.to_dict(), "status": self.status,
+               "satisfied_by": self.satisfied_by, "explanation": self.explanation.to_dict(),
+               "source": self.source}
+        if self.derived is not None:
+            out["derived"] = self.derived.to_dict()
+        return out
 
 
 @dataclass(frozen=True)
@@ -143,6 +147,14 @@ class Verdict:
                 if ind.id == indicator_id:
                     return ind
         raise KeyError(indicator_id)
+
+    def tiers(self) -> list["Verdict"]:
+        """This verdict and every derived prerequisite verdict under it, outermost first."""
+        out = [self]
+        for p in self.prerequisites:
+            if p.derived is not None:
+                out.extend(p.derived.tiers())
+        return out
 
     def criterion(self, criterion_id: str) -> CriterionResult:
         for crit in self.criteria:

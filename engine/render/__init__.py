@@ -10,11 +10,12 @@ from .common import FORMATS, LANGS
 def render(verdicts: list[Verdict], fmt: str = "text", lang: str = "vi", *, color: bool = False) -> str:
     """Render verdicts in one of FORMATS; the one place output formats are named."""
     if fmt == "json":
-        return jsonout.render(verdicts)
+        return jsonout.render(verdicts)  # derived prerequisite verdicts stay nested in their parent
+    tiers = [tier for v in verdicts for tier in v.tiers()]  # readers get every tier in turn
     if fmt == "md":
-        return markdown.render(verdicts, lang)
+        return markdown.render(tiers, lang)
     if fmt == "text":
-        return text.render(verdicts, lang, color=color)
+        return text.render(tiers, lang, color=color)
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 

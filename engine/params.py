@@ -1,0 +1,90 @@
+"""Officer-supplied parameter values (`--params FILE`, format ntmcert/params/v1).
+
+Where a pack says a number is unknown, an officer can supply it with its source, without editing
+the bundled packs. Replacing a number the pack read in the law itself (`official`) needs
+`override: true`; every number so supplied is reported as coming from the layer "officer".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import ProblemCollector
+from .exact import to_fraction
+from .factset import Region
+from .pack import PackLibrary
+from .pack_schema import Provenance, Source
+from .resolve import OfficerValue
+from .validation import add_pydantic_problems
+from .yamlio import load_path
+
+_STRICT = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, populate_by_name=True)
+
+
+class ParamEntry(BaseModel):
+    model_config = _STRICT
+    value: Decimal
+    valid_from: dt.date | None = Field(default=None, alias="from")
+    region: Region | None = None
+    source: Source
+    override: bool = False
+
+    @field_validator("value")
+    @classmethod
+    def _finite(cls, v):
+        if not v.is_finite() or v < 0:
+            raise ValueError("a parameter value is a finite, non-negative number")
+        return v
+
+
+class ParamsFile(BaseModel):
+    model_config = _STRICT
+    format: Literal["ntmcert/params/v1"]
+    parameters: dict[str, list[ParamEntry]]
+
+
+def load_params(path: str | Path, library: PackLibrary) -> dict[str, list[OfficerValue]]:
+    """Read and check an officer parameter file against every pack of the library."""
+    doc = load_path(path)
+    collector = doc.collector()
+    try:
+        parsed = ParamsFile.model_validate(doc.data)
+    except ValidationError as exc:
+        add_pydantic_problems(collector, doc, exc, code="params_invalid")
+        collector.raise_if_any()
+        raise  # unreachable
+    defined: dict[str, list] = {}
+    for pack in library.all():
+        for name, param in pack.parameters.items():
+            defined.setdefault(name, []).append((pack.id, param))
+    out: dict[str, list[OfficerValue]] = {}
+    for name, entries in parsed.parameters.items():
+        if name not in defined:
+            close = difflib.get_close_matches(name, list(defined), n=3, cutoff=0.6)
+            hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+            _add(collector, doc, "params_unknown_parameter",
+                 f"no bundled pack has a parameter {name!r}{hint}", ("parameters", name))
+            continue
+        for i, entry in enumerate(entries):
+            official = [(pack_id, v) for pack_id, p in defined[name] for v in p.spec.values
+                        if v.source.provenance is Provenance.official]
+            if official and not entry.override:
+                pack_id, value = official[0]
+                _add(collector, doc, "params_override_official",
+                     f"{name} has an official value in {pack_id} (from {value.valid_from}); write override: true "
+                     f"to replace it", ("parameters", name, i))
+            out.setdefault(name, []).append(OfficerValue(name, to_fraction(entry.value), entry.source,
+                                                         entry.valid_from, entry.region, entry.override))
+    collector.raise_if_any()
+    return out
+
+
+def _add(collector: ProblemCollector, doc, code: str, message: str, path: tuple) -> None:
+    loc = doc.locate(path)
+    collector.add(code, message, line=loc.line, column=loc.column, key_path=loc.key_path)

@@ -18,7 +18,8 @@ from .factset import FactSet, FactValue, Tier
 from .pack import Pack, PackIndicator
 from .pack_schema import (AnyOfIndicator, Comparison, CompareIndicator, HamletsIndicator,
                           UnknownIndicator)
-from .resolve import OfficerValue, RegionChoice, ResolvedThreshold, effective_region, resolve_threshold
+from .resolve import (OfficerValue, RegionChoice, ResolvedThreshold, commune_group, effective_region,
+                      resolve_threshold)
 from .verdict import (CriterionResult, HamletResult, IndicatorResult, PrerequisiteResult, Text,
                       Verdict)
 
@@ -79,6 +80,12 @@ def evaluate_pack(factset: FactSet, pack: Pack, engine: Engine, *,
                 and all(p.status == "pass" for p in prerequisites))
     verdict = "not_certified" if failing else ("certified" if complete else "incomplete")
     missing = sorted({m for c in criteria for i in c.indicators for m in i.missing_facts})
+    region = {"used": ctx.region.region.value, "own": ctx.region.own_region.value,
+              "provenance": ctx.region.provenance,
+              "reason": {"vi": ctx.region.reason_vi, "en": ctx.region.reason_en}}
+    if pack.doc.commune_groups:
+        group, vi, en = commune_group(factset.commune)
+        region["commune_group"] = {"value": group, "reason": {"vi": vi, "en": en}}
     notes = []
     if pack.doc.completeness == "partial":
         notes.append(Text(f"Bộ tiêu chí chưa đầy đủ: {pack.doc.completeness_note}",
@@ -92,9 +99,7 @@ def evaluate_pack(factset: FactSet, pack: Pack, engine: Engine, *,
         as_of=factset.as_of.isoformat(),
         factset_sha256=factset.sha256,
         engine={"name": engine.name, "version": engine.version},
-        region={"used": ctx.region.region.value, "own": ctx.region.own_region.value,
-                "provenance": ctx.region.provenance,
-                "reason": {"vi": ctx.region.reason_vi, "en": ctx.region.reason_en}},
+        region=region,
         prerequisites=prerequisites,
         criteria=criteria,
         missing_facts=tuple(missing),

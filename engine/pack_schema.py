@@ -246,6 +246,8 @@ class PackDoc(BaseModel):
     # the set a recognised commune is re-assessed against each year (QĐ 18/2022: a model commune
     # is measured against the advanced set); None means this pack itself
     review_against: str | None = Field(default=None, pattern=PACK_ID_PATTERN)
+    # the set's thresholds differ by commune group 1–3 (QĐ 51/2025): the verdict reports the group
+    commune_groups: bool = False
     prerequisites: tuple[Prerequisite, ...] = ()
     parameters: dict[str, Parameter] = Field(default_factory=dict)
     criteria: tuple[Criterion, ...] = ()

@@ -86,6 +86,19 @@ def effective_region(commune: Commune, as_of: dt.date) -> RegionChoice:
                         f"Uses the commune's own region ({own.value}).")
 
 
+def commune_group(commune: Commune) -> tuple[int | None, str, str]:
+    """The 2026–2030 commune group (QĐ 51/2025): given in the fact set, or group 3 from the
+    ethnic-minority flag; groups 1 and 2 depend on facts the checker cannot see, so they must be given."""
+    if commune.group is not None:
+        return commune.group, f"Nhóm {commune.group} (theo bộ số liệu).", f"Group {commune.group} (from the fact set)."
+    if commune.special.ethnic_minority_region in ("II", "III"):
+        region = commune.special.ethnic_minority_region
+        return (3, f"Nhóm 3: xã khu vực {region} vùng đồng bào dân tộc thiểu số và miền núi.",
+                f"Group 3: a region-{region} commune of the ethnic-minority and mountain areas.")
+    return (None, "Chưa rõ nhóm xã (1 hoặc 2): ghi commune.group trong bộ số liệu.",
+            "Commune group unknown (1 or 2): give commune.group in the fact set.")
+
+
 @dataclass(frozen=True)
 class OfficerValue:
     """A parameter value supplied by the assessment officer, with its source."""

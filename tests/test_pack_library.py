@@ -327,3 +327,34 @@ def test_criteria_docs_are_up_to_date():
     assert not stale, f"run `ntmcert packs docs` to regenerate: {stale}"
     written = {p.relative_to(folder).as_posix() for p in folder.rglob("*.md")}
     assert written == set(docs), "docs/criteria/ holds files no pack produces"
+
+
+class TestCommuneGroups:
+    """The 2026–2030 set: the verdict reports the commune group chosen from the fact set."""
+
+    @pytest.mark.parametrize("commune_extra,group", [({"group": 1}, 1), ({"special": {"ethnic_minority_region": "II"}}, 3),
+                                                     ({}, None)])
+    def test_group_reported(self, commune_extra, group):
+        data = base_factset(as_of=dt.date(2026, 6, 30), recognitions=[],
+                            commune={"name": "Xã Mới", "province": "Vĩnh Long", "region": "dbscl", **commune_extra})
+        verdict = evaluate(data, "vn/ntm-2026-2030")
+        assert verdict.region["commune_group"]["value"] == group
+        assert len(verdict.criteria) == 10
+
+    def test_not_in_packs_without_groups(self):
+        assert "commune_group" not in evaluate(base_factset(), "tra-vinh/smart-commune").region
+
+
+def test_overlay_marks_a_criterion_not_applicable(tmp_path):
+    """An overlay may mark a criterion not applicable (with its reason); the verdict ignores it."""
+    from .test_packs import criterion, write_pack
+
+    write_pack(tmp_path, "t/base", criterion() + "  - id: t.d\n    title: {vi: D, en: D}\n    indicators:\n"
+               "      - {id: t.d.i, kind: compare, title: {vi: I, en: I}, fact: kiosks, op: '>=', threshold: 5, "
+               "source: {document: t, provenance: inferred}}\n")
+    write_pack(tmp_path, "t/child", "extends: t/base\ncriteria:\n  - id: t.d\n    override: true\n"
+               "    not_applicable: Không áp dụng cho tỉnh này (test)\n")
+    verdict = evaluate(base_factset(facts={"commune_records_online": {"count": 9, "of": 10}, "kiosks": 1}),
+                       PackLibrary(root=tmp_path).get("t/child"))
+    assert verdict.criterion("t.d").status == "not_applicable" and verdict.verdict == "certified"
+    assert verdict.criterion("t.d").layer == "t/child"

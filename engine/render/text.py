@@ -40,6 +40,8 @@ def _one(console: Console, v: Verdict, lang: str) -> None:
                   f"{t(HEAD, 'engine', lang)}: {v.engine['name']} {v.engine['version']}")
     if v.region["used"] != v.region["own"] or v.region.get("provenance") != "official":
         console.print(f"  {v.region['reason'][lang]}")
+    if "commune_group" in v.region:
+        console.print(f"  {v.region['commune_group']['reason'][lang]}")
     line = RichText(f"{t(HEAD, 'verdict', lang)}: ")  # styled via Text objects, not markup
     line.append(t(VERDICT, v.verdict, lang), style=STYLE.get(v.verdict, "yellow"))
     console.print(line)

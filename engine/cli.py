@@ -187,6 +187,30 @@ def packs_show(pack_id: str = typer.Argument(..., help="Pack id, e.g. tra-vinh/s
     sys.stdout.write(render_pack(pack, lang.value) if fmt is PackFormat.md else pack_json(pack))
 
 
+@packs_app.command("check")
+def packs_check(path: Path = typer.Argument(..., help="A folder of packs (<id>/pack.yaml), like rules/.")) -> None:
+    """Check every pack under a folder: schema, layering, catalogue, prerequisites, engine names."""
+    from .compiler import check_hash_collisions
+    from .pack import PackLibrary
+
+    if not path.is_dir():
+        _fail([Problem("pack_folder_missing", f"{path} is not a folder of packs")])
+    problems: list[Problem] = []
+    library = PackLibrary(root=path, catalogue=default_library().catalogue)
+    for pack_id in library.ids():
+        try:
+            check_hash_collisions(library.get(pack_id))
+        except InputError as exc:
+            problems.extend(p for p in exc.problems if p not in problems)
+        except PackNotFoundError as exc:
+            problems.append(Problem(exc.code, str(exc)))
+    if not library.ids():
+        problems.append(Problem("pack_folder_empty", f"no <id>/pack.yaml under {path}"))
+    if problems:
+        _fail(problems)
+    typer.echo(f"{len(library.ids())} packs OK under {path}")
+
+
 @packs_app.command("docs")
 def packs_docs(out: Path = typer.Option(Path("docs/criteria"), "--out", help="Folder to write into."),
                check: bool = typer.Option(False, "--check", help="Only report whether the folder is up to date "

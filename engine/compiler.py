@@ -99,10 +99,25 @@ def check_hash_collisions(pack: Pack) -> None:
         if h in seen and seen[h] != name:
             problems.append(Problem("pack_hash_collision",
                                     f"{name!r} and {seen[h]!r} have the same engine hash {h:#010x}; "
-                                    f"rename one of them", Location(str(pack.path) if pack.path else None)))
+                                    f"rename one of them", _where(pack, name.split("#")[0])))
         seen.setdefault(h, name)
     if problems:
         raise InputError(problems)
+
+
+def _where(pack: Pack, ident: str) -> Location:
+    """The line where `id: <ident>` is written in the pack's own file, when it is there."""
+    if pack.path is None:
+        return Location()
+    try:
+        lines = pack.path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return Location(str(pack.path))
+    for number, line in enumerate(lines, 1):
+        stripped = line.strip().lstrip("- ").strip()
+        if stripped in (f"id: {ident}", f"id: '{ident}'", f'id: "{ident}"'):
+            return Location(str(pack.path), number, line.index("id:") + 1, None)
+    return Location(str(pack.path))
 
 
 # ---------------------------------------------------------------------- message encoding

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from .catalogue import Catalogue, FactDef, FactKind, Level, bundled_catalogue
 from .errors import InputError, ProblemCollector
@@ -155,7 +156,10 @@ class Recognition(BaseModel):
     @field_validator("date", mode="before")
     @classmethod
     def _date(cls, v):
-        return PartialDate.parse(v)
+        try:
+            return PartialDate.parse(v)
+        except ValueError as exc:
+            raise PydanticCustomError("bad_date", str(exc)) from None
 
     def counts_at(self, as_of: dt.date) -> bool:
         """A recognition dated after the assessment date does not count."""
@@ -192,7 +196,7 @@ def _date_field(v):
         return v
     d = to_date(v)
     if d is None:
-        raise ValueError(f"{v!r} is not a real date (YYYY-MM-DD)")
+        raise PydanticCustomError("bad_date", "{found} is not a real date (YYYY-MM-DD)", {"found": repr(v)})
     return d
 
 

@@ -230,7 +230,7 @@ class PackLibrary:
                             "pack_override_nothing", f"criterion {crit.id!r} overrides nothing in {doc.extends}",
                             where))
                     if crit.title is None:
-                        collector.problems.append(Problem("pack_invalid", "a new criterion needs a title", where))
+                        collector.problems.append(Problem("pack_missing_key", "a new criterion needs a title", where))
                         continue
                     criteria[crit.id] = PackCriterion(crit, tuple(PackIndicator(ind, doc.id)
                                                                   for ind in crit.indicators), doc.id)
@@ -301,7 +301,7 @@ class PackLibrary:
                 self._check_comparison(alt, pack, level, problem, sub + ("alternatives", k))
         elif isinstance(spec, HamletsIndicator):
             if level is Level.hamlet:
-                problem("pack_invalid", "a hamlet group cannot sit inside another hamlet group", sub)
+                problem("pack_nested_hamlets", "a hamlet group cannot sit inside another hamlet group", sub)
             elif spec.hamlet_indicators != "unknown":
                 for k, sub_ind in enumerate(spec.hamlet_indicators):
                     self._check_indicator(sub_ind, pack, Level.hamlet, problem,

@@ -12,6 +12,7 @@ from enum import Enum
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from .catalogue import Label
 from .exact import PACK_OPERATORS
@@ -105,17 +106,19 @@ class Comparison(BaseModel):
     @classmethod
     def _op(cls, v):
         if v not in PACK_OPERATORS:
-            raise ValueError(f"unknown operator {v!r}; allowed: {', '.join(PACK_OPERATORS)}")
+            raise PydanticCustomError("unknown_operator", "unknown operator {op}; allowed: {allowed}",
+                                      {"op": repr(v), "allowed": ", ".join(PACK_OPERATORS)})
         return v
 
     @field_validator("threshold", mode="before")
     @classmethod
     def _no_float(cls, v):
         if isinstance(v, float):
-            raise ValueError("thresholds must be exact numbers (write them in YAML, not as floats)")
+            raise PydanticCustomError("inexact_number",
+                                      "thresholds must be exact numbers (written in YAML, not binary floats)")
         if isinstance(v, str) and v != "unknown":
-            raise ValueError(f"a threshold is a number, true/false, {{percent: P}}, {{parameter: NAME}} "
-                             f"or the word unknown (found {v!r})")
+            raise PydanticCustomError("bad_threshold", "a threshold is a number, true/false, {{percent: P}}, "
+                                      "{{parameter: NAME}} or the word unknown (found {found})", {"found": repr(v)})
         return v
 
 

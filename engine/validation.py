@@ -8,9 +8,32 @@ from .errors import ProblemCollector
 from .yamlio import Document
 
 
+# pydantic error types → the stable suffix of our code (stage prefix + suffix, e.g. pack_missing_key)
+_CATEGORIES = {
+    "missing": "missing_key", "extra_forbidden": "unknown_key", "enum": "bad_choice", "literal_error": "bad_choice",
+    "string_too_short": "empty_text", "string_pattern_mismatch": "bad_id", "too_short": "too_few_items",
+    "greater_than": "out_of_range", "greater_than_equal": "out_of_range", "less_than": "out_of_range",
+    "less_than_equal": "out_of_range", "finite_number": "non_finite_number",
+}
+
+
+def _category(kind: str) -> str:
+    if kind in _CATEGORIES:
+        return _CATEGORIES[kind]
+    if kind.startswith(("date", "datetime")):
+        return "bad_date"
+    if kind.endswith(("_type", "_parsing")) or kind in ("model_type", "dict_type", "list_type", "union_tag_invalid"):
+        return "bad_type"
+    if kind in ("value_error", "assertion_error"):
+        return "invalid"
+    return kind  # our own PydanticCustomError types (unknown_operator, inexact_number, …)
+
+
 def add_pydantic_problems(collector: ProblemCollector, doc: Document, exc: ValidationError, *,
                           code: str, prefix: tuple = ()) -> None:
-    """Add one problem per pydantic error, located at its key path in `doc`."""
+    """Add one problem per pydantic error, located at its key path in `doc`; `code` is the stage
+    (e.g. "pack"), and each problem's code names the stage and the kind of mistake."""
+    stage = code.removesuffix("_invalid")
     for err in exc.errors(include_url=False):
         path = prefix + _data_path(doc.data, prefix, err["loc"])
         loc = doc.locate(path)
@@ -25,7 +48,7 @@ def add_pydantic_problems(collector: ProblemCollector, doc: Document, exc: Valid
             if len(shown) > 60:
                 shown = shown[:57] + "..."
             msg = f"{msg} (found {shown})"
-        collector.add(code, msg, line=loc.line, column=loc.column, key_path=loc.key_path)
+        collector.add(f"{stage}_{_category(kind)}", msg, line=loc.line, column=loc.column, key_path=loc.key_path)
 
 
 def _data_path(data, prefix: tuple, loc: tuple) -> tuple:

@@ -156,11 +156,42 @@ class Verdict:
                 out.extend(p.derived.tiers())
         return out
 
+    def find(self, ref: str) -> IndicatorResult:
+        """An indicator, alternative or hamlet result by reference: `id`, `id#k` (alternative k),
+        `id@Hamlet name` (that hamlet's result of a hamlet-level indicator), `id#k@Hamlet name`."""
+        ident, _, hamlet = ref.partition("@")
+        base, _, alt = ident.partition("#")
+        for crit in self.criteria:
+            for ind in crit.indicators:
+                found = _find_in(ind, base, alt, hamlet or None)
+                if found is not None:
+                    return found
+        raise KeyError(ref)
+
     def criterion(self, criterion_id: str) -> CriterionResult:
         for crit in self.criteria:
             if crit.id == criterion_id:
                 return crit
         raise KeyError(criterion_id)
+
+
+def _find_in(ind: IndicatorResult, base: str, alt: str, hamlet: str | None) -> IndicatorResult | None:
+    if hamlet is not None:
+        for h in ind.hamlets:
+            if h.name == hamlet:
+                for sub in h.indicators:
+                    found = _find_in(sub, base, alt, None)
+                    if found is not None:
+                        return found
+        return None
+    if ind.id != base:
+        return None
+    if not alt:
+        return ind
+    for a in ind.alternatives:
+        if a.id == f"{base}#{alt}":
+            return a
+    return None
 
 
 def dumps(data: Any) -> str:

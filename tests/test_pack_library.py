@@ -152,7 +152,7 @@ class TestOfficerParameters:
         path = write_params(tmp_path, "advanced_income_threshold:\n  - value: sixty\n")
         with pytest.raises(InputError) as err:
             load_params(path, PackLibrary())
-        assert {p.code for p in err.value.problems} == {"params_invalid"}
+        assert {p.code for p in err.value.problems} == {"params_bad_type", "params_missing_key"}
 
 
 class TestRevocationRule:

@@ -88,9 +88,9 @@ class TestBundled:
 
 class TestMistakes:
     @pytest.mark.parametrize("body,code,key", [
-        (criterion().replace("        source: {document: test, provenance: inferred}\n", ""), "pack_invalid",
+        (criterion().replace("        source: {document: test, provenance: inferred}\n", ""), "pack_missing_key",
          "criteria[0].indicators[0].source"),
-        (criterion(op="=>"), "pack_invalid", "criteria[0].indicators[0].op"),
+        (criterion(op="=>"), "pack_unknown_operator", "criteria[0].indicators[0].op"),
         (criterion(fact="commune_record_online"), "pack_unknown_fact", "criteria[0].indicators[0].fact"),
         (criterion(threshold="85"), "pack_threshold_kind", "criteria[0].indicators[0].threshold"),
         (criterion(threshold="{parameter: nothing_here}", fact="income_per_capita"), "pack_dangling_parameter",
@@ -98,7 +98,7 @@ class TestMistakes:
         (criterion(fact="full_online_public_services", threshold="true", op=">="), "pack_bad_operator",
          "criteria[0].indicators[0].op"),
         (criterion(fact="automation_stages"), "pack_fact_level", "criteria[0].indicators[0].fact"),
-        (criterion(threshold="'85%'"), "pack_invalid", "criteria[0].indicators[0].threshold"),
+        (criterion(threshold="'85%'"), "pack_bad_threshold", "criteria[0].indicators[0].threshold"),
     ])
     def test_located_errors(self, tmp_path, body, code, key):
         write_pack(tmp_path, "t/p", body)
@@ -149,6 +149,7 @@ class TestMistakes:
         write_pack(tmp_path, "t/p", body)
         found = load_errors(tmp_path, "t/p")
         assert found[0].code == "pack_invalid" and found[0].location.key_path.startswith("parameters.p")
+        assert "unknown_source" in found[0].message
 
     def test_several_mistakes_reported_together(self, tmp_path):
         body = criterion(fact="nope_a") + INDICATOR.format(ind="t.c.k", fact="nope_b", op=">=", threshold="1")

@@ -14,7 +14,7 @@ from typing import Protocol, Sequence
 from .exact import OPERATORS, Interval, decide
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Check:
     key: str  # unique within one evaluation
     rule: str  # the compiled rule that decides it (shared by every hamlet)

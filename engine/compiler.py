@@ -1,84 +1,120 @@
 """Pack → plain durable-rules ruleset dicts (JSON-able; a test compares them with a saved copy).
 
-Each comparison of a pack becomes three rules over one message type `t`, exactly one of which
-fires for any message: `pass` (every possible value meets the threshold), `fail` (none does),
-`undecidable` (a reported bound straddles it). The message carries exact integers prepared by
-`encode` so the engine's int64 comparison decides exactly what the Fraction comparison would.
+The engine decides every comparison whose two sides are known. Comparisons travel in groups:
+one fact per criterion (and one per hamlet for a hamlet-level indicator), at most `GROUP_SIZE`
+comparisons each, slot `i` carrying the exact integers `pl{i} pr{i} fl{i} fr{i}` prepared by
+`encode` and a flag `a{i}` = 1 for a slot with nothing to decide (missing fact, unknown number).
+Per group `t` the rules are:
+
+- `t|all`: every slot is absent or passes (every possible value meets its threshold);
+- `t|i|fail`: slot i is present and no possible value meets the threshold;
+- `t|i|undecidable`: slot i is present and a reported bound straddles the threshold.
+
+At least one rule fires for every fact (so durable-rules always handles the batch), and a present
+slot for which neither `fail` nor `undecidable` fired passes: pass, fail and undecidable are
+exclusive and exhaustive by construction of the integers. Grouping keeps firings few (about one
+per criterion when a commune passes), which is what durable-rules' Python bridge pays for.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
 
-from .errors import InputError, Problem, Location
+from .errors import InputError, Location, Problem
 from .exact import OPERATORS, Interval
 from .pack import Pack
 from .pack_schema import AnyOfIndicator, CompareIndicator, HamletsIndicator
 
 SENTINEL = "$sentinel"
 OUTCOMES = ("pass", "fail", "undecidable")
-ENGINE_PROPERTIES = ("t", "pl", "pr", "fl", "fr", "sid", "id")
+GROUP_SIZE = 30  # 1 + 2·30 rules per fact stays under durable-rules' 64; 5·30 + 3 properties under 252
 _INT_LIMIT = 2**62  # the engine's integers are int64; stay well inside
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Where one comparison travels: group `t`, position `i`, and its operator."""
+
+    group: str
+    index: int
+    op: str
+    hamlet_level: bool
 
 
 def rule_keys(pack: Pack) -> list[str]:
     """One key per comparison of the pack: `<indicator id>` or `<indicator id>#<alternative>`."""
-    keys: list[str] = []
+    return list(rule_operators(pack))
 
-    def visit(spec) -> None:
-        if isinstance(spec, CompareIndicator):
-            keys.append(spec.id)
-        elif isinstance(spec, AnyOfIndicator):
-            keys.extend(f"{spec.id}#{k}" for k in range(len(spec.alternatives)))
-        elif isinstance(spec, HamletsIndicator) and spec.hamlet_indicators != "unknown":
-            for sub in spec.hamlet_indicators:
-                visit(sub)
 
-    for crit in pack.criteria:
-        for ind in crit.indicators:
-            visit(ind.spec)
-    return keys
+def _leaves(spec):
+    """(rule key, operator) of every comparison directly in an indicator (not in hamlet groups)."""
+    if isinstance(spec, CompareIndicator):
+        yield spec.id, spec.op
+    elif isinstance(spec, AnyOfIndicator):
+        for k, alt in enumerate(spec.alternatives):
+            yield f"{spec.id}#{k}", alt.op
 
 
 def rule_operators(pack: Pack) -> dict[str, str]:
-    """The operator of every rule key."""
-    ops: dict[str, str] = {}
+    """The operator of every rule key, in pack order."""
+    return {key: slot.op for key, slot in slots(pack).items()}
 
-    def visit(spec) -> None:
-        if isinstance(spec, CompareIndicator):
-            ops[spec.id] = spec.op
-        elif isinstance(spec, AnyOfIndicator):
-            for k, alt in enumerate(spec.alternatives):
-                ops[f"{spec.id}#{k}"] = alt.op
-        elif isinstance(spec, HamletsIndicator) and spec.hamlet_indicators != "unknown":
-            for sub in spec.hamlet_indicators:
-                visit(sub)
+
+def slots(pack: Pack) -> dict[str, Slot]:
+    """The slot of every comparison key: commune-level ones grouped by criterion, hamlet-level
+    ones by hamlet indicator, in chunks of GROUP_SIZE."""
+    out: dict[str, Slot] = {}
+
+    def place(prefix: str, leaves: list[tuple[str, str]], hamlet_level: bool) -> None:
+        for n, (key, op) in enumerate(leaves):
+            out[key] = Slot(f"{prefix}/{n // GROUP_SIZE}", n % GROUP_SIZE, op, hamlet_level)
 
     for crit in pack.criteria:
+        commune_leaves = []
         for ind in crit.indicators:
-            visit(ind.spec)
-    return ops
+            spec = ind.spec
+            if isinstance(spec, HamletsIndicator):
+                if spec.hamlet_indicators != "unknown":
+                    place(f"h:{spec.id}", [leaf for sub in spec.hamlet_indicators for leaf in _leaves(sub)], True)
+            else:
+                commune_leaves.extend(_leaves(spec))
+        if commune_leaves:
+            place(f"c:{crit.id}", commune_leaves, False)
+    return out
 
 
-def _cond(key: str, op: str, left: str, right: str) -> dict:
-    return {"$and": [{"t": key}, {OPERATORS[op].engine_key: {left: {"$m": right}}}]}
+def _cmp(op: str, left: str, right: str) -> dict:
+    return {OPERATORS[op].engine_key: {left: {"$m": right}}}
 
 
 def compile_ruleset(pack: Pack) -> dict:
     """A fresh ruleset dict for `pack` (durable-rules mutates what it is given: never reuse one)."""
     check_hash_collisions(pack)
+    groups: dict[str, list[Slot]] = {}
+    for slot in slots(pack).values():
+        groups.setdefault(slot.group, []).append(slot)
     rules: dict[str, dict] = {}
-    for key, op in rule_operators(pack).items():
-        neg = OPERATORS[op].negation
-        rules[f"{key}|pass"] = {"all": [{"m": _cond(key, op, "pl", "pr")}]}
-        rules[f"{key}|fail"] = {"all": [{"m": _cond(key, neg, "fl", "fr")}]}
-        rules[f"{key}|undecidable"] = {"all": [{"m": {"$and": [
-            {"t": key},
-            {OPERATORS[neg].engine_key: {"pl": {"$m": "pr"}}},
-            {OPERATORS[op].engine_key: {"fl": {"$m": "fr"}}},
-        ]}}]}
+    for group, members in groups.items():
+        every = [{"$or": [{f"a{s.index}": 1}, _cmp(s.op, f"pl{s.index}", f"pr{s.index}")]} for s in members]
+        rules[f"{group}|all"] = {"all": [{"m": {"$and": [{"t": group}] + every}}]}
+        for s in members:
+            i, neg = s.index, OPERATORS[s.op].negation
+            rules[f"{group}|{i}|fail"] = {"all": [{"m": {"$and": [
+                {"t": group}, {f"a{i}": 0}, _cmp(neg, f"fl{i}", f"fr{i}")]}}]}
+            rules[f"{group}|{i}|undecidable"] = {"all": [{"m": {"$and": [
+                {"t": group}, {f"a{i}": 0}, _cmp(neg, f"pl{i}", f"pr{i}"), _cmp(s.op, f"fl{i}", f"fr{i}")]}}]}
     rules[SENTINEL] = {"all": [{"m": {"t": SENTINEL}}]}
     return rules
+
+
+def engine_names(pack: Pack) -> list[str]:
+    """Every property name the engine will see for this pack (compared by hash in durable-rules)."""
+    width = max((s.index + 1 for s in slots(pack).values()), default=0)
+    names = ["t", "sid", "id"]
+    for i in range(width):
+        names += [f"a{i}", f"pl{i}", f"pr{i}", f"fl{i}", f"fr{i}"]
+    return names
 
 
 def fnv1a_32(text: str) -> int:
@@ -90,8 +126,11 @@ def fnv1a_32(text: str) -> int:
 
 
 def check_hash_collisions(pack: Pack) -> None:
-    """Refuse a pack two of whose engine names share a hash: the engine would mix their facts."""
-    names = list(ENGINE_PROPERTIES) + rule_keys(pack) + [SENTINEL]
+    """Refuse a pack two of whose engine names share a hash: durable-rules compares property names
+    by a 32-bit hash only, and would mix them. Property names are fixed by the compiler; the
+    comparison keys, which name groups and rules, are checked too as a guard."""
+    names = engine_names(pack) + rule_keys(pack) + list(dict.fromkeys(s.group for s in slots(pack).values())) + [
+        SENTINEL]
     seen: dict[int, str] = {}
     problems = []
     for name in names:
@@ -156,9 +195,45 @@ def _side(value: Interval, op: str, threshold: Fraction) -> tuple[int, int]:
     raise ValueError(op)
 
 
-def encode(check, message_id: str, sid: str) -> dict:
-    """The engine message for one check."""
+def encode_slot(check, index: int) -> dict:
+    """The properties of one check in its group's fact."""
     op = check.op
     pl, pr = _side(check.value, op, check.threshold)
     fl, fr = _side(check.value, OPERATORS[op].negation, check.threshold)
-    return {"sid": sid, "id": message_id, "t": check.rule, "pl": pl, "pr": pr, "fl": fl, "fr": fr}
+    return {f"a{index}": 0, f"pl{index}": pl, f"pr{index}": pr, f"fl{index}": fl, f"fr{index}": fr}
+
+
+def group_widths(pack_slots: dict[str, Slot]) -> dict[str, int]:
+    """How many slots each group has."""
+    widths: dict[str, int] = {}
+    for slot in pack_slots.values():
+        widths[slot.group] = max(widths.get(slot.group, 0), slot.index + 1)
+    return widths
+
+
+def encode(checks, pack_slots: dict[str, Slot], widths: dict[str, int], sid: str) -> tuple[list[dict], list[list]]:
+    """The facts for a batch of checks, and for each fact the check in each of its slots.
+
+    Hamlet checks carry their hamlet as the part of the key after '@'; they share their group's
+    rules but travel in one fact per hamlet.
+    """
+    facts: dict[tuple[str, str], dict] = {}
+    members: dict[tuple[str, str], list] = {}
+    for check in checks:
+        slot = pack_slots[check.rule]
+        where = (slot.group, check.key.rpartition("@")[2] if slot.hamlet_level else "")
+        fact = facts.get(where)
+        if fact is None:
+            fact = facts[where] = {"id": str(len(facts)), "sid": sid, "t": slot.group}
+            members[where] = [None] * widths[slot.group]
+        fact.update(encode_slot(check, slot.index))
+        members[where][slot.index] = check
+    out_facts, out_members = [], []
+    for where, fact in facts.items():
+        slot_checks = members[where]
+        for i, check in enumerate(slot_checks):
+            if check is None:
+                fact[f"a{i}"] = 1
+        out_facts.append(fact)
+        out_members.append(slot_checks)
+    return out_facts, out_members

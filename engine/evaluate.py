@@ -12,11 +12,10 @@ from typing import Callable, Sequence
 
 from .catalogue import Catalogue, FactDef, bundled_catalogue
 from .checks import Check, Engine
-from .explain import (actual_view, comparison_text, margin_view, source_view, threshold_view,
-                      to_pass_view)
+from .explain import source_view
 from .factset import FactSet, FactValue, Tier
 from .pack import Pack, PackIndicator
-from .pack_schema import (AnyOfIndicator, Comparison, CompareIndicator, HamletsIndicator,
+from .pack_schema import (AnyOfIndicator, Comparison, CompareIndicator, HamletsIndicator, ParameterRef,
                           UnknownIndicator)
 from .resolve import (OfficerValue, RegionChoice, ResolvedThreshold, commune_group, effective_region,
                       resolve_threshold)
@@ -24,9 +23,10 @@ from .verdict import (CriterionResult, HamletResult, IndicatorResult, Prerequisi
                       Verdict)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Planned:
-    """One comparison waiting for its status."""
+    """One comparison waiting for its status; afterwards, the inputs of its explanation
+    (explain.comparison_views reads status, fact, value, op, threshold, source, layer, pack_id)."""
 
     key: str
     cmp: Comparison
@@ -35,7 +35,16 @@ class _Planned:
     threshold: ResolvedThreshold
     layer: str
     missing_ref: str  # how the fact is named in missing_facts
+    pack_id: str
     status: str | None = None  # set now for missing/unknown, by the engine otherwise
+
+    @property
+    def op(self) -> str:
+        return self.cmp.op
+
+    @property
+    def source(self):
+        return self.cmp.source
 
 
 @dataclass
@@ -109,12 +118,25 @@ def evaluate_pack(factset: FactSet, pack: Pack, engine: Engine, *,
 
 # ----------------------------------------------------------------------------- planning
 
+def _prepared(ctx: _Context, cmp: Comparison, layer: str) -> tuple[FactDef, ResolvedThreshold | None]:
+    """The fact's catalogue entry and, for a literal threshold, its resolved value: both the same
+    for every commune, so computed once per pack and catalogue."""
+    memo = ctx.pack.memo.setdefault(("comparisons", id(ctx.catalogue)), {})
+    found = memo.get(id(cmp))
+    if found is None:
+        literal = None if isinstance(cmp.threshold, ParameterRef) else resolve_threshold(
+            cmp, ctx.pack, layer, ctx.factset.as_of, ctx.region.region)
+        found = memo[id(cmp)] = (ctx.catalogue.get(cmp.fact), literal)
+    return found
+
+
 def _plan_comparison(ctx: _Context, key: str, rule: str, cmp: Comparison, layer: str,
                      facts: dict[str, FactValue], missing_ref: str) -> _Planned:
-    fact = ctx.catalogue.get(cmp.fact)
+    fact, threshold = _prepared(ctx, cmp, layer)
     value = facts.get(cmp.fact)
-    threshold = resolve_threshold(cmp, ctx.pack, layer, ctx.factset.as_of, ctx.region.region, ctx.officer)
-    planned = _Planned(key, cmp, fact, value, threshold, layer, missing_ref)
+    if threshold is None:  # a parameter: depends on the date, the region and the officer's values
+        threshold = resolve_threshold(cmp, ctx.pack, layer, ctx.factset.as_of, ctx.region.region, ctx.officer)
+    planned = _Planned(key, cmp, fact, value, threshold, layer, missing_ref, ctx.pack.id)
     if value is None:
         planned.status = "missing"
     elif threshold.value is None:
@@ -156,19 +178,19 @@ def _plan_indicator(ctx: _Context, ind: PackIndicator, hamlet: tuple[int, str] |
 
 # ----------------------------------------------------------------------------- results
 
+def _title(ctx: _Context, owner, label) -> Text:
+    """The Text of a title (or of the fact's label when a comparison has none), made once per pack."""
+    memo = ctx.pack.memo.setdefault("titles", {})
+    text = memo.get(id(owner))
+    if text is None:
+        text = memo[id(owner)] = Text(label.vi, label.en)
+    return text
+
+
 def _compare_result(ctx: _Context, ident: str, title, p: _Planned) -> IndicatorResult:
-    to_pass = to_pass_view(p.value, p.cmp.op, p.threshold, p.fact) if p.status != "pass" else None
     return IndicatorResult(
-        id=ident, title=Text(title.vi, title.en) if title else Text(p.fact.label.vi, p.fact.label.en),
-        status=p.status, fact=p.cmp.fact,
-        actual=actual_view(p.value, p.fact) if p.value is not None else None,
-        op=p.cmp.op, threshold=threshold_view(p.threshold, p.fact),
-        margin=margin_view(p.value, p.threshold, p.fact) if p.value is not None else None,
-        to_pass=to_pass, source=source_view(p.cmp.source), layer=p.layer,
-        explanation=comparison_text(p.status, p.fact, p.value, p.cmp.op, p.threshold, p.cmp.source, p.layer,
-                                    ctx.pack.id, to_pass),
-        missing_facts=(p.missing_ref,) if p.status == "missing" else (),
-    )
+        id=ident, title=_title(ctx, p.cmp, title or p.fact.label), status=p.status, fact=p.cmp.fact,
+        op=p.cmp.op, layer=p.layer, missing_facts=(p.missing_ref,) if p.status == "missing" else (), detail=p)
 
 
 def _combine_undecided(statuses: Sequence[str]) -> str:
@@ -189,12 +211,11 @@ def _any_of_result(ctx: _Context, spec: AnyOfIndicator, layer: str, alts: list[_
             "fail": ("Chưa đạt: không phương án nào đạt", "Fail: no alternative passes"),
             "missing": ("Chưa đủ số liệu để kết luận các phương án", "Missing data to decide the alternatives"),
             "undecidable": ("Chưa kết luận được phương án nào", "No alternative can be decided")}[status]
+    views = {"explanation": Text(head[0] + ".", head[1] + ".")}
+    if status != "pass":
+        views["to_pass"] = {"display": {"vi": "đạt một trong các phương án", "en": "pass any one of the alternatives"}}
     return IndicatorResult(id=spec.id, title=Text(spec.title.vi, spec.title.en), status=status, layer=layer,
-                           explanation=Text(head[0] + ".", head[1] + "."), alternatives=results,
-                           missing_facts=missing,
-                           to_pass={"display": {"vi": "đạt một trong các phương án",
-                                                "en": "pass any one of the alternatives"}}
-                           if status != "pass" else None)
+                           alternatives=results, missing_facts=missing, views=views)
 
 
 def _hamlets_result(ctx: _Context, spec: HamletsIndicator, layer: str, per_hamlet) -> IndicatorResult:
@@ -225,19 +246,21 @@ def _hamlets_result(ctx: _Context, spec: HamletsIndicator, layer: str, per_hamle
     en = f"{passing} of {len(hamlets)} hamlets meet every indicator; at least {need} needed."
     if not hamlets:
         vi, en = "Bộ số liệu chưa có ấp nào.", "The fact set lists no hamlets."
-    return IndicatorResult(
-        id=spec.id, title=Text(spec.title.vi, spec.title.en), status=status, op=spec.op,
-        actual={"form": "hamlet_count", "value": str(passing), "display": {"vi": f"{passing} ấp", "en": f"{passing} hamlets"}},
-        threshold={"value": str(need), "unknown": False, "layer": layer,
-                   "display": {"vi": f"{need} ấp", "en": f"{need} hamlet" + ("s" if need != 1 else "")}},
-        margin={"value": str(passing - need), "unit": "hamlets",
-                "display": {"vi": f"{passing - need:+d} ấp", "en": f"{passing - need:+d} hamlets"}},
-        source=source_view(spec.source), layer=layer, explanation=Text(vi, en), hamlets=tuple(hamlets),
-        missing_facts=missing,
-        to_pass={"value": str(need), "display": {"vi": f"cần thêm {need - passing} ấp đạt đủ các chỉ tiêu",
-                                                 "en": f"needs {need - passing} more hamlet(s) meeting every indicator"}}
-        if status != "pass" else None,
-    )
+    views = {
+        "actual": {"form": "hamlet_count", "value": str(passing),
+                   "display": {"vi": f"{passing} ấp", "en": f"{passing} hamlet" + ("s" if passing != 1 else "")}},
+        "threshold": {"value": str(need), "unknown": False, "layer": layer,
+                      "display": {"vi": f"{need} ấp", "en": f"{need} hamlet" + ("s" if need != 1 else "")}},
+        "margin": {"value": str(passing - need), "unit": "hamlets",
+                   "display": {"vi": f"{passing - need:+d} ấp", "en": f"{passing - need:+d} hamlets"}},
+        "source": source_view(spec.source), "explanation": Text(vi, en),
+    }
+    if status != "pass":
+        views["to_pass"] = {"value": str(need), "display": {
+            "vi": f"cần thêm {need - passing} ấp đạt đủ các chỉ tiêu",
+            "en": f"needs {need - passing} more hamlet(s) meeting every indicator"}}
+    return IndicatorResult(id=spec.id, title=Text(spec.title.vi, spec.title.en), status=status, op=spec.op,
+                           layer=layer, hamlets=tuple(hamlets), missing_facts=missing, views=views)
 
 
 def _comparisons(spec):
@@ -253,10 +276,10 @@ def _unknown_result(spec, layer: str, source) -> IndicatorResult:
     if source.note:
         vi += f" Ghi chú: {source.note}"
         en += f" Note: {source.note}"
-    return IndicatorResult(id=spec.id, title=Text(spec.title.vi, spec.title.en), status="undecidable",
-                           source=source_view(source), layer=layer, explanation=Text(vi, en),
-                           threshold={"value": None, "unknown": True, "layer": layer,
-                                      "display": {"vi": "chưa rõ", "en": "unknown"}})
+    return IndicatorResult(id=spec.id, title=Text(spec.title.vi, spec.title.en), status="undecidable", layer=layer,
+                           views={"source": source_view(source), "explanation": Text(vi, en),
+                                  "threshold": {"value": None, "unknown": True, "layer": layer,
+                                                "display": {"vi": "chưa rõ", "en": "unknown"}}})
 
 
 def _criterion(ctx: _Context, crit, indicators: list) -> CriterionResult:
@@ -282,7 +305,7 @@ def _criterion(ctx: _Context, crit, indicators: list) -> CriterionResult:
 
 def _prerequisite(ctx: _Context, prereq) -> PrerequisiteResult:
     found = [r for r in ctx.factset.counting_recognitions(Tier(prereq.tier))
-             if prereq.recognised_from is None or r.date.latest >= prereq.recognised_from]
+             if prereq.recognised_from is None or r.date.earliest >= prereq.recognised_from]
     title = Text(prereq.title.vi, prereq.title.en)
     derived = ctx.derive(prereq.pack) if ctx.derive is not None and prereq.pack else None
     tier = prereq.tier.value

@@ -190,9 +190,25 @@ def _needed_count(of: Fraction, op: str, T: Fraction, whole: bool) -> Fraction |
     return None
 
 
-def comparison_text(status: str, fact: FactDef, value: FactValue | None, op: str, t: ResolvedThreshold,
+def comparison_views(d) -> dict:
+    """Every view of one comparison, each computed once. `d` has status, fact, value, op,
+    threshold, source, layer and pack_id (the evaluator's planned comparison)."""
+    actual = actual_view(d.value, d.fact) if d.value is not None else None
+    to_pass = to_pass_view(d.value, d.op, d.threshold, d.fact) if d.status != "pass" else None
+    return {
+        "actual": actual,
+        "threshold": threshold_view(d.threshold, d.fact),
+        "margin": margin_view(d.value, d.threshold, d.fact) if d.value is not None else None,
+        "to_pass": to_pass,
+        "source": source_view(d.source),
+        "explanation": comparison_text(d.status, d.fact, actual, d.op, d.threshold, d.source, d.layer, d.pack_id,
+                                       to_pass),
+    }
+
+
+def comparison_text(status: str, fact: FactDef, actual: dict | None, op: str, t: ResolvedThreshold,
                     source: Source, layer: str, pack_id: str, to_pass: dict | None) -> Text:
-    """The one-paragraph explanation of a comparison."""
+    """The one-paragraph explanation of a comparison (`actual` is its already-built view)."""
     label = {"vi": fact.label.vi, "en": fact.label.en}
     texts = {}
     for lang in ("vi", "en"):
@@ -205,15 +221,15 @@ def comparison_text(status: str, fact: FactDef, value: FactValue | None, op: str
             if t.value is not None:
                 body += (f" Ngưỡng: {SYMBOL[op]} {thr}." if lang == "vi" else f" Threshold: {SYMBOL[op]} {thr}.")
         else:
-            actual = actual_view(value, fact)["display"][lang]
+            shown = actual["display"][lang]
             head = {"pass": ("Đạt", "Pass"), "fail": ("Chưa đạt", "Fail"),
                     "undecidable": ("Chưa kết luận được", "Undecidable")}[status][lang == "en"]
             if t.value is None:
                 reason = t.unknown_reason_vi if lang == "vi" else t.unknown_reason_en
-                body = f"{head}: {label[lang]} = {actual}; " + (f"ngưỡng chưa rõ ({reason})." if lang == "vi"
+                body = f"{head}: {label[lang]} = {shown}; " + (f"ngưỡng chưa rõ ({reason})." if lang == "vi"
                                                                else f"the threshold is unknown ({reason}).")
             else:
-                body = f"{head}: {label[lang]} = {actual} {SYMBOL[op]} {thr}?"
+                body = f"{head}: {label[lang]} = {shown} {SYMBOL[op]} {thr}?"
                 body = body[:-1] + "."
                 if status == "undecidable":
                     body += (" Số liệu báo cáo là một khoảng nằm hai phía ngưỡng."

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import json
 import re
 from dataclasses import dataclass, field
@@ -109,6 +110,11 @@ class PartialDate:
             nxt = dt.date(self.year + (self.month == 12), self.month % 12 + 1, 1)
             return nxt - dt.timedelta(days=1)
         return dt.date(self.year, 12, 31)
+
+    @property
+    def earliest(self) -> dt.date:
+        """The first day the date could be: a rule's start date is met only if even this is on or after it."""
+        return dt.date(self.year, self.month or 1, self.day or 1)
 
     def __str__(self) -> str:
         if self.day is not None:
@@ -366,6 +372,12 @@ def _bound(raw, fact, path, report, meta, *, scale: Fraction, form: str) -> Fact
         hi, hi_closed = values["le"], True
     else:  # shares cannot exceed 100%; other quantities are unbounded above
         hi, hi_closed = (Fraction(1), True) if form == "percent_bound" else (None, True)
+    if fact.kind is FactKind.count:
+        # a count is a whole number: "more than 0" is "at least 1", "under 5.5" is "at most 5"
+        lo, lo_closed = (Fraction(math.floor(lo) + 1) if not lo_closed else Fraction(math.ceil(lo))), True
+        if hi is not None:
+            hi = Fraction(math.ceil(hi) - 1) if not hi_closed else Fraction(math.floor(hi))
+            hi_closed = True
     interval = Interval(lo, hi, lo_closed, hi_closed)
     if interval.is_empty():
         report("fact_empty_bound", "the bounds leave no possible value", path)

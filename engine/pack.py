@@ -59,6 +59,9 @@ class Pack:
     criteria: tuple[PackCriterion, ...]
     sha256: str
     path: Path | None = field(default=None, compare=False)
+    # derived data later stages compute once per pack (e.g. prepared thresholds); never part of
+    # the pack's meaning, so left out of comparisons
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def id(self) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 SCHEMA = "ntmcert/verdict/v1"
@@ -29,25 +30,38 @@ class Text:
         return {"vi": self.vi, "en": self.en}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class IndicatorResult:
-    """One indicator (or one alternative, or one hamlet's indicator) and why it has its status."""
+    """One indicator (or one alternative, or one hamlet's indicator): its status, and the inputs
+    of its explanation. The views (actual, threshold, margin, to_pass, source, explanation) are
+    built from `detail` only when read: evaluating stays cheap, rendering pays for the text."""
 
     id: str
     title: Text
     status: str
     fact: str | None = None
-    actual: dict | None = None  # {value, display, [count, of], [bound]}; None when missing
     op: str | None = None
-    threshold: dict | None = None  # {value, display, layer, [parameter, factor, ...]}; None if unknown
-    margin: dict | None = None  # {value, display}; for point values only
-    to_pass: dict | None = None  # what would make it pass: {value, display: Text}
-    source: dict | None = None
-    explanation: Text | None = None
     layer: str | None = None
     alternatives: tuple["IndicatorResult", ...] = ()
     hamlets: tuple["HamletResult", ...] = ()
     missing_facts: tuple[str, ...] = ()
+    detail: Any = None  # a comparison's explanation inputs (see explain.comparison_views)
+    views: dict | None = None  # prebuilt views of composite indicators
+
+    @cached_property
+    def _views(self) -> dict:
+        if self.detail is None:
+            return self.views or {}
+        from .explain import comparison_views  # late: explain builds on this module's Text
+
+        return comparison_views(self.detail)
+
+    actual = property(lambda self: self._views.get("actual"))
+    threshold = property(lambda self: self._views.get("threshold"))
+    margin = property(lambda self: self._views.get("margin"))
+    to_pass = property(lambda self: self._views.get("to_pass"))
+    source = property(lambda self: self._views.get("source"))
+    explanation = property(lambda self: self._views.get("explanation"))
 
     def to_dict(self) -> dict:
         out: dict[str, Any] = {

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ntmcert.compiler import compile_ruleset, fnv1a_32, rule_keys
+from ntmcert.compiler import GROUP_SIZE, compile_ruleset, fnv1a_32, rule_keys, slots
 from ntmcert.errors import InputError
 from ntmcert.pack import PackLibrary
 
@@ -42,14 +42,32 @@ def test_fresh_dict_every_call(library):
     assert first[key] is not second[key]
 
 
-def test_three_rules_per_comparison_and_a_sentinel(library):
+def test_groups_slots_and_rules(library):
+    """One group per criterion (and per hamlet indicator); per group an all-pass rule and, per
+    slot, a fail and an undecidable rule; plus the sentinel."""
     pack = library.get("tra-vinh/model-ntm-2021-2025")
     ruleset = compile_ruleset(pack)
+    pack_slots = slots(pack)
     keys = rule_keys(pack)
     assert "tv.hamlet.info_access" in keys and "tv.hamlet.automation#1" in keys
-    assert len(ruleset) == 3 * len(keys) + 1
-    info = ruleset["tv.hamlet.info_access|pass"]["all"][0]["m"]["$and"]
-    assert info == [{"t": "tv.hamlet.info_access"}, {"$gt": {"pl": {"$m": "pr"}}}]  # strict "trên 80%"
+    groups = {s.group for s in pack_slots.values()}
+    assert "h:km.smart_hamlet/0" in groups and "c:km.income/0" in groups
+    assert len(ruleset) == len(groups) + 2 * len(keys) + 1
+    info = pack_slots["tv.hamlet.info_access"]
+    assert info.hamlet_level and info.op == ">"
+    every = ruleset["h:km.smart_hamlet/0|all"]["all"][0]["m"]["$and"]
+    assert {"$or": [{f"a{info.index}": 1}, {"$gt": {f"pl{info.index}": {"$m": f"pr{info.index}"}}}]} in every
+    fail = ruleset[f"h:km.smart_hamlet/0|{info.index}|fail"]["all"][0]["m"]["$and"]
+    assert {"$lte": {f"fl{info.index}": {"$m": f"fr{info.index}"}}} in fail  # strict "trên 80%": fail is ≤
+
+
+def test_large_criteria_are_chunked(library):
+    """No group exceeds GROUP_SIZE comparisons (durable-rules: ≤ 64 rules per fact)."""
+    from collections import Counter
+
+    for pack in library.all():
+        counts = Counter(s.group for s in slots(pack).values())
+        assert all(n <= GROUP_SIZE for n in counts.values())
 
 
 def test_colliding_names_are_refused():

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from ntmcert.checks import Check, ReferenceEngine
-from ntmcert.compiler import _side, encode, fnv1a_32
+from ntmcert.compiler import _side, encode_slot, fnv1a_32
 from ntmcert.engines import get_engine
 from ntmcert.exact import OPERATORS, PACK_OPERATORS, Interval, decide, display_number, fraction_text
 
@@ -76,23 +76,29 @@ class TestEncoding:
         """Counts beyond int64 after cross-multiplying fall back to the sign, still exact."""
         big = 10**30
         check = Check("k", "k", ">=", Interval.point(F(big * 57, big * 100)), F(57, 100))
-        msg = encode(check, "0", "s")
-        assert msg["pl"] >= msg["pr"]
+        msg = encode_slot(check, 0)
+        assert msg["pl0"] >= msg["pr0"]
         check = Check("k", "k", ">=", Interval.point(F(big * 57 - 1, big * 100)), F(57, 100))
-        msg = encode(check, "0", "s")
-        assert msg["pl"] < msg["pr"]
+        msg = encode_slot(check, 0)
+        assert msg["pl0"] < msg["pr0"]
 
     @pytest.mark.skipif(get_engine("durable").name != "durable-rules", reason="durable-rules not importable")
-    @given(checks=st.lists(st.tuples(intervals(), st.sampled_from([">=", ">", "<=", "<"]), fractions),
-                           min_size=1, max_size=20))
+    @given(checks=st.lists(st.tuples(intervals(), fractions, st.integers(0, 5)), min_size=1, max_size=40))
     def test_durable_matches_reference_on_raw_checks(self, checks, library):
-        """Random checks on a real compiled pack: the engine's outcome equals the reference's."""
-        pack = library.get("tra-vinh/smart-commune")
-        rules = {"tv.smart.gov.records_online": ">=", "tv.smart.soc.cameras": ">="}
-        batch = []
-        for i, (value, _, threshold) in enumerate(checks):
-            rule = list(rules)[i % 2]
-            batch.append(Check(f"c{i}", rule, rules[rule], value, threshold))
+        """Random checks on a real compiled pack (commune and hamlet groups, strict and inclusive
+        rules): the engine's outcome equals the reference's for every one."""
+        from ntmcert.compiler import rule_operators
+
+        pack = library.get("tra-vinh/model-ntm-2021-2025")
+        ops = rule_operators(pack)
+        batch, used = [], set()
+        for i, (value, threshold, hamlet) in enumerate(checks):
+            rule = list(ops)[i % len(ops)]
+            key = f"{rule}@{hamlet}" if rule.startswith("tv.hamlet") else rule
+            if key in used or (ops[rule] == "==" and not value.is_point):
+                continue
+            used.add(key)
+            batch.append(Check(key, rule, ops[rule], value, threshold))
         assert get_engine("durable").decide(pack, batch) == ReferenceEngine().decide(pack, batch)
 
 

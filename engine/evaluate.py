@@ -17,7 +17,7 @@ from .factset import FactSet, FactValue, Tier
 from .pack import Pack, PackIndicator
 from .pack_schema import (AnyOfIndicator, Comparison, CompareIndicator, HamletsIndicator, ParameterRef,
                           UnknownIndicator)
-from .resolve import (OfficerValue, RegionChoice, ResolvedThreshold, commune_group, effective_region,
+from .resolve import (OfficerValue, RegionChoice, ResolvedThreshold, commune_group, effective_region, own_region,
                       resolve_threshold)
 from .verdict import (CriterionResult, HamletResult, IndicatorResult, PrerequisiteResult, Text,
                       Verdict)
@@ -74,8 +74,9 @@ def evaluate_pack(factset: FactSet, pack: Pack, engine: Engine, *,
         def derive(pack_id: str) -> Verdict:
             return evaluate_pack(factset, library.get(pack_id), engine, officer=officer, catalogue=catalogue,
                                  library=library, derive_prerequisites=True)
-    ctx = _Context(pack, factset, effective_region(factset.commune, factset.as_of),
-                   catalogue or bundled_catalogue(), officer or {}, derive)
+    region_choice = (own_region(factset.commune) if pack.doc.commune_groups
+                     else effective_region(factset.commune, factset.as_of))
+    ctx = _Context(pack, factset, region_choice, catalogue or bundled_catalogue(), officer or {}, derive)
     # plan: walk the pack once, creating every comparison (and a check where both sides exist)
     builders = [(crit, [(ind, _plan_indicator(ctx, ind)) for ind in crit.indicators]) for crit in pack.criteria]
     decisions = engine.decide(pack, ctx.checks) if ctx.checks else {}
@@ -96,6 +97,13 @@ def evaluate_pack(factset: FactSet, pack: Pack, engine: Engine, *,
         group, vi, en = commune_group(factset.commune)
         region["commune_group"] = {"value": group, "reason": {"vi": vi, "en": en}}
     notes = []
+    scope = pack.doc.scope
+    if factset.as_of < scope.valid_from or (scope.valid_to is not None and factset.as_of > scope.valid_to):
+        period = f"{scope.valid_from.isoformat()} – {scope.valid_to.isoformat() if scope.valid_to else '…'}"
+        notes.append(Text(f"Ngày số liệu {factset.as_of.isoformat()} nằm ngoài thời gian áp dụng của bộ tiêu chí "
+                          f"({period}): kết quả chỉ để tham khảo.",
+                          f"The figures' date {factset.as_of.isoformat()} is outside the pack's period ({period}): "
+                          f"the result is for reference only."))
     if pack.doc.completeness == "partial":
         notes.append(Text(f"Bộ tiêu chí chưa đầy đủ: {pack.doc.completeness_note}",
                           f"The criteria set is partial: {pack.doc.completeness_note}"))

@@ -62,6 +62,15 @@ def _new_rule(s) -> tuple[str, str] | None:
     return None
 
 
+def own_region(commune: Commune) -> RegionChoice:
+    """For sets that group communes instead (2026–2030): QĐ 318's special-commune rule does not apply."""
+    own = commune.region
+    return RegionChoice(own, own, f"Vùng của xã ({own.value}); bộ tiêu chí này phân nhóm xã thay cho quy định xã "
+                                  f"đặc biệt của QĐ 318/QĐ-TTg.",
+                        f"The commune's own region ({own.value}); this set groups communes instead of QĐ 318's "
+                        f"special-commune rule.")
+
+
 def effective_region(commune: Commune, as_of: dt.date) -> RegionChoice:
     """QĐ 318 Điều 1 (and its 2024 amendment): special communes use the tdmnpb thresholds."""
     s = commune.special

@@ -358,3 +358,14 @@ def test_overlay_marks_a_criterion_not_applicable(tmp_path):
                        PackLibrary(root=tmp_path).get("t/child"))
     assert verdict.criterion("t.d").status == "not_applicable" and verdict.verdict == "certified"
     assert verdict.criterion("t.d").layer == "t/child"
+
+
+def test_out_of_period_evaluation_is_flagged():
+    """A pack asked for outside its period still answers, and says the result is for reference only."""
+    data = base_factset(as_of=dt.date(2025, 6, 30), recognitions=[],
+                        commune={"name": "Xã", "province": "Trà Vinh", "region": "dbscl",
+                                 "special": {"ethnic_minority_region": "III"}})
+    verdict = evaluate(data, "vn/ntm-2026-2030")
+    assert any("outside the pack's period" in n.en for n in verdict.notes)
+    assert verdict.region["used"] == "dbscl" and "groups communes" in verdict.region["reason"]["en"]
+    assert not any("outside" in n.en for n in evaluate(base_factset(), "tra-vinh/smart-commune").notes)

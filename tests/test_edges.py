@@ -1,0 +1,390 @@
+"""Generated edge tests: every comparison of every bundled pack, exactly at its threshold, the
+smallest step below and above, as ratios, percentages and reported bounds, and missing.
+
+The expected status comes from the pack's threshold ledger (rules/<pack>/tests/edges.yaml: the
+law's comparisons restated by hand) and from an oracle written independently of ntmcert.exact:
+a bound passes when every *candidate point* of the interval does. So changing any threshold's
+operator or value in a pack makes these tests fail — shown by the mutation sweep at the end.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+import re
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from hypothesis import given, strategies as st
+
+from ntmcert import default_library, evaluate, load_factset
+from ntmcert.catalogue import FactKind, Level
+from ntmcert.compiler import rule_keys, slots
+from ntmcert.pack import PackCriterion, PackIndicator
+from ntmcert.pack_schema import AnyOfIndicator, CompareIndicator, HamletsIndicator, Percent, Source
+from ntmcert.resolve import OfficerValue
+from ntmcert.yamlio import load_path
+
+from .conftest import ROOT
+from .strategies import Draw, factset
+
+LIBRARY = default_library()
+PACK_IDS = LIBRARY.ids()
+ENGINES = ("durable", "reference")
+OPS = {">=": lambda a, b: a >= b, ">": lambda a, b: a > b, "<=": lambda a, b: a <= b, "<": lambda a, b: a < b,
+       "==": lambda a, b: a == b}
+LEDGER_ENTRY = re.compile(r"^(>=|>|<=|<|==)\s+(.+)$")
+PARAM = re.compile(r"^(?:([0-9.]+)\s*×\s*)?([a-z][a-z0-9_]*)$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """One ledger line: the operator and either a literal, a scaled parameter, or unknown."""
+
+    op: str
+    value: Fraction | bool | None = None
+    share: bool = False
+    parameter: str | None = None
+    factor: Fraction = Fraction(1)
+    unknown: bool = False
+
+
+def parse_entry(text: str) -> Entry:
+    op, rest = LEDGER_ENTRY.match(text.strip()).groups()
+    rest = rest.strip()
+    if rest == "unknown":
+        return Entry(op, unknown=True)
+    if rest in ("true", "false"):
+        return Entry(op, rest == "true")
+    if rest.endswith("%"):
+        return Entry(op, Fraction(Decimal(rest[:-1])) / 100, share=True)
+    try:
+        return Entry(op, Fraction(Decimal(rest)))
+    except Exception:  # noqa: BLE001 - not a number: a (scaled) parameter
+        factor, name = PARAM.match(rest).groups()
+        return Entry(op, parameter=name, factor=Fraction(Decimal(factor)) if factor else Fraction(1))
+
+
+def ledger(pack_id: str) -> dict[str, Entry]:
+    path = ROOT / "rules" / pack_id / "tests" / "edges.yaml"
+    return {key: parse_entry(text) for key, text in load_path(path).data["edges"].items()}
+
+
+def comparisons(pack):
+    """key → (comparison, hamlet level?) for every comparison of the resolved pack."""
+    out = {}
+    for crit in pack.criteria:
+        for ind in crit.indicators:
+            spec = ind.spec
+            subs = ([(s, True) for s in spec.hamlet_indicators] if isinstance(spec, HamletsIndicator)
+                    and spec.hamlet_indicators != "unknown" else [(spec, False)])
+            for sub, hamlet in subs:
+                if isinstance(sub, CompareIndicator):
+                    out[sub.id] = (sub, hamlet)
+                elif isinstance(sub, AnyOfIndicator):
+                    for k, alt in enumerate(sub.alternatives):
+                        out[f"{sub.id}#{k}"] = (alt, hamlet)
+    return out
+
+
+# ------------------------------------------------------------------ the independent oracle
+
+def oracle(lo, hi, lo_closed, hi_closed, op: str, t: Fraction) -> str:
+    """pass / fail / undecidable by testing candidate points: the truth of `x op t` is constant
+    between consecutive critical values, so the endpoints, t, and midpoints cover every case."""
+    critical = sorted({v for v in (lo, hi, t) if v is not None})
+    candidates = set(critical)
+    candidates.update((a + b) / 2 for a, b in zip(critical, critical[1:]))
+    candidates.update((critical[0] - 1, critical[-1] + 1))
+
+    def inside(x):
+        return ((lo is None or x > lo or (x == lo and lo_closed)) and
+                (hi is None or x < hi or (x == hi and hi_closed)))
+
+    truths = {OPS[op](x, t) for x in candidates if inside(x)}
+    return "pass" if truths == {True} else "fail" if truths == {False} else "undecidable"
+
+
+# ------------------------------------------------------------------ edge values
+
+def edge_values(entry: Entry, kind: FactKind, whole: bool, t: Fraction):
+    """(fact value as written in a fact set, expected status) at and around threshold t."""
+    if kind is FactKind.boolean:
+        for v in (True, False):
+            yield v, "pass" if OPS[entry.op](Fraction(int(v)), t) else "fail"
+        return
+    if kind is FactKind.share:
+        of = t.denominator * 7  # t·of is a whole count
+        for count in (t * of - 1, t * of, t * of + 1):
+            if 0 <= count <= of:
+                yield {"count": int(count), "of": of}, "pass" if OPS[entry.op](count / of, t) else "fail"
+        of = 1_000_003  # a prime: t·of is not whole, the nearest counts sit on each side
+        for count in (math.floor(t * of), math.ceil(t * of)):
+            if 0 <= count <= of:
+                yield {"count": count, "of": of}, "pass" if OPS[entry.op](Fraction(count, of), t) else "fail"
+        step = Fraction(1, 10**12)
+        for p in (t * 100 - step, t * 100, t * 100 + step):
+            if 0 <= p <= 100:
+                yield {"percent": Decimal(p.numerator) / Decimal(p.denominator)}, \
+                    "pass" if OPS[entry.op](p / 100, t) else "fail"
+        for key in ("gt", "ge", "lt", "le"):
+            for p in (t * 100 - 1, t * 100, t * 100 + 1):
+                if 0 <= p <= 100 and not (key == "gt" and p == 100) and not (key == "lt" and p == 0):
+                    lo, hi, lc, hc = ((p / 100, Fraction(1), key == "ge", True) if key in ("gt", "ge")
+                                      else (Fraction(0), p / 100, True, key == "le"))
+                    yield {"percent": {key: Decimal(p.numerator) / Decimal(p.denominator)}}, oracle(
+                        lo, hi, lc, hc, entry.op, t)
+        return
+    steps = (Fraction(1),) if kind is FactKind.count else (Fraction(1, 100), Fraction(1))
+    for step in steps:
+        for v in (t - step, t, t + step):
+            if v >= 0 and (kind is not FactKind.count or v.denominator == 1):
+                written = int(v) if v.denominator == 1 else Decimal(v.numerator) / Decimal(v.denominator)
+                yield written, "pass" if OPS[entry.op](v, t) else "fail"
+        for v in (t - step, t):
+            if v >= 0 and (kind is not FactKind.count or v.denominator == 1):
+                written = int(v) if v.denominator == 1 else Decimal(v.numerator) / Decimal(v.denominator)
+                lo = v if kind is not FactKind.count else v
+                yield {"ge": written}, oracle(lo, None, True, True, entry.op, t)
+
+
+def single_fact(pack, fact_id: str, value, hamlet: bool) -> dict:
+    as_of = pack.doc.scope.valid_from + dt.timedelta(days=30)
+    data = {"format": "ntmcert/factset/v1", "as_of": as_of,
+            "commune": {"name": "Xã Biên", "province": pack.doc.scope.province or "Trà Vinh", "region": "dbscl"}}
+    if hamlet:
+        data["hamlets"] = [{"name": "Ấp Biên", "facts": {fact_id: value}}]
+    else:
+        data["facts"] = {fact_id: value}
+    return data
+
+
+OFFICER = Source(document="edge test value", provenance="secondary")
+
+
+def edge_mismatches(pack, key: str, entry: Entry, engines=ENGINES) -> list[str]:
+    """Evaluate the pack around the ledger's threshold; list every status that differs."""
+    cmp, hamlet = comparisons(pack)[key]
+    fact = LIBRARY.catalogue.get(cmp.fact)
+    ref = f"{key}@Ấp Biên" if hamlet else key
+    officer = None
+    if entry.unknown:
+        cases = [(v, "undecidable") for v, _ in edge_values(Entry(">="), fact.kind, fact.whole_counts, Fraction(1, 2))]
+    else:
+        if entry.parameter:
+            base = Fraction(6037, 100)  # an officer's value; the threshold is factor × base
+            officer = {entry.parameter: [OfficerValue(entry.parameter, base, OFFICER, override=True)]}
+            t = entry.factor * base
+        else:
+            t = entry.value if not isinstance(entry.value, bool) else Fraction(int(entry.value))
+        cases = list(edge_values(entry, fact.kind, fact.whole_counts, t))
+    cases.append((None, "missing"))
+    out = []
+    for value, want in cases:
+        data = single_fact(pack, cmp.fact, value, hamlet)
+        if value is None:
+            data.pop("facts", None)
+            data.get("hamlets", [{}])[0]["facts"] = {}
+        fs = load_factset(data)
+        for engine in engines:
+            got = evaluate(fs, pack, engine=engine, params=officer).find(ref).status
+            if got != want:
+                out.append(f"{pack.id} {key} = {value!r}: expected {want} ({entry.op} ledger), got {got} [{engine}]")
+    return out
+
+
+# ------------------------------------------------------------------ the tests
+
+@pytest.mark.parametrize("pack_id", PACK_IDS)
+def test_ledger_covers_every_comparison(pack_id):
+    """One ledger entry per comparison key of the resolved pack, no more."""
+    pack = LIBRARY.get(pack_id)
+    assert set(ledger(pack_id)) == set(rule_keys(pack))
+
+
+@pytest.mark.parametrize("pack_id", PACK_IDS)
+def test_every_threshold_at_its_edges(pack_id):
+    """At, just under and just over every threshold, in every form, both engines: as the ledger says."""
+    pack = LIBRARY.get(pack_id)
+    problems = [m for key, entry in ledger(pack_id).items() for m in edge_mismatches(pack, key, entry)]
+    assert not problems, "\n".join(problems[:20])
+
+
+@pytest.mark.parametrize("pack_id", [p for p in PACK_IDS if any(
+    e.share for e in ledger(p).values())])
+@given(data=st.data())
+def test_random_ratios_near_share_edges(pack_id, data):
+    """Random denominators and counts within a few units of t·of: status as the ledger's operator says."""
+    pack = LIBRARY.get(pack_id)
+    entries = {k: e for k, e in ledger(pack_id).items() if e.share}
+    key = data.draw(st.sampled_from(sorted(entries)))
+    entry = entries[key]
+    of = data.draw(st.integers(1, 10**9))
+    count = min(of, max(0, math.floor(entry.value * of) + data.draw(st.integers(-3, 3))))
+    cmp, hamlet = comparisons(pack)[key]
+    fs = load_factset(single_fact(pack, cmp.fact, {"count": count, "of": of}, hamlet))
+    want = "pass" if OPS[entry.op](Fraction(count, of), entry.value) else "fail"
+    for engine in ENGINES:
+        assert evaluate(fs, pack, engine=engine).find(f"{key}@Ấp Biên" if hamlet else key).status == want
+
+
+# ------------------------------------------------------------------ properties over whole fact sets
+
+def _without(d: dict, *keys) -> dict:
+    return {k: v for k, v in d.items() if k not in keys}
+
+
+def _reversed(value):
+    if isinstance(value, dict):
+        return {k: _reversed(value[k]) for k in reversed(list(value))}
+    if isinstance(value, list):
+        return [_reversed(v) for v in value]
+    return value
+
+
+@pytest.mark.parametrize("pack_id", PACK_IDS)
+@given(data=st.data())
+def test_metamorphic(pack_id, data):
+    """Key order, fact order, an unrelated fact, and (for packs with no hamlet rules) an unrelated
+    hamlet never change the verdict (apart from the fact set's own hash)."""
+    pack = LIBRARY.get(pack_id)
+    fs_dict = factset(Draw(data), pack, LIBRARY.catalogue)
+    base = evaluate(fs_dict, pack).to_dict()
+    assert evaluate(_reversed(fs_dict), pack).to_dict() == base
+    used = {c.fact for c, _ in comparisons(pack).values()}
+    spare = sorted(f.id for f in LIBRARY.catalogue.facts if f.level is Level.commune and f.id not in used
+                   and f.kind is FactKind.count)
+    extra = dict(fs_dict, facts={**fs_dict["facts"], data.draw(st.sampled_from(spare)): 3})
+    assert _without(evaluate(extra, pack).to_dict(), "factset_sha256") == _without(base, "factset_sha256")
+    if not any(hamlet for _, hamlet in comparisons(pack).values()):
+        more = dict(fs_dict, hamlets=[*fs_dict["hamlets"], {"name": "Ấp Thêm", "facts": {}}])
+        assert _without(evaluate(more, pack).to_dict(), "factset_sha256") == _without(base, "factset_sha256")
+
+
+RANK = {"fail": 0, "undecidable": 1, "missing": 1, "pass": 2}
+
+
+@pytest.mark.parametrize("pack_id", [p for p in PACK_IDS if any(
+    e.share for e in ledger(p).values())])
+@given(data=st.data())
+def test_monotone(pack_id, data):
+    """Moving a count in the passing direction never turns pass into fail (nor fail-side worse)."""
+    pack = LIBRARY.get(pack_id)
+    entries = {k: e for k, e in ledger(pack_id).items() if e.share and e.op != "=="}
+    key = data.draw(st.sampled_from(sorted(entries)))
+    entry = entries[key]
+    cmp, hamlet = comparisons(pack)[key]
+    of = data.draw(st.integers(1, 5000))
+    count = data.draw(st.integers(0, of))
+    step = 1 if entry.op in (">=", ">") else -1
+    moved = count + step * data.draw(st.integers(1, 3))
+    if not 0 <= moved <= of:
+        return
+    ref = f"{key}@Ấp Biên" if hamlet else key
+    before = evaluate(single_fact(pack, cmp.fact, {"count": count, "of": of}, hamlet), pack).find(ref).status
+    after = evaluate(single_fact(pack, cmp.fact, {"count": moved, "of": of}, hamlet), pack).find(ref).status
+    assert RANK[after] >= RANK[before]
+
+
+@pytest.mark.parametrize("pack_id", PACK_IDS)
+@given(data=st.data())
+def test_sources_and_missing_facts(pack_id, data):
+    """Every comparison in a verdict has a source; missing_facts is exactly the absent facts that
+    an undecided indicator still needs (recomputed here from the fact set and top-level statuses)."""
+    pack = LIBRARY.get(pack_id)
+    fs_dict = factset(Draw(data), pack, LIBRARY.catalogue)
+    verdict = evaluate(fs_dict, pack)
+    expected = set()
+    for crit in verdict.criteria:
+        for ind in crit.indicators:
+            leaves = [ind] if not (ind.alternatives or ind.hamlets) else list(ind.alternatives)
+            for leaf in leaves:
+                if leaf.detail is not None:
+                    assert leaf.source["document"] and leaf.source["provenance"]
+            if ind.hamlets or ind.id in {i.spec.id for c in pack.criteria for i in c.indicators
+                                         if isinstance(i.spec, HamletsIndicator)}:
+                spec = pack.indicator_index()[ind.id].spec
+                if ind.status == "pass" or spec.hamlet_indicators == "unknown":
+                    continue
+                hamlet_facts = [c.fact for s in spec.hamlet_indicators for c in (
+                    s.alternatives if isinstance(s, AnyOfIndicator) else [s])]
+                if not fs_dict["hamlets"]:
+                    expected |= {f"hamlet:*:{f}" for f in hamlet_facts}
+                for h in ind.hamlets:
+                    if h.status == "incomplete":
+                        given_ = next(x["facts"] for x in fs_dict["hamlets"] if x["name"] == h.name)
+                        # only the facts of sub-indicators still open in that hamlet
+                        for sub in h.indicators:
+                            if sub.status != "pass":
+                                facts = [a.fact for a in sub.alternatives] or [sub.fact]
+                                expected |= {f"hamlet:{h.name}:{f}" for f in facts if f not in given_}
+            elif ind.status != "pass":
+                facts = [a.fact for a in ind.alternatives] or ([ind.fact] if ind.fact else [])
+                expected |= {f for f in facts if f not in fs_dict["facts"]}
+    assert set(verdict.missing_facts) == expected
+
+
+# ------------------------------------------------------------------ the mutation sweep
+
+def mutate(pack, key: str, *, op: str | None = None, threshold=None):
+    """A copy of the pack with one comparison's operator or threshold changed."""
+    def change(cmp):
+        update = {}
+        if op is not None:
+            update["op"] = op
+        if threshold is not None:
+            update["threshold"] = threshold
+        return cmp.model_copy(update=update)
+
+    def visit(spec):
+        if isinstance(spec, CompareIndicator) and spec.id == key:
+            return change(spec)
+        if isinstance(spec, AnyOfIndicator) and key.startswith(spec.id + "#"):
+            k = int(key.split("#")[1])
+            alts = tuple(change(a) if i == k else a for i, a in enumerate(spec.alternatives))
+            return spec.model_copy(update={"alternatives": alts})
+        if isinstance(spec, HamletsIndicator) and spec.hamlet_indicators != "unknown":
+            return spec.model_copy(update={"hamlet_indicators": tuple(visit(s) for s in spec.hamlet_indicators)})
+        return spec
+
+    criteria = tuple(PackCriterion(c.spec, tuple(PackIndicator(visit(i.spec), i.layer) for i in c.indicators), c.layer)
+                     for c in pack.criteria)
+    return dataclasses.replace(pack, criteria=criteria, sha256=f"{pack.sha256[:40]}{abs(hash((key, op, str(threshold)))):024d}"[:64],
+                               memo={})
+
+
+NEIGHBOUR = {">=": ">", ">": ">=", "<=": "<", "<": "<=", "==": "=="}
+
+
+def mutations(pack):
+    """Every single-comparison mutation: the operator's strictness flipped, the value nudged."""
+    for key, (cmp, _) in comparisons(pack).items():
+        t = cmp.threshold
+        if t == "unknown":
+            continue
+        if isinstance(t, bool):
+            yield key, {"threshold": not t}
+            continue
+        yield key, {"op": NEIGHBOUR[cmp.op]}
+        if isinstance(t, Percent):
+            yield key, {"threshold": Percent(percent=t.percent + 1 if t.percent < 100 else t.percent - 1)}
+        elif isinstance(t, (int, Decimal)):
+            yield key, {"threshold": t + 1}
+        else:  # a parameter: scale it
+            yield key, {"threshold": t.model_copy(update={"factor": t.factor + Decimal("0.01")})}
+
+
+@pytest.mark.parametrize("pack_id", PACK_IDS)
+def test_every_mutation_is_caught(pack_id):
+    """Changing any single threshold's operator or value makes the edge test of that comparison fail."""
+    pack = LIBRARY.get(pack_id)
+    entries = ledger(pack_id)
+    escaped = []
+    for key, change in mutations(pack):
+        mutant = mutate(pack, key, **change)
+        if not edge_mismatches(mutant, key, entries[key], engines=("reference",)):
+            escaped.append(f"{key} {change}")
+    assert not escaped, f"mutations not caught: {escaped}"

@@ -195,12 +195,23 @@ def _side(value: Interval, op: str, threshold: Fraction) -> tuple[int, int]:
     raise ValueError(op)
 
 
+_NAMES = [(f"a{i}", f"pl{i}", f"pr{i}", f"fl{i}", f"fr{i}") for i in range(GROUP_SIZE)]
+
+
+def _slot_values(check) -> tuple[int, int, int, int]:
+    value, op, t = check.value, check.op, check.threshold
+    if value.lo is value.hi or value.is_point:
+        # a point: both sides compare the same pair (the common case, so computed once)
+        pl, pr = _lex(value.lo, 0, t)
+        return pl, pr, pl, pr
+    pl, pr = _side(value, op, t)
+    fl, fr = _side(value, OPERATORS[op].negation, t)
+    return pl, pr, fl, fr
+
+
 def encode_slot(check, index: int) -> dict:
     """The properties of one check in its group's fact."""
-    op = check.op
-    pl, pr = _side(check.value, op, check.threshold)
-    fl, fr = _side(check.value, OPERATORS[op].negation, check.threshold)
-    return {f"a{index}": 0, f"pl{index}": pl, f"pr{index}": pr, f"fl{index}": fl, f"fr{index}": fr}
+    return dict(zip(_NAMES[index], (0, *_slot_values(check))))
 
 
 def group_widths(pack_slots: dict[str, Slot]) -> dict[str, int]:
@@ -226,14 +237,16 @@ def encode(checks, pack_slots: dict[str, Slot], widths: dict[str, int], sid: str
         if fact is None:
             fact = facts[where] = {"id": str(len(facts)), "sid": sid, "t": slot.group}
             members[where] = [None] * widths[slot.group]
-        fact.update(encode_slot(check, slot.index))
+        a, pl, pr, fl, fr = _NAMES[slot.index]
+        fact[a] = 0
+        fact[pl], fact[pr], fact[fl], fact[fr] = _slot_values(check)
         members[where][slot.index] = check
     out_facts, out_members = [], []
     for where, fact in facts.items():
         slot_checks = members[where]
         for i, check in enumerate(slot_checks):
             if check is None:
-                fact[f"a{i}"] = 1
+                fact[_NAMES[i][0]] = 1
         out_facts.append(fact)
         out_members.append(slot_checks)
     return out_facts, out_members

@@ -36,6 +36,7 @@ class _Planned:
     layer: str
     missing_ref: str  # how the fact is named in missing_facts
     pack_id: str
+    title: Text
     status: str | None = None  # set now for missing/unknown, by the engine otherwise
 
     @property
@@ -126,25 +127,27 @@ def evaluate_pack(factset: FactSet, pack: Pack, engine: Engine, *,
 
 # ----------------------------------------------------------------------------- planning
 
-def _prepared(ctx: _Context, cmp: Comparison, layer: str) -> tuple[FactDef, ResolvedThreshold | None]:
-    """The fact's catalogue entry and, for a literal threshold, its resolved value: both the same
-    for every commune, so computed once per pack and catalogue."""
+def _prepared(ctx: _Context, cmp: Comparison, layer: str, title) -> tuple[FactDef, ResolvedThreshold | None, Text]:
+    """The fact's catalogue entry, the title's Text and, for a literal threshold, its resolved
+    value: the same for every commune, so made once per pack and catalogue."""
     memo = ctx.pack.memo.setdefault(("comparisons", id(ctx.catalogue)), {})
     found = memo.get(id(cmp))
     if found is None:
         literal = None if isinstance(cmp.threshold, ParameterRef) else resolve_threshold(
             cmp, ctx.pack, layer, ctx.factset.as_of, ctx.region.region)
-        found = memo[id(cmp)] = (ctx.catalogue.get(cmp.fact), literal)
+        fact = ctx.catalogue.get(cmp.fact)
+        label = title or fact.label
+        found = memo[id(cmp)] = (fact, literal, Text(label.vi, label.en))
     return found
 
 
 def _plan_comparison(ctx: _Context, key: str, rule: str, cmp: Comparison, layer: str,
-                     facts: dict[str, FactValue], missing_ref: str) -> _Planned:
-    fact, threshold = _prepared(ctx, cmp, layer)
+                     facts: dict[str, FactValue], missing_ref: str, title=None) -> _Planned:
+    fact, threshold, title_text = _prepared(ctx, cmp, layer, title)
     value = facts.get(cmp.fact)
     if threshold is None:  # a parameter: depends on the date, the region and the officer's values
         threshold = resolve_threshold(cmp, ctx.pack, layer, ctx.factset.as_of, ctx.region.region, ctx.officer)
-    planned = _Planned(key, cmp, fact, value, threshold, layer, missing_ref, ctx.pack.id)
+    planned = _Planned(key, cmp, fact, value, threshold, layer, missing_ref, ctx.pack.id, title_text)
     if value is None:
         planned.status = "missing"
     elif threshold.value is None:
@@ -158,6 +161,9 @@ def _plan_comparison(ctx: _Context, key: str, rule: str, cmp: Comparison, layer:
 def _plan_indicator(ctx: _Context, ind: PackIndicator, hamlet: tuple[int, str] | None = None):
     """Plan an indicator's comparisons now; return a function that builds its result later."""
     spec, layer = ind.spec, ind.layer
+    if hamlet is None and type(spec) is CompareIndicator:  # the common case, kept short
+        planned = _plan_comparison(ctx, spec.id, spec.id, spec, layer, ctx.factset.facts, spec.fact, spec.title)
+        return lambda: _compare_result(ctx, spec.id, planned)
     facts = ctx.factset.hamlets[hamlet[0]].facts if hamlet else ctx.factset.facts
     suffix = f"@{hamlet[0]}" if hamlet else ""
 
@@ -165,8 +171,8 @@ def _plan_indicator(ctx: _Context, ind: PackIndicator, hamlet: tuple[int, str] |
         return f"hamlet:{hamlet[1]}:{fact_id}" if hamlet else fact_id
 
     if isinstance(spec, CompareIndicator):
-        planned = _plan_comparison(ctx, spec.id + suffix, spec.id, spec, layer, facts, ref(spec.fact))
-        return lambda: _compare_result(ctx, spec.id, spec.title, planned)
+        planned = _plan_comparison(ctx, spec.id + suffix, spec.id, spec, layer, facts, ref(spec.fact), spec.title)
+        return lambda: _compare_result(ctx, spec.id, planned)
     if isinstance(spec, AnyOfIndicator):
         alts = [_plan_comparison(ctx, f"{spec.id}#{k}{suffix}", f"{spec.id}#{k}", alt, layer, facts, ref(alt.fact))
                 for k, alt in enumerate(spec.alternatives)]
@@ -186,19 +192,9 @@ def _plan_indicator(ctx: _Context, ind: PackIndicator, hamlet: tuple[int, str] |
 
 # ----------------------------------------------------------------------------- results
 
-def _title(ctx: _Context, owner, label) -> Text:
-    """The Text of a title (or of the fact's label when a comparison has none), made once per pack."""
-    memo = ctx.pack.memo.setdefault("titles", {})
-    text = memo.get(id(owner))
-    if text is None:
-        text = memo[id(owner)] = Text(label.vi, label.en)
-    return text
-
-
-def _compare_result(ctx: _Context, ident: str, title, p: _Planned) -> IndicatorResult:
-    return IndicatorResult(
-        id=ident, title=_title(ctx, p.cmp, title or p.fact.label), status=p.status, fact=p.cmp.fact,
-        op=p.cmp.op, layer=p.layer, missing_facts=(p.missing_ref,) if p.status == "missing" else (), detail=p)
+def _compare_result(ctx: _Context, ident: str, p: _Planned) -> IndicatorResult:
+    return IndicatorResult.comparison(ident, p.title, p.status, p.cmp.fact, p.cmp.op, p.layer,
+                                      (p.missing_ref,) if p.status == "missing" else (), p)
 
 
 def _combine_undecided(statuses: Sequence[str]) -> str:
@@ -206,7 +202,7 @@ def _combine_undecided(statuses: Sequence[str]) -> str:
 
 
 def _any_of_result(ctx: _Context, spec: AnyOfIndicator, layer: str, alts: list[_Planned]) -> IndicatorResult:
-    results = tuple(_compare_result(ctx, f"{spec.id}#{k}", alt.cmp.title, alt) for k, alt in enumerate(alts))
+    results = tuple(_compare_result(ctx, f"{spec.id}#{k}", alt) for k, alt in enumerate(alts))
     statuses = [r.status for r in results]
     if "pass" in statuses:
         status = "pass"

@@ -56,6 +56,16 @@ class IndicatorResult:
 
         return comparison_views(self.detail)
 
+    @classmethod
+    def comparison(cls, id: str, title: Text, status: str, fact: str, op: str, layer: str,
+                   missing_facts: tuple[str, ...], detail: Any) -> "IndicatorResult":
+        """A comparison's result, built without the frozen dataclass's per-field setattr: the
+        evaluator makes one per comparison per commune, so this is on the hot path."""
+        obj = object.__new__(cls)
+        obj.__dict__.update(id=id, title=title, status=status, fact=fact, op=op, layer=layer, alternatives=(),
+                            hamlets=(), missing_facts=missing_facts, detail=detail, views=None)
+        return obj
+
     actual = property(lambda self: self._views.get("actual"))
     threshold = property(lambda self: self._views.get("threshold"))
     margin = property(lambda self: self._views.get("margin"))

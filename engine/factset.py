@@ -128,22 +128,35 @@ class PartialDate:
         if isinstance(value, PartialDate):
             return value
         if isinstance(value, dict) and set(value) == {"year", "month", "day"}:  # a dumped PartialDate
-            return cls(value["year"], value["month"], value["day"])
+            year, month, day = value["year"], value["month"], value["day"]
+            if not all(isinstance(v, int) and not isinstance(v, bool) for v in (year, month, day) if v is not None):
+                raise ValueError(f"{value!r} is not a date")
+            if day is not None:
+                dt.date(year, month, day)  # raises ValueError for a day that does not exist
+            return cls._checked(year, month, day, value)
         if isinstance(value, bool):
             raise ValueError("a date is needed")
         if isinstance(value, int):
             value = str(value)
         d = to_date(value)
         if d is not None:
-            return cls(d.year, d.month, d.day)
+            return cls._checked(d.year, d.month, d.day, value)
         if isinstance(value, str):
             m = _PARTIAL_DATE.match(value)
             if m:
                 year, month = int(m.group(1)), m.group(2)
                 if month is not None and not 1 <= int(month) <= 12:
                     raise ValueError(f"{value!r} has no month {month}")
-                return cls(year, int(month) if month else None)
+                return cls._checked(year, int(month) if month else None, None, value)
         raise ValueError(f"{value!r} is not a date (YYYY-MM-DD, YYYY-MM or YYYY)")
+
+    @classmethod
+    def _checked(cls, year: int, month: int | None, day: int | None, shown) -> "PartialDate":
+        # decisions of the programme are dated from its start (2010) to this century's end
+        if not 1900 <= year <= 2999 or (month is not None and not 1 <= month <= 12) or (
+                day is not None and month is None):
+            raise ValueError(f"{shown!r} is not a plausible decision date (years 1900–2999)")
+        return cls(year, month, day)
 
 
 class Recognition(BaseModel):
@@ -472,7 +485,8 @@ def factset_from_document(doc: Document, catalogue: Catalogue) -> FactSet:
     collector = doc.collector()
     data = doc.data
     if not isinstance(data, dict):
-        collector.add("factset_not_mapping", "a fact set is a mapping with format, commune, as_of and facts")
+        collector.add("factset_not_mapping", "a fact set is a mapping with format, commune, as_of and facts",
+                      line=1 if doc.file else None)
         collector.raise_if_any()
     envelope = None
     try:

@@ -92,6 +92,18 @@ def _parse(path: Path, expected_id: str | None) -> _Loaded:
         add_pydantic_problems(collector, document, exc, code="pack_invalid")
         collector.raise_if_any()
         raise  # unreachable
+    if doc.completeness == "partial" and not doc.completeness_note:
+        loc = document.locate(("completeness",))
+        collector.add("pack_missing_key", "a partial pack must say what is missing (completeness_note)",
+                      line=loc.line, column=loc.column, key_path="completeness")
+    seen_criteria: dict[str, int] = {}
+    for i, crit in enumerate(doc.criteria):
+        if crit.id in seen_criteria:
+            loc = document.locate(("criteria", i, "id"))
+            collector.add("pack_duplicate_id", f"criterion id {crit.id!r} is used twice in this file "
+                          f"(also criteria[{seen_criteria[crit.id]}])", line=loc.line, column=loc.column,
+                          key_path=loc.key_path)
+        seen_criteria.setdefault(crit.id, i)
     if expected_id is not None and doc.id != expected_id:
         loc = document.locate(("id",))
         collector.add("pack_id_mismatch", f"pack id {doc.id!r} does not match its folder {expected_id!r}",
@@ -283,13 +295,13 @@ class PackLibrary:
         for crit in pack.criteria:
             for ind in crit.indicators:
                 loaded = docs[ind.layer]
-                base_path = _indicator_path(loaded.doc, crit.id, ind.spec.id)
+                base_path = _indicator_path(loaded.doc, crit.id, ind.spec)
 
                 def problem(code: str, msg: str, sub: tuple = (), _base=base_path, _doc=loaded.document):
                     collector.problems.append(Problem(code, msg, _doc.locate(_base + sub)))
 
                 for ident in _indicator_ids(ind.spec):
-                    if ident in seen_ind and seen_ind[ident] != crit.id:
+                    if ident in seen_ind:
                         problem("pack_duplicate_id", f"indicator id {ident!r} is used twice "
                                 f"(also in criterion {seen_ind[ident]!r})", ("id",))
                     seen_ind[ident] = crit.id
@@ -302,10 +314,8 @@ class PackLibrary:
         elif isinstance(spec, AnyOfIndicator):
             for k, alt in enumerate(spec.alternatives):
                 self._check_comparison(alt, pack, level, problem, sub + ("alternatives", k))
-        elif isinstance(spec, HamletsIndicator):
-            if level is Level.hamlet:
-                problem("pack_nested_hamlets", "a hamlet group cannot sit inside another hamlet group", sub)
-            elif spec.hamlet_indicators != "unknown":
+        elif isinstance(spec, HamletsIndicator):  # the schema keeps hamlet groups out of hamlet groups
+            if spec.hamlet_indicators != "unknown":
                 for k, sub_ind in enumerate(spec.hamlet_indicators):
                     self._check_indicator(sub_ind, pack, Level.hamlet, problem,
                                           sub + ("hamlet_indicators", k))
@@ -354,12 +364,14 @@ def _indicator_ids(spec: Indicator):
             yield sub.id
 
 
-def _indicator_path(doc: PackDoc, crit_id: str, ind_id: str) -> tuple:
+def _indicator_path(doc: PackDoc, crit_id: str, spec) -> tuple:
+    """Where this very indicator object is written in its layer's file."""
+    for i, crit in enumerate(doc.criteria):
+        for j, ind in enumerate(crit.indicators):
+            if ind is spec:
+                return ("criteria", i, "indicators", j)
     for i, crit in enumerate(doc.criteria):
         if crit.id == crit_id:
-            for j, ind in enumerate(crit.indicators):
-                if ind.id == ind_id:
-                    return ("criteria", i, "indicators", j)
             return ("criteria", i)
     return ()
 

@@ -117,8 +117,8 @@ class Comparison(BaseModel):
             raise PydanticCustomError("inexact_number",
                                       "thresholds must be exact numbers (written in YAML, not binary floats)")
         if isinstance(v, str) and v != "unknown":
-            raise PydanticCustomError("bad_threshold", "a threshold is a number, true/false, {{percent: P}}, "
-                                      "{{parameter: NAME}} or the word unknown (found {found})", {"found": repr(v)})
+            raise PydanticCustomError("bad_threshold", "a threshold is a number, true/false, {percent}, {parameter} "
+                                      "or the word unknown", {"percent": "{percent: P}", "parameter": "{parameter: NAME}"})
         return v
 
 
@@ -255,11 +255,6 @@ class PackDoc(BaseModel):
     parameters: dict[str, Parameter] = Field(default_factory=dict)
     criteria: tuple[Criterion, ...] = ()
 
-    @model_validator(mode="after")
-    def _partial_explained(self):
-        if self.completeness == "partial" and not self.completeness_note:
-            raise ValueError("a partial pack must say what is missing (completeness_note)")
-        return self
 
 
 def iter_comparisons(indicator: Any):

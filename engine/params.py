@@ -71,7 +71,15 @@ def load_params(path: str | Path, library: PackLibrary) -> dict[str, list[Office
             _add(collector, doc, "params_unknown_parameter",
                  f"no bundled pack has a parameter {name!r}{hint}", ("parameters", name))
             continue
+        seen: dict[tuple, int] = {}
         for i, entry in enumerate(entries):
+            when = (entry.valid_from, entry.region)
+            if when in seen:
+                _add(collector, doc, "params_invalid",
+                     f"{name}: entries {seen[when]} and {i} both apply from {entry.valid_from or 'the start'}"
+                     f" for {entry.region.value if entry.region else 'every region'}; keep one", ("parameters", name, i))
+                continue
+            seen[when] = i
             official = [(pack_id, v) for pack_id, p in defined[name] for v in p.spec.values
                         if v.source.provenance is Provenance.official]
             if official and not entry.override:

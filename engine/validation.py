@@ -14,6 +14,7 @@ _CATEGORIES = {
     "string_too_short": "empty_text", "string_pattern_mismatch": "bad_id", "too_short": "too_few_items",
     "greater_than": "out_of_range", "greater_than_equal": "out_of_range", "less_than": "out_of_range",
     "less_than_equal": "out_of_range", "finite_number": "non_finite_number",
+    "union_tag_not_found": "missing_key", "union_tag_invalid": "bad_choice",
 }
 
 
@@ -22,7 +23,7 @@ def _category(kind: str) -> str:
         return _CATEGORIES[kind]
     if kind.startswith(("date", "datetime")):
         return "bad_date"
-    if kind.endswith(("_type", "_parsing")) or kind in ("model_type", "dict_type", "list_type", "union_tag_invalid"):
+    if kind.endswith(("_type", "_parsing")) or kind in ("model_type", "dict_type", "list_type"):
         return "bad_type"
     if kind in ("value_error", "assertion_error"):
         return "invalid"
@@ -34,8 +35,28 @@ def add_pydantic_problems(collector: ProblemCollector, doc: Document, exc: Valid
     """Add one problem per pydantic error, located at its key path in `doc`; `code` is the stage
     (e.g. "pack"), and each problem's code names the stage and the kind of mistake."""
     stage = code.removesuffix("_invalid")
+    errors = []
     for err in exc.errors(include_url=False):
-        path = prefix + _data_path(doc.data, prefix, err["loc"])
+        path = prefix + _data_path(doc.data, prefix, err["loc"], err["type"])
+        if err["type"] in ("union_tag_not_found", "union_tag_invalid"):  # about the discriminator itself
+            ctx = err.get("ctx", {})
+            path = path + (ctx.get("discriminator", "'kind'").strip("'"),)
+            allowed = ctx.get("expected_tags", "")
+            err = dict(err, msg=(f"unknown kind {ctx.get('tag')!r}; allowed here: {allowed}"
+                                 if err["type"] == "union_tag_invalid" else
+                                 f"required key is missing (one of {allowed})" if allowed else "required key is missing"))
+            err.pop("input", None)
+        errors.append((path, err))
+    # a value that fits no member of a union gets one error per member: keep the most specific
+    # (deepest) ones, once per place
+    paths = [p for p, _ in errors]
+    kept, seen = [], set()
+    for path, err in errors:
+        if any(len(other) > len(path) and other[:len(path)] == path for other in paths) or path in seen:
+            continue
+        seen.add(path)
+        kept.append((path, err))
+    for path, err in kept:
         loc = doc.locate(path)
         kind = err["type"]
         msg = err["msg"]
@@ -51,7 +72,7 @@ def add_pydantic_problems(collector: ProblemCollector, doc: Document, exc: Valid
         collector.add(f"{stage}_{_category(kind)}", msg, line=loc.line, column=loc.column, key_path=loc.key_path)
 
 
-def _data_path(data, prefix: tuple, loc: tuple) -> tuple:
+def _data_path(data, prefix: tuple, loc: tuple, kind: str = "") -> tuple:
     """pydantic's loc with the union/discriminator tags it inserts ('compare', 'Percent', …)
     dropped: a part is kept only when it really is a key or index of the document there."""
     node = data
@@ -61,8 +82,8 @@ def _data_path(data, prefix: tuple, loc: tuple) -> tuple:
     for i, part in enumerate(loc):
         child = _child(node, part)
         if child is _ABSENT:
-            # the last part may name a key that is missing (or not allowed) in the document
-            if i == len(loc) - 1 and isinstance(node, dict) and isinstance(part, str):
+            # the last part names a key that is missing from the document
+            if i == len(loc) - 1 and isinstance(node, dict) and isinstance(part, str) and kind == "missing":
                 path.append(part)
             continue
         path.append(part)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,13 @@ from .errors import Location, ProblemCollector
 
 MAX_BYTES = 5 * 1024 * 1024
 """The largest input file read: a fact set or pack is kilobytes; anything this large is a mistake."""
+MAX_DIGITS = 30
+"""Numbers in inputs are counts, percentages and money in millions: 30 significant digits and
+exponents within ±30 leave ample room, and refuse values that would take ages to compare exactly."""
+
+_YAML_INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
+_YAML_FLOAT = re.compile(r"^[-+]?([0-9][0-9_]*)?\.[0-9_]*([eE][-+]?[0-9]+)?$")
+_JSON_NUMBER = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$")
 
 KeyPath = tuple[str | int, ...]
 
@@ -92,16 +100,21 @@ def read_text(path: Path, collector: ProblemCollector) -> str | None:
     """Read a UTF-8 file of bounded size; report a problem instead of raising."""
     try:
         size = path.stat().st_size
-    except OSError as exc:
-        collector.add("file_unreadable", f"cannot read the file: {exc.strerror or exc}")
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        collector.add("file_unreadable", f"cannot read the file: {getattr(exc, 'strerror', None) or exc}")
         return None
     if size > MAX_BYTES:
         collector.add("file_too_large", f"the file is {size:,} bytes; at most {MAX_BYTES:,} are read")
         return None
     try:
-        return path.read_bytes().decode("utf-8")
+        raw = path.read_bytes()
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        collector.add("file_not_utf8", f"the file is not UTF-8 text (byte {exc.start})")
+        before = raw[:exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        collector.add("file_not_utf8", f"the file is not UTF-8 text (byte {exc.start}: {raw[exc.start]:#04x}); "
+                      "save it as UTF-8", line=line, column=column)
         return None
     except OSError as exc:
         collector.add("file_unreadable", f"cannot read the file: {exc.strerror or exc}")
@@ -124,11 +137,16 @@ def load_text(text: str, file: str | None = None, *, json_syntax: bool = False) 
         collector.add("file_too_large", f"the document is larger than {MAX_BYTES:,} bytes")
         collector.raise_if_any()
     if json_syntax:
-        data = _load_json(text, collector)
-        if data is None and collector.problems:
-            collector.raise_if_any()
-        return Document(data, file, {}, collector.problems)
-    positions: dict[KeyPath, tuple[int, int]] = {}
+        data = _load_json(text, collector)  # the JSON grammar, with its own messages and lines
+        node = _compose_quietly(text)
+        if node is None:  # valid JSON that PyYAML cannot read: keep the data, without lines
+            return Document(data, file, {}, collector.problems)
+        # JSON is read again as a node tree for lines, duplicate keys and non-finite numbers
+        collector = ProblemCollector(file)
+        positions: dict[KeyPath, tuple[int, int]] = {}
+        data = _build(node, (), positions, collector, json_scalars=True)
+        return Document(data, file, positions, collector.problems)
+    positions = {}
     try:
         loader = _NoAliasLoader(text)
         try:
@@ -144,7 +162,12 @@ def load_text(text: str, file: str | None = None, *, json_syntax: bool = False) 
         collector.add("yaml_syntax", f"{exc.problem or exc.context}",
                       line=mark.line + 1 if mark else None, column=mark.column + 1 if mark else None)
         collector.raise_if_any()
-    except yaml.YAMLError as exc:  # e.g. reader errors on control characters
+    except yaml.reader.ReaderError as exc:  # a control character: its offset is known
+        before = text[:exc.position]
+        collector.add("yaml_syntax", f"character {exc.character!r} is not allowed in YAML text",
+                      line=before.count("\n") + 1, column=exc.position - (before.rfind("\n") + 1) + 1)
+        collector.raise_if_any()
+    except yaml.YAMLError as exc:
         collector.add("yaml_syntax", str(exc).splitlines()[0])
         collector.raise_if_any()
     except RecursionError:
@@ -160,8 +183,27 @@ def load_text(text: str, file: str | None = None, *, json_syntax: bool = False) 
     return Document(data, file, positions, collector.problems)
 
 
-def _build(node, path: KeyPath, positions, collector: ProblemCollector) -> Any:
+def _compose_quietly(text: str):
+    try:
+        loader = _NoAliasLoader(text)
+        try:
+            return loader.get_single_node()
+        finally:
+            loader.dispose()
+    except (yaml.YAMLError, _AliasFound, RecursionError):
+        return None
+
+
+_COLLECTION_TAGS = {MappingNode: "tag:yaml.org,2002:map", SequenceNode: "tag:yaml.org,2002:seq"}
+
+
+def _build(node, path: KeyPath, positions, collector: ProblemCollector, json_scalars: bool = False) -> Any:
     positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    expected_tag = _COLLECTION_TAGS.get(type(node))
+    if expected_tag is not None and node.tag != expected_tag:  # e.g. !!python/object on a mapping
+        collector.add("yaml_bad_tag", f"tag {node.tag!r} is not accepted", line=node.start_mark.line + 1,
+                      column=node.start_mark.column + 1, key_path=format_key_path(path) or None)
+        return None
     if isinstance(node, MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -183,12 +225,45 @@ def _build(node, path: KeyPath, positions, collector: ProblemCollector) -> Any:
                               line=key_node.start_mark.line + 1, column=key_node.start_mark.column + 1,
                               key_path=format_key_path(child))
                 continue
-            out[key] = _build(value_node, child, positions, collector)
+            out[key] = _build(value_node, child, positions, collector, json_scalars)
             positions[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
         return out
     if isinstance(node, SequenceNode):
-        return [_build(item, path + (i,), positions, collector) for i, item in enumerate(node.value)]
-    return _scalar(node, path, collector)
+        return [_build(item, path + (i,), positions, collector, json_scalars) for i, item in enumerate(node.value)]
+    return (_json_scalar if json_scalars else _scalar)(node, path, collector)
+
+
+def _check_size(value: int | Decimal, text: str, where: dict, collector: ProblemCollector):
+    """Refuse numbers too long or too far from 1 to be counts, shares or money."""
+    digits = len(str(abs(value))) if isinstance(value, int) else len(value.as_tuple().digits)
+    exponent = 0 if isinstance(value, int) else value.adjusted()
+    if digits > MAX_DIGITS or abs(exponent) > MAX_DIGITS:
+        collector.add("bad_number", f"{text[:40]!r} is out of range (at most {MAX_DIGITS} digits)", **where)
+        return None
+    return value
+
+
+def _json_scalar(node: ScalarNode, path: KeyPath, collector: ProblemCollector) -> Any:
+    text = node.value
+    where = {"line": node.start_mark.line + 1, "column": node.start_mark.column + 1,
+             "key_path": format_key_path(path) or None}
+    if node.style in ("'", '"'):
+        return text
+    if text in ("true", "false"):
+        return text == "true"
+    if text == "null":
+        return None
+    if text in ("NaN", "Infinity", "-Infinity"):
+        collector.add("non_finite_number", f"{text} is not a finite number", **where)
+        return None
+    if _JSON_NUMBER.match(text):
+        if "." in text or "e" in text or "E" in text:
+            return _check_size(Decimal(text), text, where, collector)
+        if len(text.lstrip("-")) > MAX_DIGITS:
+            return _check_size(10**MAX_DIGITS, text, where, collector)
+        return int(text)
+    collector.add("json_syntax", f"{text[:40]!r} is not a JSON value", **where)
+    return None
 
 
 def _scalar(node: ScalarNode, path: KeyPath, collector: ProblemCollector) -> Any:
@@ -203,22 +278,26 @@ def _scalar(node: ScalarNode, path: KeyPath, collector: ProblemCollector) -> Any
     if tag == _BOOL_TAG:
         return text.lower() in ("true", "yes", "on", "y")
     if tag == _INT_TAG:
-        try:
-            return yaml.SafeLoader.construct_yaml_int(_NoAliasLoader(""), node)
-        except (ValueError, yaml.YAMLError):
-            collector.add("bad_number", f"{text!r} is not an integer", **where)
+        # YAML 1.1 also reads 010 as octal 8, 0x1F as hex and 1:30 as 90: refuse all but decimal
+        if not _YAML_INT.match(text) or len(text.replace("_", "").lstrip("+-")) > MAX_DIGITS:
+            collector.add("bad_number", f"{text[:40]!r}: write whole numbers in plain decimal, without leading "
+                          f"zeros (at most {MAX_DIGITS} digits)", **where)
             return None
+        return int(text.replace("_", ""))
     if tag == _FLOAT_TAG:
         cleaned = text.replace("_", "")
         if cleaned.lower().lstrip("+-") in (".inf", ".nan"):
             collector.add("non_finite_number", f"{text!r} is not a finite number", **where)
+            return None
+        if not _YAML_FLOAT.match(text):  # e.g. sexagesimal 1:30.5
+            collector.add("bad_number", f"{text[:40]!r}: write numbers in plain decimal", **where)
             return None
         try:
             value = Decimal(cleaned)
         except InvalidOperation:
             collector.add("bad_number", f"{text!r} is not a number", **where)
             return None
-        return value
+        return _check_size(value, text, where, collector)
     if tag == _TS_TAG:
         try:
             return yaml.SafeLoader.construct_yaml_timestamp(_NoAliasLoader(""), node)
@@ -233,24 +312,22 @@ def _scalar(node: ScalarNode, path: KeyPath, collector: ProblemCollector) -> Any
 
 
 def _load_json(text: str, collector: ProblemCollector) -> Any:
+    """Check the JSON grammar (with the json module's messages and lines) and return the data.
+
+    Duplicate keys, NaN/Infinity and oversized numbers are not reported here: the node walk that
+    follows reports them with their lines and key paths.
+    """
     def pairs(items):
         out = {}
         for key, value in items:
-            if key in out:
-                collector.add("duplicate_key", f"key {key!r} appears twice in one object", key_path=key)
-            else:
-                out[key] = value
+            out.setdefault(key, value)
         return out
 
-    def constant(name):
-        raise ValueError(f"{name} is not a finite number")
-
     try:
-        return json.loads(text, object_pairs_hook=pairs, parse_float=Decimal, parse_constant=constant)
+        return json.loads(text, object_pairs_hook=pairs, parse_float=Decimal, parse_constant=lambda name: None,
+                          parse_int=lambda digits: int(digits) if len(digits) <= MAX_DIGITS + 1 else None)
     except json.JSONDecodeError as exc:
         collector.add("json_syntax", exc.msg, line=exc.lineno, column=exc.colno)
-    except ValueError as exc:
-        collector.add("non_finite_number", str(exc))
     except RecursionError:
         collector.add("json_too_deep", "the document is nested too deeply")
     collector.raise_if_any()

@@ -68,12 +68,26 @@ class TestJson:
     def test_json_decimals_and_duplicates(self):
         doc = load_text('{"a": 85.78, "a": 1, "b": 1e5}', "f.json", json_syntax=True)
         assert doc.data["a"] == Decimal("85.78") and doc.data["b"] == Decimal("1E+5")
-        assert [p.code for p in doc.problems] == ["duplicate_key"]
+        assert [(p.code, p.location.line, p.location.key_path) for p in doc.problems] == [("duplicate_key", 1, "a")]
 
-    def test_json_nan_refused(self):
-        with pytest.raises(InputError) as err:
-            load_text('{"a": NaN}', "f.json", json_syntax=True)
-        assert err.value.problems[0].code == "non_finite_number"
+    def test_json_nan_refused_with_its_line(self):
+        doc = load_text('{"a": 1,\n "b": NaN}', "f.json", json_syntax=True)
+        (p,) = doc.problems
+        assert (p.code, p.location.line, p.location.key_path) == ("non_finite_number", 2, "b")
+
+    def test_json_positions(self):
+        doc = load_text('{"facts": {\n  "kiosks": 2}}', "f.json", json_syntax=True)
+        assert doc.locate(("facts", "kiosks")).line == 2
+
+    @pytest.mark.parametrize("text", ["a: 010\n", "a: 0x1F\n", "a: 1:30\n", "a: 1.0e+99999\n",
+                                      "a: 1234567890123456789012345678901\n"])
+    def test_yaml_numbers_only_plain_decimal(self, text):
+        assert codes(text) == ["bad_number"]
+
+    @pytest.mark.parametrize("text", ["a: !!python/object:os.system {b: 1}\n", "a: !!set {x}\n",
+                                      "a: !!python/object/apply:os.system [ls]\n"])
+    def test_tags_on_collections_refused(self, text):
+        assert codes(text) == ["yaml_bad_tag"]
 
     def test_json_syntax(self):
         with pytest.raises(InputError) as err:

@@ -12,6 +12,7 @@ import math
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from decimal import Decimal
 from enum import Enum
 from fractions import Fraction
@@ -443,10 +444,15 @@ class FactSet:
                         for h in sorted(self.hamlets, key=lambda h: h.name)],
         }
 
-    @property
+    @cached_property
     def sha256(self) -> str:
         data = json.dumps(self.canonical(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+    @cached_property
+    def commune_view(self) -> dict:
+        """The commune as the verdict shows it."""
+        return self.commune.model_dump(mode="json", exclude_none=True)
 
     def counting_recognitions(self, tier: Tier) -> list[Recognition]:
         """Recognitions of `tier` dated on or before `as_of`, newest first."""

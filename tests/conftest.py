@@ -21,7 +21,7 @@ THANH_PHU = SEEDS / "thanh-phu-2024.yaml"
 # dev: quick local runs; ci: the profile CI runs (examples per property stated in the README)
 settings.register_profile("dev", max_examples=60, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("ci", max_examples=400, deadline=None, derandomize=True,
+settings.register_profile("ci", max_examples=1000, deadline=None, derandomize=True,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("NTMCERT_PROFILE", "dev"))
 

@@ -217,7 +217,16 @@ def _any_of_result(ctx: _Context, spec: AnyOfIndicator, layer: str, alts: list[_
             "undecidable": ("Chưa kết luận được phương án nào", "No alternative can be decided")}[status]
     views = {"explanation": Text(head[0] + ".", head[1] + ".")}
     if status != "pass":
-        views["to_pass"] = {"display": {"vi": "đạt một trong các phương án", "en": "pass any one of the alternatives"}}
+        ways = [(alt, r) for alt, r in zip(alts, results) if r.status != "fail" or r.to_pass]
+        parts = {lang: [] for lang in ("vi", "en")}
+        for alt, r in ways:
+            for lang in ("vi", "en"):
+                label = alt.fact.label.vi if lang == "vi" else alt.fact.label.en
+                need = r.to_pass["display"][lang] if r.to_pass else ""
+                parts[lang].append(f"{label}: {need}" if need else label)
+        views["to_pass"] = {"display": {"vi": "một trong: " + " | hoặc ".join(parts["vi"]),
+                                        "en": "any one of: " + " | or ".join(parts["en"])},
+                            "ways": [r.to_pass for _, r in ways]}
     return IndicatorResult(id=spec.id, title=Text(spec.title.vi, spec.title.en), status=status, layer=layer,
                            alternatives=results, missing_facts=missing, views=views)
 

@@ -132,7 +132,12 @@ def _signed(value: Fraction, lang: str) -> str:
 
 
 def to_pass_view(value: FactValue | None, op: str, t: ResolvedThreshold, fact: FactDef) -> dict | None:
-    """What would make this comparison pass, computed exactly (None when nothing can be said)."""
+    """What would make this comparison pass, computed exactly (None when nothing can be said).
+
+    A ratio: the nearest count that passes for the same total ("cần thêm 146 hộ: 1.282/1.508 ≥ 85%");
+    a number or count: the value needed (for a strict threshold on a count, the next whole number);
+    a yes/no fact: the answer needed; a bound that straddles: the same, and the exact figure to collect.
+    """
     if t.value is None:
         return None
     T = t.value
@@ -142,30 +147,40 @@ def to_pass_view(value: FactValue | None, op: str, t: ResolvedThreshold, fact: F
                                            "en": "needs: " + ("yes" if want else "no")}}
     if value is not None and value.form == "ratio":
         needed = _needed_count(value.of, op, T, fact.whole_counts)
-        if needed is not None and 0 <= needed <= value.of:
-            delta = needed - value.count
-            unit_vi, unit_en = _unit(fact, "vi"), _unit(fact, "en")
-            word = {">=": ("ít nhất", "at least"), ">": ("ít nhất", "at least"),
-                    "<=": ("nhiều nhất", "at most"), "<": ("nhiều nhất", "at most"),
-                    "==": ("đúng", "exactly")}[op]
-            if not fact.whole_counts and op in (">", "<"):
-                word = ({">": ("hơn", "more than"), "<": ("dưới", "less than")})[op]
-            change_vi = f"thêm {num(delta, 'vi')}" if delta > 0 else f"bớt {num(-delta, 'vi')}"
-            change_en = f"{num(delta, 'en')} more" if delta > 0 else f"{num(-delta, 'en')} fewer"
-            return {"value": fraction_text(needed), "count": fraction_text(needed), "of": fraction_text(value.of),
-                    "change": fraction_text(delta),
-                    "display": {
-                        "vi": f"cần {word[0]} {num(needed, 'vi')}/{num(value.of, 'vi')} {unit_vi} "
-                              f"({change_vi}) để {SYMBOL[op]} {pct(T, 'vi')}".replace("  ", " "),
-                        "en": f"needs {word[1]} {num(needed, 'en')} of {num(value.of, 'en')} {unit_en} "
-                              f"({change_en}) for {SYMBOL[op]} {pct(T, 'en')}".replace("  ", " ")}}
-        return {"value": None, "display": {"vi": f"không thể đạt {SYMBOL[op]} {pct(T, 'vi')} với mẫu số này",
-                                           "en": f"cannot reach {SYMBOL[op]} {pct(T, 'en')} with this total"}}
-    shown = {lang: pct(T, lang) if t.is_share else _with_unit(num(T, lang, 4), fact, lang) for lang in ("vi", "en")}
-    word_vi = {">=": "từ", ">": "trên", "<=": "không quá", "<": "dưới", "==": "bằng"}[op]
-    word_en = {">=": "at least", ">": "more than", "<=": "at most", "<": "less than", "==": "exactly"}[op]
-    out = {"value": fraction_text(T), "display": {"vi": f"cần {word_vi} {shown['vi']}",
-                                                  "en": f"needs {word_en} {shown['en']}"}}
+        if needed is None or not 0 <= needed <= value.of:
+            return {"value": None, "display": {"vi": f"không thể đạt {SYMBOL[op]} {pct(T, 'vi')} với mẫu số này",
+                                               "en": f"cannot reach {SYMBOL[op]} {pct(T, 'en')} with this total"}}
+        delta = needed - value.count
+        unit_vi, unit_en = _unit(fact, "vi") or "", _unit(fact, "en") or ""
+        strict_real = not fact.whole_counts and op in (">", "<")  # no "next" count: say more/less than
+        if delta >= 0:
+            vi = f"cần {'hơn ' if strict_real else 'thêm '}{num(delta, 'vi')} {unit_vi}"
+            en = f"needs {'more than ' if strict_real else ''}{num(delta, 'en')} more {unit_en}"
+        else:
+            vi = f"cần bớt {'hơn ' if strict_real else ''}{num(-delta, 'vi')} {unit_vi}"
+            en = f"needs {'more than ' if strict_real else ''}{num(-delta, 'en')} fewer {unit_en}"
+        vi = f"{vi.strip()}: {num(needed, 'vi')}/{num(value.of, 'vi')} {SYMBOL[op]} {pct(T, 'vi')}"
+        en = f"{en.strip()}: {num(needed, 'en')} of {num(value.of, 'en')} {SYMBOL[op]} {pct(T, 'en')}"
+        return {"value": fraction_text(needed), "count": fraction_text(needed), "of": fraction_text(value.of),
+                "change": fraction_text(delta), "display": {"vi": vi, "en": en}}
+    target, op_shown = T, op
+    if fact.kind is FactKind.count and op in (">", "<"):  # whole numbers: the next one past the threshold
+        target = Fraction(math.floor(T) + 1) if op == ">" else Fraction(math.ceil(T) - 1)
+        op_shown = ">=" if op == ">" else "<="
+    elif fact.kind is FactKind.count and op in (">=", "<="):
+        target = Fraction(math.ceil(T)) if op == ">=" else Fraction(math.floor(T))
+    shown = {lang: pct(target, lang) if t.is_share else _with_unit(num(target, lang, 4), fact, lang)
+             for lang in ("vi", "en")}
+    word_vi = {">=": "từ", ">": "trên", "<=": "không quá", "<": "dưới", "==": "bằng"}[op_shown]
+    word_en = {">=": "at least", ">": "more than", "<=": "at most", "<": "less than", "==": "exactly"}[op_shown]
+    out = {"value": fraction_text(target), "display": {"vi": f"cần {word_vi} {shown['vi']}",
+                                                       "en": f"needs {word_en} {shown['en']}"}}
+    if value is not None and value.interval.is_point and not t.is_share:
+        delta = target - value.interval.lo
+        if delta:
+            out["change"] = fraction_text(delta)
+            out["display"]["vi"] += f" ({'thêm' if delta > 0 else 'bớt'} {num(abs(delta), 'vi', 4)})"
+            out["display"]["en"] += f" ({num(abs(delta), 'en', 4)} {'more' if delta > 0 else 'less'})"
     if value is not None and value.is_bound:
         out["display"] = {"vi": out["display"]["vi"] + "; cần số liệu chính xác thay cho số liệu ước",
                           "en": out["display"]["en"] + "; collect the exact figure instead of the bound"}

@@ -15,7 +15,9 @@ from .api import applicable_packs, default_library
 from .engines import fallback_notice, get_engine
 from .errors import InputError, NtmcertError, PackNotFoundError, Problem
 from .evaluate import evaluate_pack
-from .factset import load_factset
+from .factset import factset_from_document, load_factset
+from .whatif import apply_changes, document as whatif_document, moved as whatif_moved, parse_changes
+from .yamlio import load_path
 from .params import load_params
 from .render import render
 from .verdict import dumps
@@ -76,26 +78,64 @@ def evaluate(
                                           "(format ntmcert/params/v1), used where the packs say unknown."),
     derive: bool = typer.Option(False, "--derive-prerequisites", help="Also evaluate each prerequisite tier's "
                                 "pack on the same facts, and report every tier."),
+    sets: Optional[list[str]] = typer.Option(None, "--set", help="What-if: evaluate again with fact=value (or "
+                                             "hamlet:<name>:fact=value; empty value removes it) and show what "
+                                             "moved. The file is not modified."),
 ) -> None:
     """Evaluate a commune's fact set against rule packs and print the verdicts."""
     _notice(engine)
     try:
         library = default_library()
         factset = load_factset(facts, catalogue=library.catalogue)
+        changes = parse_changes(sets) if sets else []
+        changed = (factset_from_document(apply_changes(load_path(facts), changes), library.catalogue)
+                   if changes else None)
         officer = load_params(params, library) if params else None
         chosen = [library.get(p) for p in pack] if pack else applicable_packs(factset, library)
         if not chosen:
             _fail([Problem("no_applicable_pack", f"no bundled pack fits province {factset.commune.province!r} "
                                                  f"at {factset.as_of}; name one with --pack")], fmt)
         eng = get_engine(engine.value)
-        verdicts = [evaluate_pack(factset, p, eng, officer=officer, catalogue=library.catalogue, library=library,
+
+        def run(fs):
+            return [evaluate_pack(fs, p, eng, officer=officer, catalogue=library.catalogue, library=library,
                                   derive_prerequisites=derive) for p in chosen]
+
+        verdicts = run(factset)
+        after = run(changed) if changed is not None else None
     except InputError as exc:
         _fail(exc.problems, fmt)
     except PackNotFoundError as exc:
         _fail([Problem(exc.code, str(exc))], fmt)
-    sys.stdout.write(render(verdicts, fmt.value, lang.value, color=sys.stdout.isatty()))
-    raise typer.Exit(exit_code(verdicts))
+    if after is None:
+        sys.stdout.write(render(verdicts, fmt.value, lang.value, color=sys.stdout.isatty()))
+        raise typer.Exit(exit_code(verdicts))
+    if fmt is Format.json:
+        sys.stdout.write(dumps(whatif_document(changes, verdicts, after)))
+    else:
+        sys.stdout.write(render_moves(changes, verdicts, after, fmt.value, lang.value))
+        sys.stdout.write(render(after, fmt.value, lang.value, color=sys.stdout.isatty()))
+    raise typer.Exit(exit_code(after))
+
+
+def render_moves(changes, before, after, fmt: str, lang: str) -> str:
+    """The what-if header: the changes made, then every status that moved (before → after)."""
+    from .render.common import STATUS, VERDICT
+
+    def word(ref: str, status: str) -> str:
+        table = VERDICT if ref == "verdict" else STATUS
+        return table[status][0 if lang == "vi" else 1] if status in table else status
+
+    vi = lang == "vi"
+    lines = ["Giả định (không sửa tệp số liệu):" if vi else "What-if (the fact file is not modified):"]
+    lines += [f"  --set {c.text}" for c in changes]
+    moves = [m for b, a in zip(before, after) for m in whatif_moved(b, a)]
+    lines.append("Thay đổi kết quả:" if vi else "Statuses that moved:")
+    lines += [f"  {m.pack} {m.ref}: {word(m.ref, m.before)} → {word(m.ref, m.after)}" for m in moves] or [
+        "  (không có)" if vi else "  (none)"]
+    if fmt == "md":
+        return "\n".join(f"> {line}" for line in lines) + "\n\n"
+    return "\n".join(lines) + "\n\n"
 
 
 def _notice(engine: "EngineName") -> None:

@@ -77,7 +77,8 @@ def missing_fact_rows(verdict: Verdict, lang: str, catalogue: Catalogue | None =
     users: dict[str, set[str]] = {}
     for crit in verdict.criteria:
         for ind in crit.indicators:
-            _collect_users(ind, ind.id, users)
+            # the criterion it would decide, then the indicator: "tv.smart.gov › tv.smart.gov.cameras"
+            _collect_users(ind, ind.id if ind.id == crit.id else f"{crit.id} › {ind.id}", users)
     rows = []
     for ref in verdict.missing_facts:
         fact_id = ref.rsplit(":", 1)[-1]

@@ -7,7 +7,7 @@ from enum import Enum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from .errors import InputError, ProblemCollector
 from .paths import rules_dir
@@ -75,16 +75,10 @@ class Catalogue(BaseModel):
 
 def load_catalogue(path: str | Path) -> Catalogue:
     """Load and validate a catalogue file; duplicate ids are errors."""
-    doc = load_path(path)
-    collector = doc.collector()
-    try:
-        cat = Catalogue.model_validate(doc.data)
-    except ValidationError as exc:
-        from .validation import add_pydantic_problems
+    from .validation import validate_document
 
-        add_pydantic_problems(collector, doc, exc, code="catalogue_invalid")
-        collector.raise_if_any()
-        raise  # unreachable
+    doc = load_path(path)
+    cat, collector = validate_document(doc, Catalogue, "catalogue")
     seen: set[str] = set()
     for i, fact in enumerate(cat.facts):
         if fact.id in seen:

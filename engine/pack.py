@@ -10,15 +10,13 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from .catalogue import Catalogue, FactKind, Level, bundled_catalogue
 from .errors import InputError, Location, PackNotFoundError, Problem, ProblemCollector
 from .pack_schema import (AnyOfIndicator, Comparison, CompareIndicator, Criterion, HamletsIndicator,
                           Indicator, PackDoc, Parameter, ParameterRef, Percent, Prerequisite,
                           UnknownIndicator)
 from .paths import rules_dir
-from .validation import add_pydantic_problems
+from .validation import validate_document
 from .yamlio import Document, load_path
 
 PACK_FILE = "pack.yaml"
@@ -85,13 +83,7 @@ class _Loaded:
 
 def _parse(path: Path, expected_id: str | None) -> _Loaded:
     document = load_path(path)
-    collector = document.collector()
-    try:
-        doc = PackDoc.model_validate(document.data)
-    except ValidationError as exc:
-        add_pydantic_problems(collector, document, exc, code="pack_invalid")
-        collector.raise_if_any()
-        raise  # unreachable
+    doc, collector = validate_document(document, PackDoc, "pack")
     if doc.completeness == "partial" and not doc.completeness_note:
         loc = document.locate(("completeness",))
         collector.add("pack_missing_key", "a partial pack must say what is missing (completeness_note)",

@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .errors import ProblemCollector
 from .exact import to_fraction
@@ -21,7 +21,7 @@ from .factset import Region
 from .pack import PackLibrary
 from .pack_schema import Provenance, Source
 from .resolve import OfficerValue
-from .validation import add_pydantic_problems
+from .validation import validate_document
 from .yamlio import load_path
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, populate_by_name=True)
@@ -52,13 +52,7 @@ class ParamsFile(BaseModel):
 def load_params(path: str | Path, library: PackLibrary) -> dict[str, list[OfficerValue]]:
     """Read and check an officer parameter file against every pack of the library."""
     doc = load_path(path)
-    collector = doc.collector()
-    try:
-        parsed = ParamsFile.model_validate(doc.data)
-    except ValidationError as exc:
-        add_pydantic_problems(collector, doc, exc, code="params_invalid")
-        collector.raise_if_any()
-        raise  # unreachable
+    parsed, collector = validate_document(doc, ParamsFile, "params")
     defined: dict[str, list] = {}
     for pack in library.all():
         for name, param in pack.parameters.items():

@@ -2,10 +2,29 @@
 
 from __future__ import annotations
 
-from pydantic import ValidationError
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from .errors import ProblemCollector
 from .yamlio import Document
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validate_document(doc: Document, model: type[M], stage: str) -> tuple[M, ProblemCollector]:
+    """Validate a loaded document against its model; raise every problem at once if it fails.
+
+    Returns the model and a collector (holding the document's non-fatal load problems) for the
+    stage's own cross-checks, which must call `raise_if_any` when done.
+    """
+    collector = doc.collector()
+    try:
+        return model.model_validate(doc.data), collector
+    except ValidationError as exc:
+        add_pydantic_problems(collector, doc, exc, code=f"{stage}_invalid")
+        collector.raise_if_any()
+        raise  # unreachable: a failed validation always adds problems
 
 
 # pydantic error types → the stable suffix of our code (stage prefix + suffix, e.g. pack_missing_key)

@@ -55,3 +55,12 @@ def base_factset(**changes) -> dict:
 
 def pct(text: str) -> dict:
     return {"percent": Decimal(text)}
+
+
+def reorder_keys(value):
+    """The same document with every mapping's keys in reverse order."""
+    if isinstance(value, dict):
+        return {k: reorder_keys(value[k]) for k in reversed(list(value))}
+    if isinstance(value, list):
+        return [reorder_keys(v) for v in value]
+    return value

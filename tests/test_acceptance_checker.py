@@ -15,7 +15,7 @@ import yaml
 from ntmcert import evaluate, load_factset
 from ntmcert.pack import PackLibrary
 
-from .conftest import ROOT, THANH_PHU, base_factset, pct
+from .conftest import ROOT, THANH_PHU, base_factset, pct, reorder_keys
 
 ENGINES = ("durable", "reference")
 FIXTURE_PACKS = Path(__file__).parent / "fixtures" / "packs"
@@ -134,15 +134,6 @@ class TestExactRatios:
             "tv.smart.gov.records_online").status == "fail"
 
 
-def _reorder(value):
-    """The same document with every mapping's keys in reverse order."""
-    if isinstance(value, dict):
-        return {k: _reorder(value[k]) for k in reversed(list(value))}
-    if isinstance(value, list):
-        return [_reorder(v) for v in value]
-    return value
-
-
 class _DecimalDumper(yaml.SafeDumper):
     pass
 
@@ -158,7 +149,7 @@ class TestDeterminism:
 
         data = load_path(THANH_PHU).data
         reordered = tmp_path / "reordered.yaml"
-        reordered.write_text(yaml.dump(_reorder(data), Dumper=_DecimalDumper, sort_keys=False, allow_unicode=True),
+        reordered.write_text(yaml.dump(reorder_keys(data), Dumper=_DecimalDumper, sort_keys=False, allow_unicode=True),
                              encoding="utf-8")
         assert reordered.read_text(encoding="utf-8") != THANH_PHU.read_text(encoding="utf-8")
         args = ("--pack", "tra-vinh/smart-commune", "--pack", "tra-vinh/model-ntm-2021-2025", "--format", "json")

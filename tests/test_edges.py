@@ -28,7 +28,7 @@ from ntmcert.pack_schema import AnyOfIndicator, CompareIndicator, HamletsIndicat
 from ntmcert.resolve import OfficerValue
 from ntmcert.yamlio import load_path
 
-from .conftest import ROOT
+from .conftest import ROOT, reorder_keys
 from .strategies import Draw, factset
 
 LIBRARY = default_library()
@@ -237,14 +237,6 @@ def _without(d: dict, *keys) -> dict:
     return {k: v for k, v in d.items() if k not in keys}
 
 
-def _reversed(value):
-    if isinstance(value, dict):
-        return {k: _reversed(value[k]) for k in reversed(list(value))}
-    if isinstance(value, list):
-        return [_reversed(v) for v in value]
-    return value
-
-
 @pytest.mark.parametrize("pack_id", PACK_IDS)
 @given(data=st.data())
 def test_metamorphic(pack_id, data):
@@ -253,7 +245,7 @@ def test_metamorphic(pack_id, data):
     pack = LIBRARY.get(pack_id)
     fs_dict = factset(Draw(data), pack, LIBRARY.catalogue)
     base = evaluate(fs_dict, pack).to_dict()
-    assert evaluate(_reversed(fs_dict), pack).to_dict() == base
+    assert evaluate(reorder_keys(fs_dict), pack).to_dict() == base
     used = {c.fact for c, _ in comparisons(pack).values()}
     spare = sorted(f.id for f in LIBRARY.catalogue.facts if f.level is Level.commune and f.id not in used
                    and f.kind is FactKind.count)

@@ -35,24 +35,26 @@ def _one(v: Verdict, lang: str) -> str:
         out += [f"- **{t(STATUS, p.status, lang)}** `{p.id}` ({p.tier}): {p.explanation.get(lang)}"
                 for p in v.prerequisites]
         out.append("")
-    out += [f"## {t(HEAD, 'criterion', lang)}", "",
-            f"| {t(HEAD, 'status', lang)} | {t(HEAD, 'indicator', lang)} | {t(HEAD, 'actual', lang)} | "
-            f"{t(HEAD, 'threshold', lang)} | {t(HEAD, 'margin', lang)} | {t(HEAD, 'to_pass', lang)} | "
-            f"{t(HEAD, 'source', lang)} |",
-            "|---|---|---|---|---|---|---|"]
     for crit in ordered_criteria(v):
-        out.append(f"| **{t(STATUS, crit.status, lang)}** | **{_cell(crit.id)} — {_cell(crit.title.get(lang))}** "
-                   "| | | | | |")
+        # one table per criterion: its indicators, and under them their alternatives and hamlets
+        out += [f"## {_cell(crit.title.get(lang))} (`{crit.id}`) — {t(STATUS, crit.status, lang)}", "",
+                f"| {t(HEAD, 'status', lang)} | {t(HEAD, 'indicator', lang)} | {t(HEAD, 'actual', lang)} | "
+                f"{t(HEAD, 'threshold', lang)} | {t(HEAD, 'margin', lang)} | {t(HEAD, 'to_pass', lang)} | "
+                f"{t(HEAD, 'source', lang)} |",
+                "|---|---|---|---|---|---|---|"]
         for ind in crit.indicators:
             for hamlet, leaf in [(None, ind)] + (leaves(ind) if (ind.hamlets or ind.alternatives) else []):
-                name = leaf.id + (f" [{hamlet}]" if hamlet else "")
+                name = ("↳ " if leaf is not ind else "") + leaf.id + (f" [{hamlet}]" if hamlet else "")
                 op = SYMBOL.get(leaf.op or "", "")
                 out.append(f"| {t(STATUS, leaf.status, lang)} | {_cell(name)} | {_cell(display(leaf.actual, lang))} | "
                            f"{op} {_cell(display(leaf.threshold, lang, ''))} | {_cell(display(leaf.margin, lang, ''))} | "
                            f"{_cell(display(leaf.to_pass, lang, ''))} | {_cell(source_text(leaf.source))} |")
+        if crit.note:
+            out += ["", f"> {crit.note.get(lang)}"]
+        out.append("")
     missing = missing_fact_rows(v, lang)
     if missing:
-        out += ["", f"## {t(HEAD, 'collect', lang)}", ""]
+        out += [f"## {t(HEAD, 'collect', lang)}", ""]
         out += [f"- `{ref}` — {label}" + (f" ({t(HEAD, 'decides', lang)} {users})" if users else "")
                 for ref, label, users in missing]
     out.append("")

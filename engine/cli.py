@@ -36,6 +36,7 @@ class Format(str, Enum):
     text = "text"
     json = "json"
     md = "md"
+    html = "html"
 
 
 class Lang(str, Enum):
@@ -110,8 +111,9 @@ def evaluate(
     if after is None:
         sys.stdout.write(render(verdicts, fmt.value, lang.value, color=sys.stdout.isatty()))
         raise typer.Exit(exit_code(verdicts))
-    if fmt is Format.json:
-        sys.stdout.write(dumps(whatif_document(changes, verdicts, after)))
+    if fmt in (Format.json, Format.html):  # a what-if is data: JSON (an HTML report shows one state)
+        sys.stdout.write(dumps(whatif_document(changes, verdicts, after)) if fmt is Format.json
+                         else render(after, fmt.value, lang.value))
     else:
         sys.stdout.write(render_moves(changes, verdicts, after, fmt.value, lang.value))
         sys.stdout.write(render(after, fmt.value, lang.value, color=sys.stdout.isatty()))
@@ -166,7 +168,7 @@ def review(
         factset = load_factset(facts, catalogue=library.catalogue)
         officer = load_params(params, library) if params else None
         reviewed = library.get(pack)
-        against = library.get(reviewed.doc.review_against or reviewed.id)
+        against = library.get(reviewed.review_against or reviewed.id)
         verdict = evaluate_pack(factset, against, get_engine(engine.value), officer=officer,
                                 catalogue=library.catalogue, library=library)
         result = run_review(factset, reviewed.id, reviewed.doc.tier, verdict)

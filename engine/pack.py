@@ -57,6 +57,7 @@ class Pack:
     criteria: tuple[PackCriterion, ...]
     sha256: str
     path: Path | None = field(default=None, compare=False)
+    review_against: str | None = None  # the set a recognised commune is re-assessed against (inherited)
     # derived data later stages compute once per pack (e.g. prepared thresholds); never part of
     # the pack's meaning, so left out of comparisons
     memo: dict = field(default_factory=dict, compare=False, repr=False)
@@ -251,6 +252,7 @@ class PackLibrary:
             criteria=tuple(criteria[c] for c in order),
             sha256=_chain_hash(chain),
             path=top.path,
+            review_against=next((c.doc.review_against for c in chain if c.doc.review_against), None),
         )
         self._check(pack, chain, collector)
         collector.raise_if_any()

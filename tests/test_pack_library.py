@@ -369,3 +369,13 @@ def test_out_of_period_evaluation_is_flagged():
     assert any("outside the pack's period" in n.en for n in verdict.notes)
     assert verdict.region["used"] == "dbscl" and "groups communes" in verdict.region["reason"]["en"]
     assert not any("outside" in n.en for n in evaluate(base_factset(), "tra-vinh/smart-commune").notes)
+
+
+def test_review_against_is_inherited_by_overlays():
+    """The Trà Vinh model overlay is reviewed, like its national frame, against the advanced set."""
+    result = runner.invoke(app, ["review", str(ROOT / "seeds" / "thanh-phu-2024.yaml"), "--pack",
+                                 "tra-vinh/model-ntm-2021-2025", "--format", "json"])
+    import json
+
+    doc = json.loads(result.stdout)
+    assert doc["measured_against"]["id"] == "vn/ntm-advanced-2021-2025" and doc["criteria_total"] == 19

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..verdict import Verdict
-from . import jsonout, markdown, text
+from . import html, jsonout, markdown, text
 from .common import FORMATS, LANGS
 
 
@@ -14,6 +14,8 @@ def render(verdicts: list[Verdict], fmt: str = "text", lang: str = "vi", *, colo
     tiers = [tier for v in verdicts for tier in v.tiers()]  # readers get every tier in turn
     if fmt == "md":
         return markdown.render(tiers, lang)
+    if fmt == "html":
+        return html.render(tiers, lang)
     if fmt == "text":
         return text.render(tiers, lang, color=color)
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..catalogue import Catalogue, bundled_catalogue
 from ..verdict import CriterionResult, IndicatorResult, Verdict
 
-FORMATS = ("text", "json", "md")
+FORMATS = ("text", "json", "md", "html")
 LANGS = ("vi", "en")
 
 STATUS = {

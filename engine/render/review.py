@@ -21,6 +21,16 @@ def render_review(r: Review, fmt: str, lang: str) -> str:
         f"{'Tiêu chí quan trọng' if vi else 'Key criteria'}: {', '.join(r.key) or '—'}",
         f"{'Chưa kết luận' if vi else 'Undecided'}: {', '.join(r.open) or '—'}",
     ]
+    if fmt == "html":
+        from html import escape
+
+        from . import html
+
+        page = html.render([r.verdict], lang)
+        block = (f'<section class="review"><h1>{escape(lines[0])}</h1><ul>'
+                 + "".join(f"<li>{escape(line)}</li>" for line in lines[1:]) + "</ul></section>")
+        head, body_tag, rest = page.partition("<body>")
+        return head + body_tag + block + rest if body_tag else page
     if fmt == "md":
         return "\n".join([f"# {lines[0]}", ""] + [f"- {line}" for line in lines[1:]] + ["", markdown.render(
             [r.verdict], lang)])

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from .errors import InputError, ProblemCollector
+from .errors import InputError
 from .paths import rules_dir
 from .yamlio import load_path
 

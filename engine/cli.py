@@ -18,6 +18,7 @@ from .evaluate import evaluate_pack
 from .factset import factset_from_document, load_factset
 from .whatif import apply_changes, document as whatif_document, moved as whatif_moved, parse_changes
 from .yamlio import load_path
+from .cli_sheets import register as register_sheet_commands
 from .params import load_params
 from .render import render
 from .verdict import dumps
@@ -189,6 +190,9 @@ def validate(facts: Path = typer.Argument(..., help="A fact set to check.")) -> 
         _fail(exc.problems)
     typer.echo(f"{facts}: valid — {fs.commune.name}, {fs.commune.province}, as of {fs.as_of}; "
                f"{len(fs.facts)} facts, {len(fs.hamlets)} hamlets, sha256 {fs.sha256}")
+
+
+register_sheet_commands(app)  # ntmcert template / ntmcert batch (cli_sheets.py)
 
 
 @packs_app.callback(invoke_without_command=True)

@@ -70,11 +70,11 @@ def evaluate_pack(factset: FactSet, pack: Pack, engine: Engine, *,
     tier's pack is also evaluated on the same facts, recursively, and reported; it is met by a
     counting recognition or, failing one, by that derived verdict.
     """
-    derive = None
-    if derive_prerequisites and library is not None:
-        def derive(pack_id: str) -> Verdict:
-            return evaluate_pack(factset, library.get(pack_id), engine, officer=officer, catalogue=catalogue,
-                                 library=library, derive_prerequisites=True)
+    def derive_lower(pack_id: str) -> Verdict:
+        return evaluate_pack(factset, library.get(pack_id), engine, officer=officer, catalogue=catalogue,
+                             library=library, derive_prerequisites=True)
+
+    derive = derive_lower if derive_prerequisites and library is not None else None
     region_choice = (own_region(factset.commune) if pack.doc.commune_groups
                      else effective_region(factset.commune, factset.as_of))
     ctx = _Context(pack, factset, region_choice, catalogue or bundled_catalogue(), officer or {}, derive)

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import PydanticCustomError
 
 from .catalogue import Catalogue, FactDef, FactKind, Level, bundled_catalogue
-from .errors import InputError, ProblemCollector
+from .errors import InputError
 from .exact import Interval, fraction_text, to_fraction
 from .validation import add_pydantic_problems
 from .yamlio import Document, KeyPath, load_path, to_date

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from ntmcert.catalogue import Catalogue, FactKind
 from ntmcert.pack import Pack
-from ntmcert.pack_schema import ParameterRef, Percent, iter_comparisons
+from ntmcert.pack_schema import Percent, iter_comparisons
 from ntmcert.pack_schema import HamletsIndicator
 
 TIERS = ("ntm", "ntm_advanced", "ntm_model", "smart")

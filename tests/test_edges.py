@@ -15,14 +15,13 @@ import math
 import re
 from decimal import Decimal
 from fractions import Fraction
-from pathlib import Path
 
 import pytest
 from hypothesis import given, strategies as st
 
 from ntmcert import default_library, evaluate, load_factset
 from ntmcert.catalogue import FactKind, Level
-from ntmcert.compiler import rule_keys, slots
+from ntmcert.compiler import rule_keys
 from ntmcert.pack import PackCriterion, PackIndicator
 from ntmcert.pack_schema import AnyOfIndicator, CompareIndicator, HamletsIndicator, Percent, Source
 from ntmcert.resolve import OfficerValue

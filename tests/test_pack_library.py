@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ntmcert import evaluate, load_factset
+from ntmcert import evaluate
 from ntmcert.cli import app
 from ntmcert.errors import InputError
 from ntmcert.pack import PackLibrary
@@ -245,8 +245,6 @@ class TestDerivedPrerequisites:
         assert prereq.satisfied_by["how"] == "recognition" and prereq.derived is not None
 
     def test_cli_reports_each_tier(self, tmp_path):
-        from ntmcert.yamlio import load_path
-
         result = runner.invoke(app, ["evaluate", str(ROOT / "seeds" / "thanh-phu-2024.yaml"), "--pack",
                                      "tra-vinh/smart-commune", "--derive-prerequisites", "--lang", "en"])
         for pack_id in ("tra-vinh/smart-commune", "tra-vinh/model-ntm-2021-2025", "vn/ntm-advanced-2021-2025",

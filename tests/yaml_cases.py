@@ -8,7 +8,6 @@ threshold ledgers read by tests/test_edges.py, not cases.
 from __future__ import annotations
 
 import copy
-import datetime as dt
 from fractions import Fraction
 from pathlib import Path
 

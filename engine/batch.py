@@ -436,13 +436,13 @@ def check_output(source: Path, out: Path) -> None:
 
 def run_batch(source: str | Path, pack: str | Pack, out: str | Path, *, lang: str = "vi",
               engine: str = "durable", library: PackLibrary | None = None, progress: bool | None = None,
-              console=None, on_row: Callable[[int], None] | None = None) -> BatchResult:
+              console=None, on_row: Callable[[int], None] | None = None, officer=None) -> BatchResult:
     """Evaluate every commune of `source` against `pack` and write the results to `out`.
 
     Raises InputError (nothing written) for usage problems and unreadable inputs; row problems
     become error rows. `progress` None shows the bar only when stderr is a terminal; `console` is
     the rich Console the bar and notices go to (stderr by default); `on_row(n)` is called after
-    each row (n rows done).
+    each row (n rows done); `officer` holds officer parameter values (params.load_params).
     """
     from rich.console import Console
 
@@ -469,7 +469,7 @@ def run_batch(source: str | Path, pack: str | Pack, out: str | Path, *, lang: st
             writer = _WRITERS[out.suffix.lower()](tmp, lang)
             try:
                 _run(items, total, reader, writer, summary, pack_obj, eng, engine_text, lang, library, console,
-                     progress, on_row)
+                     progress, on_row, officer=officer)
                 if reader is not None:
                     summary.header_rows = list(reader.header_rows)
                 if not summary.rows:
@@ -513,7 +513,7 @@ class _open_source:
 
 
 def _run(items, total, reader, writer, summary: Summary, pack: Pack, eng, engine_text: str, lang: str,
-         library: PackLibrary, console, progress: bool | None, on_row) -> None:
+         library: PackLibrary, console, progress: bool | None, on_row, officer=None) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     catalogue = library.catalogue
@@ -533,12 +533,13 @@ def _run(items, total, reader, writer, summary: Summary, pack: Pack, eng, engine
 
     with bar:
         task = bar.add_task("ntmcert batch", total=total)
-        for item in _outcomes(items, reader, pack, eng, catalogue, library):
+        for item in _outcomes(items, reader, pack, eng, catalogue, library, officer):
             emit(item)
         bar.update(task, total=done, completed=done)
 
 
-def _outcomes(items, reader, pack: Pack, eng, catalogue: Catalogue, library: PackLibrary) -> Iterator[Outcome]:
+def _outcomes(items, reader, pack: Pack, eng, catalogue: Catalogue, library: PackLibrary,
+              officer=None) -> Iterator[Outcome]:
     for item in items:
         if isinstance(item, _FileItem):
             row, file = None, item.path.name
@@ -546,7 +547,7 @@ def _outcomes(items, reader, pack: Pack, eng, catalogue: Catalogue, library: Pac
             row, file = item.row, item.file
         try:
             factset = item.load(catalogue)
-            verdict = evaluate_pack(factset, pack, eng, catalogue=catalogue, library=library)
+            verdict = evaluate_pack(factset, pack, eng, officer=officer, catalogue=catalogue, library=library)
         except InputError as exc:
             if isinstance(item, _FileItem):
                 commune, as_of = item.commune_guess()

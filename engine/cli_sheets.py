@@ -75,6 +75,8 @@ def batch(
     engine: EngineName = typer.Option(EngineName.durable, "--engine", help="Rule engine."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress",
                                             help="Show a progress bar on stderr (default: when it is a terminal)."),
+    params: Optional[Path] = typer.Option(None, "--params", help="Officer parameter values with their sources "
+                                          "(format ntmcert/params/v1), used where the packs say unknown."),
 ) -> None:
     """Evaluate many communes against one pack; a bad row becomes an error row, never stops the batch."""
     from .api import default_library
@@ -87,8 +89,11 @@ def batch(
     previous = _exit_on_sigterm()
     try:
         library = default_library()
+        from .params import load_params
+
+        officer = load_params(params, library) if params else None
         result = run_batch(source, pack, out, lang=lang.value, engine=engine.value, library=library,
-                           progress=progress)
+                           progress=progress, officer=officer)
     except InputError as exc:
         _fail(exc.problems)
     except PackNotFoundError as exc:

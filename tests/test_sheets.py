@@ -622,3 +622,27 @@ def test_progress_is_off_when_stderr_is_not_a_terminal(tmp_path):
     source = write_csv(tmp_path / "c.csv", [GOOD])
     run_batch(source, PACK, tmp_path / "r.csv", console=Console(file=buffer, force_terminal=False))
     assert "━" not in buffer.getvalue()
+
+
+def test_batch_takes_officer_parameters(tmp_path):
+    """--params reaches every row: with the advanced income threshold given, km.income is decided."""
+    import yaml as _yaml
+
+    folder = tmp_path / "communes"
+    folder.mkdir()
+    data = {"format": "ntmcert/factset/v1", "as_of": "2024-08-31",
+            "commune": {"name": "Xã Thu Nhập", "province": "Trà Vinh", "region": "dbscl"},
+            "facts": {"income_per_capita": 70}}
+    (folder / "a.yaml").write_text(_yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    params = tmp_path / "params.yaml"
+    params.write_text("format: ntmcert/params/v1\nparameters:\n  advanced_income_threshold:\n"
+                      "    - value: 60\n      source: {document: test, provenance: secondary}\n", encoding="utf-8")
+    out = tmp_path / "r.jsonl"
+    result = CliRunner().invoke(app, ["batch", str(folder), "--pack", MODEL_PACK, "--out", str(out),
+                                      "--params", str(params), "--no-progress"])
+    assert result.exit_code in (1, 3), result.output
+    import json as _json
+
+    line = _json.loads(out.read_text(encoding="utf-8").splitlines()[0])
+    income = next(i for c in line["criteria"] for i in c["indicators"] if i["id"] == "km.income")
+    assert income["status"] == "pass" and income["threshold"]["layer"] == "officer"

@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 from .catalogue import Catalogue, FactDef, bundled_catalogue
 from .checks import Check, Engine
 from .explain import source_view
-from .factset import FactSet, FactValue, Tier
+from .factset import TIER_NAMES, FactSet, FactValue, Tier
 from .pack import Pack, PackIndicator
 from .pack_schema import (AnyOfIndicator, Comparison, CompareIndicator, HamletsIndicator, ParameterRef,
                           UnknownIndicator)
@@ -331,8 +331,10 @@ def _prerequisite(ctx: _Context, prereq) -> PrerequisiteResult:
                                        f"Recognised by decision {r.decision} of {r.date}."),
                                   source_view(prereq.source), derived)
     others = [r for r in ctx.factset.recognitions if r.tier.value == tier]
-    vi = f"Chưa có quyết định công nhận {tier} có hiệu lực tại ngày {ctx.factset.as_of.isoformat()}."
-    en = f"No {tier} recognition counts at {ctx.factset.as_of.isoformat()}."
+    name_vi, name_en = TIER_NAMES[tier]
+    vi = (f"Chưa có quyết định công nhận {name_vi} ({tier}) có hiệu lực tại ngày "
+          f"{ctx.factset.as_of.isoformat()}.")
+    en = f"No {name_en} ({tier}) recognition counts at {ctx.factset.as_of.isoformat()}."
     if others:
         vi += " (Có quyết định nhưng ghi ngày sau ngày đánh giá hoặc trước ngày áp dụng.)"
         en += " (A decision exists but is dated after the assessment date or before the rule's start.)"

@@ -50,6 +50,14 @@ class Tier(str, Enum):
     smart = "smart"
 
 
+TIER_NAMES = {  # how reports name the tiers (vi, en)
+    "ntm": ("xã nông thôn mới", "new-rural (NTM)"),
+    "ntm_advanced": ("xã nông thôn mới nâng cao", "advanced NTM"),
+    "ntm_model": ("xã nông thôn mới kiểu mẫu", "model NTM"),
+    "smart": ("xã nông thôn mới thông minh", "smart NTM"),
+}
+
+
 _STRICT = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 

@@ -79,12 +79,6 @@ REGIONS = {
     "dnb": ("Đông Nam Bộ", "Southeast"),
     "dbscl": ("Đồng bằng sông Cửu Long", "Mekong Delta"),
 }
-TIER_NAMES = {
-    "ntm": ("xã nông thôn mới", "NTM commune"),
-    "ntm_advanced": ("xã NTM nâng cao", "advanced NTM commune"),
-    "ntm_model": ("xã NTM kiểu mẫu", "model NTM commune"),
-    "smart": ("xã NTM thông minh", "smart NTM commune"),
-}
 SPECIAL_FLAGS = ("extremely_difficult", "coastal_island", "ethnic_minority_region", "safe_zone", "poor_district")
 RECOGNITION_KEYS = ("decision", "date", "field", "signer", "period", "note")
 SOURCE_KEYS = ("document", "publisher", "date", "url", "note")

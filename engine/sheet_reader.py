@@ -21,7 +21,8 @@ from .catalogue import Catalogue, Level
 from .errors import InputError, Location, Problem
 from .factset import FORMAT, FactSet, load_factset
 
-from .sheet_cells import (COMMUNE_SHEET, HAMLET_SHEET, TIER_NAMES, CellError, Column, _blank, _file_label, _letters,
+from .factset import TIER_NAMES
+from .sheet_cells import (COMMUNE_SHEET, HAMLET_SHEET, CellError, Column, _blank, _file_label, _letters,
                           hamlet_key, looks_like_header, read_cell, read_header, text)
 
 # ----------------------------------------------------------------------------- rows → fact sets

@@ -11,8 +11,9 @@ from .catalogue import Catalogue, FactDef, FactKind, Level
 from .pack import Pack
 from .pack_schema import iter_comparisons
 
+from .factset import TIER_NAMES
 from .sheet_cells import (COMMUNE_SHEET, FIRST_DATA_ROW, HAMLET_SHEET, INSTRUCTIONS_SHEET, LAST_ROW, REGIONS,
-                          TEMPLATE_FORMAT, TIER_NAMES, Column)
+                          TEMPLATE_FORMAT, Column)
 from .sheet_reader import atomic_path
 
 # ----------------------------------------------------------------------------- the template

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
-from .catalogue import Catalogue, FactDef, bundled_catalogue
+from .catalogue import Catalogue, FactDef, Label, bundled_catalogue
 from .checks import Check, Engine
 from .explain import source_view
 from .factset import TIER_NAMES, FactSet, FactValue, Tier
@@ -106,8 +106,9 @@ def evaluate_pack(factset: FactSet, pack: Pack, engine: Engine, *,
                           f"The figures' date {factset.as_of.isoformat()} is outside the pack's period ({period}): "
                           f"the result is for reference only."))
     if pack.doc.completeness == "partial":
-        notes.append(Text(f"Bộ tiêu chí chưa đầy đủ: {pack.doc.completeness_note}",
-                          f"The criteria set is partial: {pack.doc.completeness_note}"))
+        note = pack.doc.completeness_note
+        vi, en = (note.vi, note.en) if isinstance(note, Label) else (note, note)
+        notes.append(Text(f"Bộ tiêu chí chưa đầy đủ: {vi}", f"The criteria set is partial: {en}"))
     return Verdict(
         verdict=verdict,
         pack={"id": pack.id, "version": pack.version, "sha256": pack.sha256, "tier": pack.doc.tier.value,

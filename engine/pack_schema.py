@@ -242,7 +242,7 @@ class PackDoc(BaseModel):
     title: Label
     tier: Tier
     completeness: Literal["complete", "partial"] = "complete"
-    completeness_note: str | None = None
+    completeness_note: Label | str | None = None  # what is missing, in both languages
     scope: Scope
     legal_basis: tuple[LegalBasis, ...] = Field(min_length=1)
     extends: str | None = Field(default=None, pattern=PACK_ID_PATTERN)

@@ -27,6 +27,11 @@ def _threshold(cmp: Comparison, pack: Pack, lang: str) -> str:
     return str(th)
 
 
+def _label(text, lang: str) -> str:
+    """A text that may be given in both languages or in one."""
+    return text if isinstance(text, str) else (text.vi if lang == "vi" else text.en)
+
+
 def _src(source) -> str:
     text = source.document + (f", {source.article}" if source.article else "")
     if source.url:
@@ -44,7 +49,7 @@ def render_pack(pack: Pack, lang: str = "vi") -> str:
     out = [f"# {title}", "", f"- id: `{pack.id}` v{pack.version} (sha256 `{pack.sha256[:16]}…`)",
            f"- tier: {d.tier.value}; scope: {d.scope.province or 'national'}, {d.scope.valid_from} → "
            f"{d.scope.valid_to or '…'}; completeness: {d.completeness}"
-           + (f" ({d.completeness_note})" if d.completeness_note else ""),
+           + (f" ({_label(d.completeness_note, lang)})" if d.completeness_note else ""),
            f"- layers: {' → '.join(pack.chain)}",
            "- legal basis: " + "; ".join(f"{b.document} ({b.provenance.value})" for b in d.legal_basis), ""]
     if pack.prerequisites:

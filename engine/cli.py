@@ -18,12 +18,13 @@ from .evaluate import evaluate_pack
 from .factset import factset_from_document, load_factset
 from .whatif import apply_changes, document as whatif_document, moved as whatif_moved, parse_changes
 from .yamlio import load_path
+from .cli_common import (EXIT_BAD_INPUT, EXIT_CERTIFIED, EXIT_INCOMPLETE, EXIT_NOT_CERTIFIED, EngineName, Format,
+                         Lang, _fail)
 from .cli_sheets import register as register_sheet_commands
 from .params import load_params
 from .render import render
 from .verdict import dumps
 
-EXIT_CERTIFIED, EXIT_NOT_CERTIFIED, EXIT_BAD_INPUT, EXIT_INCOMPLETE = 0, 1, 2, 3
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Certification checker for Nông thôn mới (NTM): YAML rule packs, a rule engine, "
@@ -31,32 +32,6 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 packs_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False,
                         help="List the bundled rule packs, or show one.")
 app.add_typer(packs_app, name="packs")
-
-
-class Format(str, Enum):
-    text = "text"
-    json = "json"
-    md = "md"
-    html = "html"
-
-
-class Lang(str, Enum):
-    vi = "vi"
-    en = "en"
-
-
-class EngineName(str, Enum):
-    durable = "durable"
-    reference = "reference"
-
-
-def _fail(problems: list[Problem], fmt: Format = Format.text) -> None:
-    """Report input problems (all of them) and exit 2; never a traceback."""
-    if fmt is Format.json:
-        sys.stdout.write(dumps({"schema": "ntmcert/errors/v1", "errors": [p.to_dict() for p in problems]}))
-    for p in problems:
-        typer.echo(str(p), err=True)
-    raise typer.Exit(EXIT_BAD_INPUT)
 
 
 def exit_code(verdicts) -> int:

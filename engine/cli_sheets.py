@@ -8,33 +8,13 @@ with input errors (the output is written, the error column says what to fix).
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import Optional
 
 import typer
 
+from .cli_common import EngineName, Lang, _fail
 from .errors import InputError, PackNotFoundError, Problem
-
-EXIT_BAD_INPUT = 2
-
-
-class Lang(str, Enum):
-    vi = "vi"
-    en = "en"
-
-
-class EngineName(str, Enum):
-    durable = "durable"
-    reference = "reference"
-
-
-def _fail(problems: list[Problem]) -> None:
-    """Every problem on stderr, exit 2; never a traceback (the same contract as cli._fail)."""
-    for p in problems:
-        typer.echo(str(p), err=True)
-    raise typer.Exit(EXIT_BAD_INPUT)
-
 
 def template(
     pack: str = typer.Option(..., "--pack", "-p", help="Pack id, e.g. tra-vinh/smart-commune."),

@@ -43,6 +43,17 @@ class Region(str, Enum):
     dbscl = "dbscl"
 
 
+REGION_NAMES = {  # how reports name the regions (vi, en)
+    "tdmnpb": ("Trung du và miền núi phía Bắc", "Northern Midlands and Mountains"),
+    "dbsh": ("Đồng bằng sông Hồng", "Red River Delta"),
+    "btb": ("Bắc Trung Bộ", "North Central"),
+    "dhntb": ("Duyên hải Nam Trung Bộ", "South Central Coast"),
+    "tn": ("Tây Nguyên", "Central Highlands"),
+    "dnb": ("Đông Nam Bộ", "Southeast"),
+    "dbscl": ("Đồng bằng sông Cửu Long", "Mekong Delta"),
+}
+
+
 class Tier(str, Enum):
     ntm = "ntm"
     ntm_advanced = "ntm_advanced"

@@ -59,7 +59,7 @@ from typing import Any
 
 from .catalogue import Catalogue, FactDef, FactKind, Level
 from .errors import InputError, Location, Problem
-from .factset import Tier
+from .factset import REGION_NAMES, Tier
 from .yamlio import MAX_DIGITS
 
 COMMUNE_SHEET = "Xã - Communes"
@@ -70,15 +70,7 @@ HEADER_ROWS = 3  # ids, Vietnamese, English
 FIRST_DATA_ROW = HEADER_ROWS + 1
 LAST_ROW = 1048576  # the spreadsheet's last row: validations cover the whole column
 
-REGIONS = {
-    "tdmnpb": ("Trung du và miền núi phía Bắc", "Northern Midlands and Mountains"),
-    "dbsh": ("Đồng bằng sông Hồng", "Red River Delta"),
-    "btb": ("Bắc Trung Bộ", "North Central"),
-    "dhntb": ("Duyên hải Nam Trung Bộ", "South Central Coast"),
-    "tn": ("Tây Nguyên", "Central Highlands"),
-    "dnb": ("Đông Nam Bộ", "Southeast"),
-    "dbscl": ("Đồng bằng sông Cửu Long", "Mekong Delta"),
-}
+REGIONS = REGION_NAMES
 SPECIAL_FLAGS = ("extremely_difficult", "coastal_island", "ethnic_minority_region", "safe_zone", "poor_district")
 RECOGNITION_KEYS = ("decision", "date", "field", "signer", "period", "note")
 SOURCE_KEYS = ("document", "publisher", "date", "url", "note")
@@ -424,34 +416,23 @@ def hamlet_key(value: Any) -> str:
     return text(value)
 
 
+# column kinds whose cells need nothing but their own reader
+_READERS = {"text": text, "code": text, "region": region, "group": group, "flag": yes_no, "boolean": yes_no,
+            "ethnic": ethnic, "date": date, "partial_date": partial_date, "count": number, "of": number,
+            "commune_row": hamlet_key}
+
+
 def read_cell(column: Column, value: Any, percent_format: bool = False) -> Any:
     """The fact-set value of one non-blank cell; raises CellError."""
     kind = column.kind
-    if kind in ("text",):
-        return text(value)
-    if kind == "code":
-        return text(value)
-    if kind == "region":
-        return region(value)
-    if kind == "group":
-        return group(value)
-    if kind in ("flag", "boolean"):
-        return yes_no(value)
-    if kind == "ethnic":
-        return ethnic(value)
-    if kind == "date":
-        return date(value)
-    if kind == "partial_date":
-        return partial_date(value)
-    if kind in ("count", "of"):
-        return number(value)
+    simple = _READERS.get(kind)
+    if simple is not None:
+        return simple(value)
     if kind == "percent":
         return percent_value(value, percent_format)
     if kind == "number":
         found = bound(value, percent=False)
         return found if found is not None else number(value)
-    if kind == "commune_row":
-        return hamlet_key(value)
     raise AssertionError(kind)
 
 

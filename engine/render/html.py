@@ -12,6 +12,7 @@ from html import escape
 from urllib.parse import urlsplit
 
 from ..verdict import CriterionResult, IndicatorResult, Verdict
+from ..factset import REGION_NAMES
 from .common import (HEAD, STATUS, SYMBOL, VERDICT, display, leaves, missing_fact_rows, ordered_criteria,
                      source_text, t)
 
@@ -34,15 +35,7 @@ LABEL = {
     "partial": ("chưa đầy đủ", "partial"),
     "option": ("Phương án {n}", "Option {n}"),
 }
-REGION = {
-    "tdmnpb": ("Trung du và miền núi phía Bắc", "Northern midlands and mountains"),
-    "dbsh": ("Đồng bằng sông Hồng", "Red River Delta"),
-    "btb": ("Bắc Trung Bộ", "North Central"),
-    "dhntb": ("Duyên hải Nam Trung Bộ", "South Central Coast"),
-    "tn": ("Tây Nguyên", "Central Highlands"),
-    "dnb": ("Đông Nam Bộ", "South East"),
-    "dbscl": ("Đồng bằng sông Cửu Long", "Mekong Delta"),
-}
+REGION = REGION_NAMES
 # a mark beside every status label, so status never rests on colour alone
 MARK = {"pass": "✓", "fail": "✗", "missing": "?", "undecidable": "~", "incomplete": "◐",
         "not_applicable": "–", "certified": "✓", "not_certified": "✗"}  # verdict "incomplete": as a criterion's

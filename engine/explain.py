@@ -153,14 +153,16 @@ def to_pass_view(value: FactValue | None, op: str, t: ResolvedThreshold, fact: F
         delta = needed - value.count
         unit_vi, unit_en = _unit(fact, "vi") or "", _unit(fact, "en") or ""
         strict_real = not fact.whole_counts and op in (">", "<")  # no "next" count: say more/less than
+        more = "hơn " if strict_real else ""
         if delta >= 0:
-            vi = f"cần {'hơn ' if strict_real else 'thêm '}{num(delta, 'vi')} {unit_vi}"
-            en = f"needs {'more than ' if strict_real else ''}{num(delta, 'en')} more {unit_en}"
+            vi = f"cần thêm {more}{num(delta, 'vi')} {unit_vi}"
+            en = f"needs {'more than ' if strict_real else ''}{num(delta, 'en')} more"
         else:
-            vi = f"cần bớt {'hơn ' if strict_real else ''}{num(-delta, 'vi')} {unit_vi}"
-            en = f"needs {'more than ' if strict_real else ''}{num(-delta, 'en')} fewer {unit_en}"
+            vi = f"cần bớt {more}{num(-delta, 'vi')} {unit_vi}"
+            en = f"needs {'more than ' if strict_real else ''}{num(-delta, 'en')} fewer"
+        # the unit follows the total in English ("1,282 of 1,508 records"): right for one or many
         vi = f"{vi.strip()}: {num(needed, 'vi')}/{num(value.of, 'vi')} {SYMBOL[op]} {pct(T, 'vi')}"
-        en = f"{en.strip()}: {num(needed, 'en')} of {num(value.of, 'en')} {SYMBOL[op]} {pct(T, 'en')}"
+        en = f"{en}: {num(needed, 'en')} of {num(value.of, 'en')} {unit_en}".strip() + f" {SYMBOL[op]} {pct(T, 'en')}"
         return {"value": fraction_text(needed), "count": fraction_text(needed), "of": fraction_text(value.of),
                 "change": fraction_text(delta), "display": {"vi": vi, "en": en}}
     target, op_shown = T, op

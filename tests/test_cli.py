@@ -40,7 +40,7 @@ class TestEvaluate:
                         "tra-vinh/model-ntm-2021-2025", "--lang", "en")
         assert result.exit_code == 1
         assert "NOT CERTIFIED" in result.stdout
-        assert "needs 1 more people: 401 of 500 > 80%" in result.stdout.replace("\n", " ")
+        assert "needs 1 more: 401 of 500 people > 80%" in result.stdout.replace("\n", " ")
 
     def test_text_report_lists_missing_facts_in_vietnamese(self):
         result = invoke("evaluate", THANH_PHU, "--pack", "tra-vinh/smart-commune")

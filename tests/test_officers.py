@@ -62,7 +62,7 @@ class TestDistanceToPass:
             return
         assert ind.to_pass["count"] == str(op_needed)
         assert ind.to_pass["display"]["vi"] == f"cần thêm {op_needed - count} hồ sơ: 1.282/1.508 ≥ 85%"
-        assert ind.to_pass["display"]["en"] == f"needs {op_needed - count} more records: 1,282 of 1,508 ≥ 85%"
+        assert ind.to_pass["display"]["en"] == f"needs {op_needed - count} more: 1,282 of 1,508 records ≥ 85%"
 
     def test_strict_count_threshold_asks_for_the_next_whole_number(self):
         fs = base_factset(facts={"free_public_wifi_points": 0})
@@ -81,7 +81,7 @@ class TestDistanceToPass:
         verdict = evaluate(fs, "tra-vinh/model-ntm-2021-2025")
         automation = verdict.find("tv.hamlet.automation@Ấp X")
         text = automation.to_pass["display"]["en"]
-        assert "needs 1 more stages: 4 of 5 ≥ 80%" in text and " | or " in text and "needs: yes" in text
+        assert "needs 1 more: 4 of 5 stages ≥ 80%" in text and " | or " in text and "needs: yes" in text
 
 
 def _status_with(path, hamlet, fact, count, of, ref):

@@ -478,12 +478,6 @@ class FactSet:
         found = [r for r in self.recognitions if r.tier is tier and r.counts_at(self.as_of)]
         return sorted(found, key=lambda r: (r.date.latest, r.decision), reverse=True)
 
-    def with_changes(self, facts: dict[str, FactValue] | None = None,
-                     hamlets: tuple[Hamlet, ...] | None = None) -> "FactSet":
-        """A copy with some facts or hamlets replaced (what-if evaluations)."""
-        return FactSet(self.commune, self.as_of, self.recognitions,
-                       {**self.facts, **(facts or {})}, hamlets if hamlets is not None else self.hamlets,
-                       self.source, self.origin)
 
 
 def _drop_none(d: dict) -> dict:

@@ -383,9 +383,3 @@ def _chain_hash(chain: list[_Loaded]) -> str:
     for loaded in chain:
         h.update(loaded.doc.id.encode() + b"\0" + loaded.raw + b"\0")
     return h.hexdigest()
-
-
-def load_pack_file(path: str | Path, catalogue: Catalogue | None = None) -> Pack:
-    """Resolve a pack file outside the bundled library (its `extends` may name bundled packs)."""
-    lib = PackLibrary(catalogue=catalogue, extra_files=(Path(path),))
-    return lib.get(lib._extra and next(iter(lib._extra)))

@@ -115,6 +115,7 @@ def officer_params(spec: dict | None):
         return None
     from ntmcert.exact import to_fraction
     from ntmcert.pack_schema import Source
+    from ntmcert.factset import Region
     from ntmcert.resolve import OfficerValue
 
     out = {}
@@ -122,7 +123,8 @@ def officer_params(spec: dict | None):
         out[name] = [OfficerValue(name, to_fraction(e["value"]) if not isinstance(e["value"], Fraction) else e["value"],
                                   Source.model_validate(e.get("source") or {"document": "test case",
                                                                             "provenance": "secondary"}),
-                                  e.get("from"), e.get("region"), bool(e.get("override")))
+                                  e.get("from"), Region(e["region"]) if e.get("region") else None,
+                                  bool(e.get("override")))
                      for e in entries]
     return out
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ..pack import Pack
-from ..pack_schema import (AnyOfIndicator, Comparison, CompareIndicator, HamletsIndicator, ParameterRef,
+from ntmcert.packs.library import Pack
+from ntmcert.packs.schema import (AnyOfIndicator, Comparison, CompareIndicator, HamletsIndicator, ParameterRef,
                            Percent, UnknownIndicator)
-from .common import SYMBOL
+from ntmcert.render.common import SYMBOL
 
 
 def _threshold(cmp: Comparison, pack: Pack, lang: str) -> str:
@@ -104,7 +104,7 @@ def _rows(spec, pack: Pack, lang: str, prefix: str = ""):
 
 def pack_json(pack: Pack) -> str:
     """The resolved pack as JSON: header, layers, parameters and criteria with their layers."""
-    from ..verdict import dumps
+    from ntmcert.evaluation.verdict import dumps
 
     return dumps({
         "schema": "ntmcert/pack-resolved/v1", "id": pack.id, "version": pack.version, "sha256": pack.sha256,

@@ -52,7 +52,7 @@ class IndicatorResult:
     def _views(self) -> dict:
         if self.detail is None:
             return self.views or {}
-        from .explain import comparison_views  # late: explain builds on this module's Text
+        from ntmcert.evaluation.explain import comparison_views  # late: explain builds on this module's Text
 
         return comparison_views(self.detail)
 

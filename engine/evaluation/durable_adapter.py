@@ -18,9 +18,9 @@ import re
 import threading
 from typing import Sequence
 
-from .checks import Check
-from .compiler import SENTINEL, compile_ruleset, encode, group_widths, slots
-from .errors import EngineError
+from ntmcert.evaluation.checks import Check
+from ntmcert.packs.compiler import SENTINEL, compile_ruleset, encode, group_widths, slots
+from ntmcert.core.errors import EngineError
 
 try:  # durable-rules does not import on Python 3.13+ (PyEval_CallObject was removed)
     import durable.engine as _durable

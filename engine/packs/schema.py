@@ -14,9 +14,9 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from .catalogue import Label
-from .exact import PACK_OPERATORS
-from .factset import Region, Tier
+from ntmcert.inputs.catalogue import Label
+from ntmcert.core.exact import PACK_OPERATORS
+from ntmcert.core.vocab import Region, Tier
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 ID_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"

@@ -8,12 +8,12 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from .catalogue import FactDef, FactKind
-from .exact import display_number, fraction_text
-from .factset import FactValue
-from .pack_schema import Source
-from .resolve import ResolvedThreshold
-from .verdict import Text
+from ntmcert.inputs.catalogue import FactDef, FactKind
+from ntmcert.core.exact import display_number, fraction_text
+from ntmcert.inputs.factset import FactValue
+from ntmcert.packs.schema import Source
+from ntmcert.packs.resolve import ResolvedThreshold
+from ntmcert.evaluation.verdict import Text
 
 SYMBOL = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "="}
 BOUND_WORDS = {"gt": ("trên", "over"), "ge": ("từ", "at least"), "lt": ("dưới", "under"),

@@ -21,10 +21,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .errors import InputError, Location, Problem
-from .exact import OPERATORS, Interval
-from .pack import Pack
-from .pack_schema import AnyOfIndicator, CompareIndicator, HamletsIndicator
+from ntmcert.core.errors import InputError, Location, Problem
+from ntmcert.core.exact import OPERATORS, Interval
+from ntmcert.packs.library import Pack
+from ntmcert.packs.schema import AnyOfIndicator, CompareIndicator, HamletsIndicator
 
 SENTINEL = "$sentinel"
 OUTCOMES = ("pass", "fail", "undecidable")

@@ -22,51 +22,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
-from .catalogue import Catalogue, FactDef, FactKind, Level, bundled_catalogue
-from .errors import InputError
-from .exact import Interval, fraction_text, to_fraction
-from .validation import add_pydantic_problems
-from .yamlio import Document, KeyPath, load_path, to_date
+from ntmcert.inputs.catalogue import Catalogue, FactDef, FactKind, Level, bundled_catalogue
+from ntmcert.core.errors import InputError
+from ntmcert.core.vocab import REGION_NAMES, TIER_NAMES, Region, Tier  # noqa: F401  (re-exported for fact-set users)
+from ntmcert.core.exact import Interval, fraction_text, to_fraction
+from ntmcert.inputs.validation import add_pydantic_problems
+from ntmcert.inputs.yamlio import Document, KeyPath, load_path, to_date
 
 FORMAT = "ntmcert/factset/v1"
-
-
-class Region(str, Enum):
-    """The 7 socio-economic regions whose thresholds differ."""
-
-    tdmnpb = "tdmnpb"
-    dbsh = "dbsh"
-    btb = "btb"
-    dhntb = "dhntb"
-    tn = "tn"
-    dnb = "dnb"
-    dbscl = "dbscl"
-
-
-REGION_NAMES = {  # how reports name the regions (vi, en)
-    "tdmnpb": ("Trung du và miền núi phía Bắc", "Northern Midlands and Mountains"),
-    "dbsh": ("Đồng bằng sông Hồng", "Red River Delta"),
-    "btb": ("Bắc Trung Bộ", "North Central"),
-    "dhntb": ("Duyên hải Nam Trung Bộ", "South Central Coast"),
-    "tn": ("Tây Nguyên", "Central Highlands"),
-    "dnb": ("Đông Nam Bộ", "Southeast"),
-    "dbscl": ("Đồng bằng sông Cửu Long", "Mekong Delta"),
-}
-
-
-class Tier(str, Enum):
-    ntm = "ntm"
-    ntm_advanced = "ntm_advanced"
-    ntm_model = "ntm_model"
-    smart = "smart"
-
-
-TIER_NAMES = {  # how reports name the tiers (vi, en)
-    "ntm": ("xã nông thôn mới", "new-rural (NTM)"),
-    "ntm_advanced": ("xã nông thôn mới nâng cao", "advanced NTM"),
-    "ntm_model": ("xã nông thôn mới kiểu mẫu", "model NTM"),
-    "smart": ("xã nông thôn mới thông minh", "smart NTM"),
-}
 
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)

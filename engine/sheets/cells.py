@@ -57,10 +57,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from .catalogue import Catalogue, FactDef, FactKind, Level
-from .errors import InputError, Location, Problem
-from .factset import REGION_NAMES, Tier
-from .yamlio import MAX_DIGITS
+from ntmcert.inputs.catalogue import Catalogue, FactDef, FactKind, Level
+from ntmcert.core.errors import InputError, Location, Problem
+from ntmcert.core.vocab import REGION_NAMES, Tier
+from ntmcert.inputs.yamlio import MAX_DIGITS
 
 COMMUNE_SHEET = "Xã - Communes"
 HAMLET_SHEET = "Ấp - Hamlets"

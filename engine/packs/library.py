@@ -10,14 +10,14 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .catalogue import Catalogue, FactKind, Level, bundled_catalogue
-from .errors import InputError, Location, PackNotFoundError, Problem, ProblemCollector
-from .pack_schema import (AnyOfIndicator, Comparison, CompareIndicator, Criterion, HamletsIndicator,
+from ntmcert.inputs.catalogue import Catalogue, FactKind, Level, bundled_catalogue
+from ntmcert.core.errors import InputError, Location, PackNotFoundError, Problem, ProblemCollector
+from ntmcert.packs.schema import (AnyOfIndicator, Comparison, CompareIndicator, Criterion, HamletsIndicator,
                           Indicator, PackDoc, Parameter, ParameterRef, Percent, Prerequisite,
                           UnknownIndicator)
-from .paths import rules_dir
-from .validation import validate_document
-from .yamlio import Document, load_path
+from ntmcert.core.paths import rules_dir
+from ntmcert.inputs.validation import validate_document
+from ntmcert.inputs.yamlio import Document, load_path
 
 PACK_FILE = "pack.yaml"
 

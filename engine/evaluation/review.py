@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .exact import fraction_text
-from .factset import FactSet, Tier
-from .verdict import Text, Verdict, dumps
+from ntmcert.core.exact import fraction_text
+from ntmcert.inputs.factset import FactSet
+from ntmcert.core.vocab import Tier
+from ntmcert.evaluation.verdict import Text, Verdict, dumps
 
 SCHEMA = "ntmcert/review/v1"
 REVOKE_ALWAYS = Fraction(1, 2)

@@ -13,8 +13,8 @@ from typing import Optional
 
 import typer
 
-from .cli_common import EngineName, Lang, _fail
-from .errors import InputError, PackNotFoundError, Problem
+from ntmcert.cli.common import EngineName, Lang, _fail
+from ntmcert.core.errors import InputError, PackNotFoundError, Problem
 
 def template(
     pack: str = typer.Option(..., "--pack", "-p", help="Pack id, e.g. tra-vinh/smart-commune."),
@@ -22,8 +22,8 @@ def template(
     force: bool = typer.Option(False, "--force", help="Replace an existing file (it may hold an officer's figures)."),
 ) -> None:
     """Write a blank workbook for a pack: one row per commune, one column per fact the pack uses."""
-    from .api import default_library
-    from .sheet_template import write_template
+    from ntmcert.api import default_library
+    from ntmcert.sheets.template import write_template
 
     if out.suffix.lower() != ".xlsx":
         _fail([Problem("template_bad_output", f"--out must be an .xlsx file (found {out.name!r})")])
@@ -59,9 +59,9 @@ def batch(
                                           "(format ntmcert/params/v1), used where the packs say unknown."),
 ) -> None:
     """Evaluate many communes against one pack; a bad row becomes an error row, never stops the batch."""
-    from .api import default_library
-    from .batch import print_summary, run_batch
-    from .engines import fallback_notice
+    from ntmcert.api import default_library
+    from ntmcert.sheets.batch import print_summary, run_batch
+    from ntmcert.evaluation.engines import fallback_notice
 
     notice = fallback_notice() if engine is EngineName.durable else None
     if notice:
@@ -69,7 +69,7 @@ def batch(
     previous = _exit_on_sigterm()
     try:
         library = default_library()
-        from .params import load_params
+        from ntmcert.packs.params import load_params
 
         officer = load_params(params, library) if params else None
         result = run_batch(source, pack, out, lang=lang.value, engine=engine.value, library=library,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from . import durable_adapter
-from .checks import Engine, ReferenceEngine
+from ntmcert.evaluation import durable_adapter
+from ntmcert.evaluation.checks import Engine, ReferenceEngine
 
 ENGINE_NAMES = ("durable", "reference")
 

@@ -6,8 +6,8 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import ProblemCollector
-from .yamlio import Document
+from ntmcert.core.errors import ProblemCollector
+from ntmcert.inputs.yamlio import Document
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -15,14 +15,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .errors import ProblemCollector
-from .exact import to_fraction
-from .factset import Region
-from .pack import PackLibrary
-from .pack_schema import Provenance, Source
-from .resolve import OfficerValue
-from .validation import validate_document
-from .yamlio import load_path
+from ntmcert.core.errors import ProblemCollector
+from ntmcert.core.exact import to_fraction
+from ntmcert.core.vocab import Region
+from ntmcert.packs.library import PackLibrary
+from ntmcert.packs.schema import Provenance, Source
+from ntmcert.packs.resolve import OfficerValue
+from ntmcert.inputs.validation import validate_document
+from ntmcert.inputs.yamlio import load_path
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, populate_by_name=True)
 

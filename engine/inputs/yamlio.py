@@ -19,7 +19,7 @@ from yaml.composer import Composer
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from .errors import Location, ProblemCollector
+from ntmcert.core.errors import Location, ProblemCollector
 
 MAX_BYTES = 5 * 1024 * 1024
 """The largest input file read: a fact set or pack is kilobytes; anything this large is a mistake."""

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from .errors import InputError
-from .paths import rules_dir
-from .yamlio import load_path
+from ntmcert.core.errors import InputError
+from ntmcert.core.paths import rules_dir
+from ntmcert.inputs.yamlio import load_path
 
 
 class FactKind(str, Enum):
@@ -75,7 +75,7 @@ class Catalogue(BaseModel):
 
 def load_catalogue(path: str | Path) -> Catalogue:
     """Load and validate a catalogue file; duplicate ids are errors."""
-    from .validation import validate_document
+    from ntmcert.inputs.validation import validate_document
 
     doc = load_path(path)
     cat, collector = validate_document(doc, Catalogue, "catalogue")

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .catalogue import Catalogue, FactDef, FactKind, Level
-from .pack import Pack
-from .pack_schema import iter_comparisons
+from ntmcert.inputs.catalogue import Catalogue, FactDef, FactKind, Level
+from ntmcert.packs.library import Pack
+from ntmcert.packs.schema import iter_comparisons
 
-from .factset import TIER_NAMES
-from .sheet_cells import (COMMUNE_SHEET, FIRST_DATA_ROW, HAMLET_SHEET, INSTRUCTIONS_SHEET, LAST_ROW, REGIONS,
+from ntmcert.core.vocab import TIER_NAMES
+from ntmcert.sheets.cells import (COMMUNE_SHEET, FIRST_DATA_ROW, HAMLET_SHEET, INSTRUCTIONS_SHEET, LAST_ROW, REGIONS,
                           TEMPLATE_FORMAT, Column)
-from .sheet_reader import atomic_path
+from ntmcert.sheets.reader import atomic_path
 
 # ----------------------------------------------------------------------------- the template
 

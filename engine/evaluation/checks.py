@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Protocol, Sequence
 
-from .exact import OPERATORS, Interval, decide
+from ntmcert.core.version import __version__
+from ntmcert.core.exact import OPERATORS, Interval, decide
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +40,6 @@ class ReferenceEngine:
     name = "reference"
 
     def __init__(self) -> None:
-        from . import __version__
-
         self.version = __version__
 
     def decide(self, pack, checks: Sequence[Check]) -> dict[str, str]:

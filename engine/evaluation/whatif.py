@@ -10,9 +10,9 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
-from .errors import InputError, Location, Problem
-from .verdict import IndicatorResult, Verdict
-from .yamlio import Document, load_text
+from ntmcert.core.errors import InputError, Location, Problem
+from ntmcert.evaluation.verdict import IndicatorResult, Verdict
+from ntmcert.inputs.yamlio import Document, load_text
 
 SCHEMA = "ntmcert/what-if/v1"
 

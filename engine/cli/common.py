@@ -8,8 +8,8 @@ from enum import Enum
 
 import typer
 
-from .errors import Problem
-from .verdict import dumps
+from ntmcert.core.errors import Problem
+from ntmcert.evaluation.verdict import dumps
 
 EXIT_CERTIFIED, EXIT_NOT_CERTIFIED, EXIT_BAD_INPUT, EXIT_INCOMPLETE = 0, 1, 2, 3
 

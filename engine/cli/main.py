@@ -11,19 +11,19 @@ from typing import Optional
 
 import typer
 
-from .api import applicable_packs, default_library
-from .engines import fallback_notice, get_engine
-from .errors import InputError, NtmcertError, PackNotFoundError, Problem
-from .evaluate import evaluate_pack
-from .factset import factset_from_document, load_factset
-from .whatif import apply_changes, document as whatif_document, moved as whatif_moved, parse_changes
-from .yamlio import load_path
-from .cli_common import (EXIT_BAD_INPUT, EXIT_CERTIFIED, EXIT_INCOMPLETE, EXIT_NOT_CERTIFIED, EngineName, Format,
+from ntmcert.api import applicable_packs, default_library
+from ntmcert.evaluation.engines import fallback_notice, get_engine
+from ntmcert.core.errors import InputError, NtmcertError, PackNotFoundError, Problem
+from ntmcert.evaluation.evaluate import evaluate_pack
+from ntmcert.inputs.factset import factset_from_document, load_factset
+from ntmcert.evaluation.whatif import apply_changes, document as whatif_document, moved as whatif_moved, parse_changes
+from ntmcert.inputs.yamlio import load_path
+from ntmcert.cli.common import (EXIT_BAD_INPUT, EXIT_CERTIFIED, EXIT_INCOMPLETE, EXIT_NOT_CERTIFIED, EngineName, Format,
                          Lang, _fail)
-from .cli_sheets import register as register_sheet_commands
-from .params import load_params
-from .render import render
-from .verdict import dumps
+from ntmcert.cli.sheets import register as register_sheet_commands
+from ntmcert.packs.params import load_params
+from ntmcert.render import render
+from ntmcert.evaluation.verdict import dumps
 
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -98,7 +98,7 @@ def evaluate(
 
 def render_moves(changes, before, after, fmt: str, lang: str) -> str:
     """The what-if header: the changes made, then every status that moved (before → after)."""
-    from .render.common import STATUS, VERDICT
+    from ntmcert.render.common import STATUS, VERDICT
 
     def word(ref: str, status: str) -> str:
         table = VERDICT if ref == "verdict" else STATUS
@@ -135,8 +135,8 @@ def review(
     params: Optional[Path] = typer.Option(None, "--params", help="Officer parameter values (ntmcert/params/v1)."),
 ) -> None:
     """Annual revocation check (QĐ 18/2022): keep (exit 0), revoke (exit 1) or incomplete (exit 3)."""
-    from .render.review import render_review
-    from .review import review as run_review
+    from ntmcert.render.review import render_review
+    from ntmcert.evaluation.review import review as run_review
 
     _notice(engine)
     try:
@@ -199,7 +199,7 @@ def packs_show(pack_id: str = typer.Argument(..., help="Pack id, e.g. tra-vinh/s
                                               help="md: a criteria table; json: the resolved pack."),
                lang: Lang = typer.Option(Lang.vi, "--lang", "-l")) -> None:
     """Print a pack's criteria with thresholds, layers and provenance."""
-    from .render.packdoc import pack_json, render_pack
+    from ntmcert.render.packdoc import pack_json, render_pack
 
     try:
         pack = default_library().get(pack_id)
@@ -211,8 +211,8 @@ def packs_show(pack_id: str = typer.Argument(..., help="Pack id, e.g. tra-vinh/s
 @packs_app.command("check")
 def packs_check(path: Path = typer.Argument(..., help="A folder of packs (<id>/pack.yaml), like rules/.")) -> None:
     """Check every pack under a folder: schema, layering, catalogue, prerequisites, engine names."""
-    from .compiler import check_hash_collisions
-    from .pack import PackLibrary
+    from ntmcert.packs.compiler import check_hash_collisions
+    from ntmcert.packs.library import PackLibrary
 
     if not path.is_dir():
         _fail([Problem("pack_folder_missing", f"{path} is not a folder of packs")])
@@ -237,7 +237,7 @@ def packs_docs(out: Path = typer.Option(Path("docs/criteria"), "--out", help="Fo
                check: bool = typer.Option(False, "--check", help="Only report whether the folder is up to date "
                                           "(exit 1 when it is not).")) -> None:
     """Write the criteria tables of every bundled pack (vi and en) as Markdown files."""
-    from .render.packdoc import criteria_docs
+    from ntmcert.render.packdoc import criteria_docs
 
     try:
         docs = criteria_docs(default_library())

@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from .catalogue import Catalogue, Level
-from .errors import InputError, Location, Problem
-from .factset import FORMAT, FactSet, load_factset
+from ntmcert.inputs.catalogue import Catalogue, Level
+from ntmcert.core.errors import InputError, Location, Problem
+from ntmcert.inputs.factset import FORMAT, FactSet, load_factset
 
-from .factset import TIER_NAMES
-from .sheet_cells import (COMMUNE_SHEET, HAMLET_SHEET, CellError, Column, _blank, _file_label, _letters,
+from ntmcert.core.vocab import TIER_NAMES
+from ntmcert.sheets.cells import (COMMUNE_SHEET, HAMLET_SHEET, CellError, Column, _blank, _file_label, _letters,
                           hamlet_key, looks_like_header, read_cell, read_header, text)
 
 # ----------------------------------------------------------------------------- rows → fact sets

@@ -10,10 +10,11 @@ import datetime as dt
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .exact import to_fraction
-from .factset import Commune, Region
-from .pack import Pack
-from .pack_schema import Comparison, ParameterRef, Percent, Source
+from ntmcert.core.exact import to_fraction
+from ntmcert.inputs.factset import Commune
+from ntmcert.core.vocab import Region
+from ntmcert.packs.library import Pack
+from ntmcert.packs.schema import Comparison, ParameterRef, Percent, Source
 
 SPECIAL_RULE_CHANGE = dt.date(2024, 3, 1)
 """The amending decision of 01/3/2024 replaced the list of communes using the tdmnpb thresholds."""

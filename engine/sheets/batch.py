@@ -43,16 +43,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from .catalogue import Catalogue
-from .engines import get_engine
-from .errors import InputError, Location, NtmcertError, Problem
-from .evaluate import evaluate_pack
-from .factset import load_factset
-from .pack import Pack, PackLibrary
-from .render.common import VERDICT, display
-from .sheet_reader import SheetReader, atomic_path
-from .sheet_template import pack_facts
-from .verdict import PrerequisiteResult, Verdict
+from ntmcert.inputs.catalogue import Catalogue
+from ntmcert.evaluation.engines import get_engine
+from ntmcert.core.errors import InputError, Location, NtmcertError, Problem
+from ntmcert.evaluation.evaluate import evaluate_pack
+from ntmcert.inputs.factset import load_factset
+from ntmcert.packs.library import Pack, PackLibrary
+from ntmcert.render.common import VERDICT, display
+from ntmcert.sheets.reader import SheetReader, atomic_path
+from ntmcert.sheets.template import pack_facts
+from ntmcert.evaluation.verdict import PrerequisiteResult, Verdict
 
 EXIT_CERTIFIED, EXIT_NOT_CERTIFIED, EXIT_BAD_INPUT, EXIT_INCOMPLETE = 0, 1, 2, 3
 OUTPUT_SUFFIXES = (".xlsx", ".csv", ".jsonl")
@@ -386,7 +386,7 @@ class _FileItem:
 
     def commune_guess(self) -> tuple[dict, Any]:
         """The commune and date as written, for an error row (best effort)."""
-        from .yamlio import load_path
+        from ntmcert.inputs.yamlio import load_path
 
         try:
             data = load_path(self.path).data
@@ -446,7 +446,7 @@ def run_batch(source: str | Path, pack: str | Pack, out: str | Path, *, lang: st
     """
     from rich.console import Console
 
-    from .api import default_library
+    from ntmcert.api import default_library
 
     library = library or default_library()
     catalogue = library.catalogue

@@ -10,16 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
-from .catalogue import Catalogue, FactDef, Label, bundled_catalogue
-from .checks import Check, Engine
-from .explain import source_view
-from .factset import TIER_NAMES, FactSet, FactValue, Tier
-from .pack import Pack, PackIndicator
-from .pack_schema import (AnyOfIndicator, Comparison, CompareIndicator, HamletsIndicator, ParameterRef,
+from ntmcert.inputs.catalogue import Catalogue, FactDef, Label, bundled_catalogue
+from ntmcert.evaluation.checks import Check, Engine
+from ntmcert.evaluation.explain import source_view
+from ntmcert.inputs.factset import FactSet, FactValue
+from ntmcert.core.vocab import TIER_NAMES, Tier
+from ntmcert.packs.library import Pack, PackIndicator
+from ntmcert.packs.schema import (AnyOfIndicator, Comparison, CompareIndicator, HamletsIndicator, ParameterRef,
                           UnknownIndicator)
-from .resolve import (OfficerValue, RegionChoice, ResolvedThreshold, commune_group, effective_region, own_region,
+from ntmcert.packs.resolve import (OfficerValue, RegionChoice, ResolvedThreshold, commune_group, effective_region, own_region,
                       resolve_threshold)
-from .verdict import (CriterionResult, HamletResult, IndicatorResult, PrerequisiteResult, Text,
+from ntmcert.evaluation.verdict import (CriterionResult, HamletResult, IndicatorResult, PrerequisiteResult, Text,
                       Verdict)
 
 

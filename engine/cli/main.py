@@ -12,6 +12,7 @@ from typing import Optional
 import typer
 
 from ntmcert.api import applicable_packs, default_library
+from ntmcert.core.text import Text
 from ntmcert.evaluation.engines import fallback_notice, get_engine
 from ntmcert.core.errors import InputError, NtmcertError, PackNotFoundError, Problem
 from ntmcert.evaluation.evaluate import evaluate_pack
@@ -102,15 +103,14 @@ def render_moves(changes, before, after, fmt: str, lang: str) -> str:
 
     def word(ref: str, status: str) -> str:
         table = VERDICT if ref == "verdict" else STATUS
-        return table[status][0 if lang == "vi" else 1] if status in table else status
+        return table[status].get(lang) if status in table else status
 
-    vi = lang == "vi"
-    lines = ["Giả định (không sửa tệp số liệu):" if vi else "What-if (the fact file is not modified):"]
+    lines = [Text("Giả định (không sửa tệp số liệu):", "What-if (the fact file is not modified):").get(lang)]
     lines += [f"  --set {c.text}" for c in changes]
     moves = [m for b, a in zip(before, after) for m in whatif_moved(b, a)]
-    lines.append("Thay đổi kết quả:" if vi else "Statuses that moved:")
+    lines.append(Text("Thay đổi kết quả:", "Statuses that moved:").get(lang))
     lines += [f"  {m.pack} {m.ref}: {word(m.ref, m.before)} → {word(m.ref, m.after)}" for m in moves] or [
-        "  (không có)" if vi else "  (none)"]
+        Text("  (không có)", "  (none)").get(lang)]
     if fmt == "md":
         return "\n".join(f"> {line}" for line in lines) + "\n\n"
     return "\n".join(lines) + "\n\n"

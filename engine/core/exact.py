@@ -27,13 +27,11 @@ def to_fraction(value: Number) -> Fraction:
 
 @dataclass(frozen=True)
 class Operator:
-    """A comparison as data: the same symbol drives the check, the message and the rule."""
+    """A comparison as data: the same symbol drives the check and the rule (its wording: core.text)."""
 
     symbol: str
     holds: Callable[[Fraction, Fraction], bool]
     negation: str
-    vi: str
-    en: str
     engine_key: str  # durable-rules operator name
 
     def __call__(self, left: Fraction, right: Fraction) -> bool:
@@ -41,12 +39,12 @@ class Operator:
 
 
 OPERATORS: dict[str, Operator] = {
-    ">=": Operator(">=", lambda a, b: a >= b, "<", "từ … trở lên", "at least", "$gte"),
-    ">": Operator(">", lambda a, b: a > b, "<=", "trên", "more than", "$gt"),
-    "<=": Operator("<=", lambda a, b: a <= b, ">", "không quá", "at most", "$lte"),
-    "<": Operator("<", lambda a, b: a < b, ">=", "dưới", "less than", "$lt"),
-    "==": Operator("==", lambda a, b: a == b, "!=", "bằng", "equal to", "$eq"),
-    "!=": Operator("!=", lambda a, b: a != b, "==", "khác", "not equal to", "$neq"),
+    ">=": Operator(">=", lambda a, b: a >= b, "<", "$gte"),
+    ">": Operator(">", lambda a, b: a > b, "<=", "$gt"),
+    "<=": Operator("<=", lambda a, b: a <= b, ">", "$lte"),
+    "<": Operator("<", lambda a, b: a < b, ">=", "$lt"),
+    "==": Operator("==", lambda a, b: a == b, "!=", "$eq"),
+    "!=": Operator("!=", lambda a, b: a != b, "==", "$neq"),
 }
 PACK_OPERATORS = (">=", ">", "<=", "<", "==")
 """Operators a pack may use; `!=` exists only as the negation of `==`."""

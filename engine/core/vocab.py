@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import Enum
 
+from ntmcert.core.text import Text
+
 
 class Region(str, Enum):
     """The 7 socio-economic regions whose thresholds differ."""
@@ -17,14 +19,14 @@ class Region(str, Enum):
     dbscl = "dbscl"
 
 
-REGION_NAMES = {  # how reports name the regions (vi, en)
-    "tdmnpb": ("Trung du và miền núi phía Bắc", "Northern Midlands and Mountains"),
-    "dbsh": ("Đồng bằng sông Hồng", "Red River Delta"),
-    "btb": ("Bắc Trung Bộ", "North Central"),
-    "dhntb": ("Duyên hải Nam Trung Bộ", "South Central Coast"),
-    "tn": ("Tây Nguyên", "Central Highlands"),
-    "dnb": ("Đông Nam Bộ", "Southeast"),
-    "dbscl": ("Đồng bằng sông Cửu Long", "Mekong Delta"),
+REGION_NAMES = {  # how reports name the regions
+    "tdmnpb": Text("Trung du và miền núi phía Bắc", "Northern Midlands and Mountains"),
+    "dbsh": Text("Đồng bằng sông Hồng", "Red River Delta"),
+    "btb": Text("Bắc Trung Bộ", "North Central"),
+    "dhntb": Text("Duyên hải Nam Trung Bộ", "South Central Coast"),
+    "tn": Text("Tây Nguyên", "Central Highlands"),
+    "dnb": Text("Đông Nam Bộ", "Southeast"),
+    "dbscl": Text("Đồng bằng sông Cửu Long", "Mekong Delta"),
 }
 
 
@@ -35,9 +37,9 @@ class Tier(str, Enum):
     smart = "smart"
 
 
-TIER_NAMES = {  # how reports name the tiers (vi, en)
-    "ntm": ("xã nông thôn mới", "new-rural (NTM)"),
-    "ntm_advanced": ("xã nông thôn mới nâng cao", "advanced NTM"),
-    "ntm_model": ("xã nông thôn mới kiểu mẫu", "model NTM"),
-    "smart": ("xã nông thôn mới thông minh", "smart NTM"),
+TIER_NAMES = {  # how reports name the tiers
+    "ntm": Text("xã nông thôn mới", "new-rural (NTM)"),
+    "ntm_advanced": Text("xã nông thôn mới nâng cao", "advanced NTM"),
+    "ntm_model": Text("xã nông thôn mới kiểu mẫu", "model NTM"),
+    "smart": Text("xã nông thôn mới thông minh", "smart NTM"),
 }

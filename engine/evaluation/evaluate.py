@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
-from ntmcert.inputs.catalogue import Catalogue, FactDef, Label, bundled_catalogue
+from ntmcert.core.text import Text
+from ntmcert.inputs.catalogue import Catalogue, FactDef, bundled_catalogue
 from ntmcert.evaluation.checks import Check, Engine
 from ntmcert.evaluation.explain import source_view
 from ntmcert.inputs.factset import FactSet, FactValue
@@ -20,8 +21,7 @@ from ntmcert.packs.schema import (AnyOfIndicator, Comparison, CompareIndicator, 
                           UnknownIndicator)
 from ntmcert.packs.resolve import (OfficerValue, RegionChoice, ResolvedThreshold, commune_group, effective_region, own_region,
                       resolve_threshold)
-from ntmcert.evaluation.verdict import (CriterionResult, HamletResult, IndicatorResult, PrerequisiteResult, Text,
-                      Verdict)
+from ntmcert.evaluation.verdict import CriterionResult, HamletResult, IndicatorResult, PrerequisiteResult, Verdict
 
 
 @dataclass(slots=True)
@@ -94,10 +94,10 @@ def evaluate_pack(factset: FactSet, pack: Pack, engine: Engine, *,
     missing = sorted({m for c in criteria for i in c.indicators for m in i.missing_facts})
     region = {"used": ctx.region.region.value, "own": ctx.region.own_region.value,
               "provenance": ctx.region.provenance,
-              "reason": {"vi": ctx.region.reason_vi, "en": ctx.region.reason_en}}
+              "reason": ctx.region.reason.to_dict()}
     if pack.doc.commune_groups:
-        group, vi, en = commune_group(factset.commune)
-        region["commune_group"] = {"value": group, "reason": {"vi": vi, "en": en}}
+        group, why = commune_group(factset.commune)
+        region["commune_group"] = {"value": group, "reason": why.to_dict()}
     notes = []
     scope = pack.doc.scope
     if factset.as_of < scope.valid_from or (scope.valid_to is not None and factset.as_of > scope.valid_to):
@@ -108,12 +108,11 @@ def evaluate_pack(factset: FactSet, pack: Pack, engine: Engine, *,
                           f"the result is for reference only."))
     if pack.doc.completeness == "partial":
         note = pack.doc.completeness_note
-        vi, en = (note.vi, note.en) if isinstance(note, Label) else (note, note)
-        notes.append(Text(f"Bộ tiêu chí chưa đầy đủ: {vi}", f"The criteria set is partial: {en}"))
+        notes.append(Text("Bộ tiêu chí chưa đầy đủ: ", "The criteria set is partial: ") + Text.of(note or ""))
     return Verdict(
         verdict=verdict,
         pack={"id": pack.id, "version": pack.version, "sha256": pack.sha256, "tier": pack.doc.tier.value,
-              "title": pack.doc.title.model_dump(), "completeness": pack.doc.completeness,
+              "title": pack.doc.title.to_dict(), "completeness": pack.doc.completeness,
               "chain": list(pack.chain)},
         commune=factset.commune_view,
         as_of=factset.as_of.isoformat(),
@@ -213,23 +212,23 @@ def _any_of_result(ctx: _Context, spec: AnyOfIndicator, layer: str, alts: list[_
     else:
         status = _combine_undecided(statuses)
     missing = () if status == "pass" else tuple(m for r in results for m in r.missing_facts)
-    head = {"pass": ("Đạt (ít nhất một phương án đạt)", "Pass (at least one alternative passes)"),
-            "fail": ("Chưa đạt: không phương án nào đạt", "Fail: no alternative passes"),
-            "missing": ("Chưa đủ số liệu để kết luận các phương án", "Missing data to decide the alternatives"),
-            "undecidable": ("Chưa kết luận được phương án nào", "No alternative can be decided")}[status]
-    views = {"explanation": Text(head[0] + ".", head[1] + ".")}
+    head = {"pass": Text("Đạt (ít nhất một phương án đạt)", "Pass (at least one alternative passes)"),
+            "fail": Text("Chưa đạt: không phương án nào đạt", "Fail: no alternative passes"),
+            "missing": Text("Chưa đủ số liệu để kết luận các phương án", "Missing data to decide the alternatives"),
+            "undecidable": Text("Chưa kết luận được phương án nào", "No alternative can be decided")}[status]
+    views = {"explanation": head + "."}
     if status != "pass":
         ways = [(alt, r) for alt, r in zip(alts, results) if r.status != "fail" or r.to_pass]
         parts = {lang: [] for lang in ("vi", "en")}
         for alt, r in ways:
             for lang in ("vi", "en"):
-                label = alt.fact.label.vi if lang == "vi" else alt.fact.label.en
+                label = alt.fact.label.get(lang)
                 need = r.to_pass["display"][lang] if r.to_pass else ""
                 parts[lang].append(f"{label}: {need}" if need else label)
         views["to_pass"] = {"display": {"vi": "một trong: " + " | hoặc ".join(parts["vi"]),
                                         "en": "any one of: " + " | or ".join(parts["en"])},
                             "ways": [r.to_pass for _, r in ways]}
-    return IndicatorResult(id=spec.id, title=Text(spec.title.vi, spec.title.en), status=status, layer=layer,
+    return IndicatorResult(id=spec.id, title=spec.title, status=status, layer=layer,
                            alternatives=results, missing_facts=missing, views=views)
 
 
@@ -274,7 +273,7 @@ def _hamlets_result(ctx: _Context, spec: HamletsIndicator, layer: str, per_hamle
         views["to_pass"] = {"value": str(need), "display": {
             "vi": f"cần thêm {need - passing} ấp đạt đủ các chỉ tiêu",
             "en": f"needs {need - passing} more hamlet(s) meeting every indicator"}}
-    return IndicatorResult(id=spec.id, title=Text(spec.title.vi, spec.title.en), status=status, op=spec.op,
+    return IndicatorResult(id=spec.id, title=spec.title, status=status, op=spec.op,
                            layer=layer, hamlets=tuple(hamlets), missing_facts=missing, views=views)
 
 
@@ -291,7 +290,7 @@ def _unknown_result(spec, layer: str, source) -> IndicatorResult:
     if source.note:
         vi += f" Ghi chú: {source.note}"
         en += f" Note: {source.note}"
-    return IndicatorResult(id=spec.id, title=Text(spec.title.vi, spec.title.en), status="undecidable", layer=layer,
+    return IndicatorResult(id=spec.id, title=spec.title, status="undecidable", layer=layer,
                            views={"source": source_view(source), "explanation": Text(vi, en),
                                   "threshold": {"value": None, "unknown": True, "layer": layer,
                                                 "display": {"vi": "chưa rõ", "en": "unknown"}}})
@@ -302,7 +301,7 @@ def _criterion(ctx: _Context, crit, indicators: list) -> CriterionResult:
     spec = crit.spec
     require = "all" if spec.require == "all" else f"at_least:{spec.require.at_least}"
     if spec.not_applicable:
-        return CriterionResult(spec.id, Text(spec.title.vi, spec.title.en), "not_applicable", require, spec.key,
+        return CriterionResult(spec.id, spec.title, "not_applicable", require, spec.key,
                                crit.layer, results, Text(spec.not_applicable, spec.not_applicable))
     statuses = [r.status for r in results]
     passes = statuses.count("pass")
@@ -314,14 +313,14 @@ def _criterion(ctx: _Context, crit, indicators: list) -> CriterionResult:
         status = "fail"
     else:
         status = "incomplete"
-    return CriterionResult(spec.id, Text(spec.title.vi, spec.title.en), status, require, spec.key, crit.layer,
+    return CriterionResult(spec.id, spec.title, status, require, spec.key, crit.layer,
                            results)
 
 
 def _prerequisite(ctx: _Context, prereq) -> PrerequisiteResult:
     found = [r for r in ctx.factset.counting_recognitions(Tier(prereq.tier))
              if prereq.recognised_from is None or r.date.earliest >= prereq.recognised_from]
-    title = Text(prereq.title.vi, prereq.title.en)
+    title = prereq.title
     derived = ctx.derive(prereq.pack) if ctx.derive is not None and prereq.pack else None
     tier = prereq.tier.value
     if found:
@@ -333,7 +332,7 @@ def _prerequisite(ctx: _Context, prereq) -> PrerequisiteResult:
                                        f"Recognised by decision {r.decision} of {r.date}."),
                                   source_view(prereq.source), derived)
     others = [r for r in ctx.factset.recognitions if r.tier.value == tier]
-    name_vi, name_en = TIER_NAMES[tier]
+    name_vi, name_en = TIER_NAMES[tier].vi, TIER_NAMES[tier].en
     vi = (f"Chưa có quyết định công nhận {name_vi} ({tier}) có hiệu lực tại ngày "
           f"{ctx.factset.as_of.isoformat()}.")
     en = f"No {name_en} ({tier}) recognition counts at {ctx.factset.as_of.isoformat()}."

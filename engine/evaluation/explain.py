@@ -8,34 +8,24 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
+from ntmcert.core.exact import fraction_text
+from ntmcert.core.text import (AND, BOUND_OPERATOR, LANGS, NEEDED_ANSWER, OPERATOR_WORDS, UNKNOWN, YES_NO, Text, symbol)
+from ntmcert.core.text import number as num
+from ntmcert.core.text import percent as pct
 from ntmcert.inputs.catalogue import FactDef, FactKind
-from ntmcert.core.exact import display_number, fraction_text
 from ntmcert.inputs.factset import FactValue
-from ntmcert.packs.schema import Source
 from ntmcert.packs.resolve import ResolvedThreshold
-from ntmcert.evaluation.verdict import Text
+from ntmcert.packs.schema import Source
 
-SYMBOL = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "="}
-BOUND_WORDS = {"gt": ("trên", "over"), "ge": ("từ", "at least"), "lt": ("dưới", "under"),
-               "le": ("tối đa", "at most")}
-PROVENANCE_VI = {"official": "văn bản chính thức", "secondary": "nguồn thứ cấp", "inferred": "suy luận",
-                 "unknown": "chưa rõ"}
-
-
-def num(value: Fraction, lang: str, places: int = 2) -> str:
-    """A number as a reader of that language writes it: 1.362,5 (vi) or 1,362.5 (en)."""
-    text = display_number(value, places, sep=",")
-    if lang == "vi":
-        return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-    return text
-
-
-def pct(value: Fraction, lang: str) -> str:
-    return f"{num(value * 100, lang)}%"
+PROVENANCE_WORDS = {"official": Text("văn bản chính thức", "official"),
+                    "secondary": Text("nguồn thứ cấp", "secondary"),
+                    "inferred": Text("suy luận", "inferred"), "unknown": Text("chưa rõ", "unknown")}
+STATUS_HEAD = {"pass": Text("Đạt", "Pass"), "fail": Text("Chưa đạt", "Fail"),
+               "undecidable": Text("Chưa kết luận được", "Undecidable")}
 
 
 def _unit(fact: FactDef, lang: str) -> str:
-    return (fact.unit.vi if lang == "vi" else fact.unit.en) if fact.unit else ""
+    return fact.unit.get(lang) if fact.unit else ""
 
 
 def _with_unit(text: str, fact: FactDef, lang: str) -> str:
@@ -48,30 +38,29 @@ def actual_view(value: FactValue, fact: FactDef) -> dict:
     out: dict = {"form": value.form}
     if value.kind is FactKind.boolean:
         out["value"] = value.boolean
-        out["display"] = {"vi": "có / đạt" if value.boolean else "không / chưa đạt",
-                          "en": "yes" if value.boolean else "no"}
+        out["display"] = YES_NO[bool(value.boolean)].to_dict()
     elif value.form == "ratio":
         out.update(value=fraction_text(value.interval.lo), count=fraction_text(value.count),
                    of=fraction_text(value.of))
         out["display"] = {lang: f"{num(value.count, lang)}/{num(value.of, lang)} ({pct(value.interval.lo, lang)})"
-                          for lang in ("vi", "en")}
+                          for lang in LANGS}
     elif value.form == "percent":
         out["value"] = fraction_text(value.interval.lo)
-        out["display"] = {lang: pct(value.interval.lo, lang) for lang in ("vi", "en")}
+        out["display"] = {lang: pct(value.interval.lo, lang) for lang in LANGS}
     elif value.is_bound:
         scale = 100 if value.form == "percent_bound" else 1
         out["bound"] = {k: fraction_text(v * scale) for k, v in value.bound}
         out["value"] = None
         out["display"] = {}
-        for i, lang in enumerate(("vi", "en")):
+        for lang in LANGS:
             parts = []
             for k, v in value.bound:
                 shown = pct(v, lang) if scale == 100 else _with_unit(num(v, lang), fact, lang)
-                parts.append(f"{BOUND_WORDS[k][i]} {shown}")
-            out["display"][lang] = (" và " if lang == "vi" else " and ").join(parts)
+                parts.append(f"{OPERATOR_WORDS[BOUND_OPERATOR[k]].bound.get(lang)} {shown}")
+            out["display"][lang] = AND.get(lang).join(parts)
     else:
         out["value"] = fraction_text(value.interval.lo)
-        out["display"] = {lang: _with_unit(num(value.interval.lo, lang), fact, lang) for lang in ("vi", "en")}
+        out["display"] = {lang: _with_unit(num(value.interval.lo, lang), fact, lang) for lang in LANGS}
     if value.source:
         out["source"] = value.source
     if value.note:
@@ -81,9 +70,9 @@ def actual_view(value: FactValue, fact: FactDef) -> dict:
 
 def threshold_display(t: ResolvedThreshold, fact: FactDef, lang: str) -> str:
     if t.value is None:
-        return "chưa rõ" if lang == "vi" else "unknown"
+        return UNKNOWN.get(lang)
     if fact.kind is FactKind.boolean:
-        return ("có / đạt" if lang == "vi" else "yes") if t.value else ("không" if lang == "vi" else "no")
+        return NEEDED_ANSWER[bool(t.value)].get(lang)
     if t.is_share:
         return pct(t.value, lang)
     shown = _with_unit(num(t.value, lang, places=4), fact, lang)
@@ -96,7 +85,7 @@ def threshold_view(t: ResolvedThreshold, fact: FactDef) -> dict | None:
     """The `threshold` object of the verdict JSON (None when the number is unknown and unsourced)."""
     out: dict = {"value": fraction_text(t.value) if t.value is not None else None,
                  "unknown": t.value is None, "layer": t.layer,
-                 "display": {lang: threshold_display(t, fact, lang) for lang in ("vi", "en")}}
+                 "display": {lang: threshold_display(t, fact, lang) for lang in LANGS}}
     if t.parameter:
         out["parameter"] = t.parameter
         out["factor"] = fraction_text(t.factor) if t.factor is not None else None
@@ -105,7 +94,7 @@ def threshold_view(t: ResolvedThreshold, fact: FactDef) -> dict | None:
         out["valid_from"] = t.valid_from.isoformat() if t.valid_from else None
         out["region"] = t.region.value if t.region else None
     if t.value is None:
-        out["reason"] = {"vi": t.unknown_reason_vi, "en": t.unknown_reason_en}
+        out["reason"] = t.unknown_reason.to_dict()
     return out
 
 
@@ -124,7 +113,7 @@ def margin_view(value: FactValue, t: ResolvedThreshold, fact: FactDef) -> dict |
         return {"value": fraction_text(points), "unit": "percentage_points",
                 "display": {"vi": f"{_signed(points, 'vi')} điểm %", "en": f"{_signed(points, 'en')} pp"}}
     return {"value": fraction_text(diff), "unit": fact.unit.en if fact.unit else None,
-            "display": {lang: _with_unit(_signed(diff, lang), fact, lang) for lang in ("vi", "en")}}
+            "display": {lang: _with_unit(_signed(diff, lang), fact, lang) for lang in LANGS}}
 
 
 def _signed(value: Fraction, lang: str) -> str:
@@ -143,13 +132,12 @@ def to_pass_view(value: FactValue | None, op: str, t: ResolvedThreshold, fact: F
     T = t.value
     if fact.kind is FactKind.boolean:
         want = bool(T)
-        return {"value": want, "display": {"vi": "cần: " + ("có / đạt" if want else "không"),
-                                           "en": "needs: " + ("yes" if want else "no")}}
+        return {"value": want, "display": (Text("cần: ", "needs: ") + NEEDED_ANSWER[want]).to_dict()}
     if value is not None and value.form == "ratio":
         needed = _needed_count(value.of, op, T, fact.whole_counts)
         if needed is None or not 0 <= needed <= value.of:
-            return {"value": None, "display": {"vi": f"không thể đạt {SYMBOL[op]} {pct(T, 'vi')} với mẫu số này",
-                                               "en": f"cannot reach {SYMBOL[op]} {pct(T, 'en')} with this total"}}
+            return {"value": None, "display": {"vi": f"không thể đạt {symbol(op)} {pct(T, 'vi')} với mẫu số này",
+                                               "en": f"cannot reach {symbol(op)} {pct(T, 'en')} with this total"}}
         delta = needed - value.count
         unit_vi, unit_en = _unit(fact, "vi") or "", _unit(fact, "en") or ""
         strict_real = not fact.whole_counts and op in (">", "<")  # no "next" count: say more/less than
@@ -161,8 +149,8 @@ def to_pass_view(value: FactValue | None, op: str, t: ResolvedThreshold, fact: F
             vi = f"cần bớt {more}{num(-delta, 'vi')} {unit_vi}"
             en = f"needs {'more than ' if strict_real else ''}{num(-delta, 'en')} fewer"
         # the unit follows the total in English ("1,282 of 1,508 records"): right for one or many
-        vi = f"{vi.strip()}: {num(needed, 'vi')}/{num(value.of, 'vi')} {SYMBOL[op]} {pct(T, 'vi')}"
-        en = f"{en}: {num(needed, 'en')} of {num(value.of, 'en')} {unit_en}".strip() + f" {SYMBOL[op]} {pct(T, 'en')}"
+        vi = f"{vi.strip()}: {num(needed, 'vi')}/{num(value.of, 'vi')} {symbol(op)} {pct(T, 'vi')}"
+        en = f"{en}: {num(needed, 'en')} of {num(value.of, 'en')} {unit_en}".strip() + f" {symbol(op)} {pct(T, 'en')}"
         return {"value": fraction_text(needed), "count": fraction_text(needed), "of": fraction_text(value.of),
                 "change": fraction_text(delta), "display": {"vi": vi, "en": en}}
     target, op_shown = T, op
@@ -172,11 +160,10 @@ def to_pass_view(value: FactValue | None, op: str, t: ResolvedThreshold, fact: F
     elif fact.kind is FactKind.count and op in (">=", "<="):
         target = Fraction(math.ceil(T)) if op == ">=" else Fraction(math.floor(T))
     shown = {lang: pct(target, lang) if t.is_share else _with_unit(num(target, lang, 4), fact, lang)
-             for lang in ("vi", "en")}
-    word_vi = {">=": "từ", ">": "trên", "<=": "không quá", "<": "dưới", "==": "bằng"}[op_shown]
-    word_en = {">=": "at least", ">": "more than", "<=": "at most", "<": "less than", "==": "exactly"}[op_shown]
-    out = {"value": fraction_text(target), "display": {"vi": f"cần {word_vi} {shown['vi']}",
-                                                       "en": f"needs {word_en} {shown['en']}"}}
+             for lang in LANGS}
+    word = OPERATOR_WORDS[op_shown].word
+    out = {"value": fraction_text(target), "display": {"vi": f"cần {word.vi} {shown['vi']}",
+                                                       "en": f"needs {word.en} {shown['en']}"}}
     if value is not None and value.interval.is_point and not t.is_share:
         delta = target - value.interval.lo
         if delta:
@@ -226,39 +213,40 @@ def comparison_views(d) -> dict:
 def comparison_text(status: str, fact: FactDef, actual: dict | None, op: str, t: ResolvedThreshold,
                     source: Source, layer: str, pack_id: str, to_pass: dict | None) -> Text:
     """The one-paragraph explanation of a comparison (`actual` is its already-built view)."""
-    label = {"vi": fact.label.vi, "en": fact.label.en}
-    texts = {}
-    for lang in ("vi", "en"):
-        thr = threshold_display(t, fact, lang)
-        if status == "missing":
-            unit = _unit(fact, lang)
-            body = (f"Chưa có số liệu: {label['vi']}" + (f" ({unit})" if unit else "") + "."
-                    if lang == "vi" else
-                    f"Missing: {label['en']}" + (f" ({unit})" if unit else "") + ".")
-            if t.value is not None:
-                body += (f" Ngưỡng: {SYMBOL[op]} {thr}." if lang == "vi" else f" Threshold: {SYMBOL[op]} {thr}.")
+    return Text.build(lambda lang: _comparison_sentence(lang, status, fact, actual, op, t, source, layer, pack_id,
+                                                        to_pass))
+
+
+def _comparison_sentence(lang: str, status: str, fact: FactDef, actual: dict | None, op: str, t: ResolvedThreshold,
+                         source: Source, layer: str, pack_id: str, to_pass: dict | None) -> str:
+    thr = threshold_display(t, fact, lang)
+    label = fact.label.get(lang)
+    if status == "missing":
+        unit = _unit(fact, lang)
+        body = Text("Chưa có số liệu: ", "Missing: ").get(lang) + label + (f" ({unit})" if unit else "") + "."
+        if t.value is not None:
+            body += Text(" Ngưỡng: ", " Threshold: ").get(lang) + f"{symbol(op)} {thr}."
+    else:
+        assert actual is not None
+        shown = actual["display"][lang]
+        head = STATUS_HEAD[status].get(lang)
+        if t.value is None:
+            reason = t.unknown_reason.get(lang) if t.unknown_reason else None
+            body = f"{head}: {label} = {shown}; " + Text("ngưỡng chưa rõ ({r}).",
+                                                           "the threshold is unknown ({r}).").get(lang).format(r=reason)
         else:
-            shown = actual["display"][lang]
-            head = {"pass": ("Đạt", "Pass"), "fail": ("Chưa đạt", "Fail"),
-                    "undecidable": ("Chưa kết luận được", "Undecidable")}[status][lang == "en"]
-            if t.value is None:
-                reason = t.unknown_reason_vi if lang == "vi" else t.unknown_reason_en
-                body = f"{head}: {label[lang]} = {shown}; " + (f"ngưỡng chưa rõ ({reason})." if lang == "vi"
-                                                               else f"the threshold is unknown ({reason}).")
-            else:
-                body = f"{head}: {label[lang]} = {shown} {SYMBOL[op]} {thr}?"
-                body = body[:-1] + "."
-                if status == "undecidable":
-                    body += (" Số liệu báo cáo là một khoảng nằm hai phía ngưỡng."
-                             if lang == "vi" else " The reported bound straddles the threshold.")
-        if status in ("fail", "undecidable", "missing") and to_pass and to_pass.get("display"):
-            body += " " + to_pass["display"][lang][0].upper() + to_pass["display"][lang][1:] + "."
-        if source.provenance.value != "official":
-            body += (f" (Nguồn ngưỡng: {PROVENANCE_VI[source.provenance.value]} — {source.provenance.value}.)"
-                     if lang == "vi" else f" (Threshold provenance: {source.provenance.value}.)")
-        if t.layer and t.layer not in (pack_id,) and t.value is not None:
-            body += (f" Giá trị từ lớp {t.layer}." if lang == "vi" else f" Value from layer {t.layer}.")
-        elif layer != pack_id:
-            body += (f" Quy tắc từ lớp {layer}." if lang == "vi" else f" Rule from layer {layer}.")
-        texts[lang] = body
-    return Text(texts["vi"], texts["en"])
+            body = f"{head}: {label} = {shown} {symbol(op)} {thr}."
+            if status == "undecidable":
+                body += Text(" Số liệu báo cáo là một khoảng nằm hai phía ngưỡng.",
+                             " The reported bound straddles the threshold.").get(lang)
+    if status in ("fail", "undecidable", "missing") and to_pass and to_pass.get("display"):
+        body += " " + to_pass["display"][lang][0].upper() + to_pass["display"][lang][1:] + "."
+    prov = source.provenance.value
+    if prov != "official":
+        body += Text(" (Nguồn ngưỡng: {w} — {p}.)", " (Threshold provenance: {p}.)").get(lang).format(
+            w=PROVENANCE_WORDS[prov].vi, p=prov)
+    if t.layer and t.layer not in (pack_id,) and t.value is not None:
+        body += Text(" Giá trị từ lớp {x}.", " Value from layer {x}.").get(lang).format(x=t.layer)
+    elif layer != pack_id:
+        body += Text(" Quy tắc từ lớp {x}.", " Rule from layer {x}.").get(lang).format(x=layer)
+    return body

@@ -14,7 +14,8 @@ from fractions import Fraction
 from ntmcert.core.exact import fraction_text
 from ntmcert.inputs.factset import FactSet
 from ntmcert.core.vocab import Tier
-from ntmcert.evaluation.verdict import Text, Verdict, dumps
+from ntmcert.core.text import Text
+from ntmcert.evaluation.verdict import Verdict, dumps
 
 SCHEMA = "ntmcert/review/v1"
 REVOKE_ALWAYS = Fraction(1, 2)

@@ -11,23 +11,14 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from ntmcert.core.text import Text
+from ntmcert.evaluation.explain import comparison_views
+
 SCHEMA = "ntmcert/verdict/v1"
 
 INDICATOR_STATUSES = ("pass", "fail", "missing", "undecidable")
 CRITERION_STATUSES = ("pass", "fail", "incomplete", "not_applicable")
 VERDICTS = ("certified", "not_certified", "incomplete")
-
-
-@dataclass(frozen=True)
-class Text:
-    vi: str
-    en: str
-
-    def get(self, lang: str) -> str:
-        return self.vi if lang == "vi" else self.en
-
-    def to_dict(self) -> dict:
-        return {"vi": self.vi, "en": self.en}
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,8 +43,6 @@ class IndicatorResult:
     def _views(self) -> dict:
         if self.detail is None:
             return self.views or {}
-        from ntmcert.evaluation.explain import comparison_views  # late: explain builds on this module's Text
-
         return comparison_views(self.detail)
 
     @classmethod

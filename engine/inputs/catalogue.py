@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from ntmcert.core.errors import InputError
 from ntmcert.core.paths import rules_dir
+from ntmcert.core.text import Text
 from ntmcert.inputs.yamlio import load_path
 
 
@@ -28,22 +29,14 @@ class Level(str, Enum):
     hamlet = "hamlet"
 
 
-class Label(BaseModel):
-    """A text in both working languages."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    vi: str = Field(min_length=1)
-    en: str = Field(min_length=1)
-
-
 class FactDef(BaseModel):
     """One catalogue entry."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    label: Label
+    label: Text
     kind: FactKind
-    unit: Label | None = None
+    unit: Text | None = None
     level: Level = Level.commune
     whole_counts: bool = False  # for shares of households, people, records: counts are integers
     note: str | None = None
@@ -96,5 +89,5 @@ def bundled_catalogue() -> Catalogue:
     return load_catalogue(rules_dir() / "facts.yaml")
 
 
-__all__ = ["Catalogue", "FactDef", "FactKind", "Label", "Level", "InputError", "bundled_catalogue",
+__all__ = ["Catalogue", "FactDef", "FactKind", "Level", "InputError", "bundled_catalogue",
            "load_catalogue"]

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ntmcert.core.exact import to_fraction
+from ntmcert.core.text import Text
 from ntmcert.inputs.factset import Commune
 from ntmcert.core.vocab import Region
 from ntmcert.packs.library import Pack
@@ -26,8 +27,7 @@ class RegionChoice:
 
     region: Region
     own_region: Region
-    reason_vi: str
-    reason_en: str
+    reason: Text
     provenance: str = "official"
 
     @property
@@ -35,41 +35,41 @@ class RegionChoice:
         return self.region is not self.own_region
 
 
-_CHANGE_VI = ("Quy định về xã áp dụng ngưỡng vùng Trung du và miền núi phía Bắc thay đổi từ 01/3/2024 "
+_CHANGE = Text("Quy định về xã áp dụng ngưỡng vùng Trung du và miền núi phía Bắc thay đổi từ 01/3/2024 "
               "(QĐ sửa đổi QĐ 318, số hiệu suy luận 211/QĐ-TTg); việc danh sách mới thay thế danh sách cũ là "
-              "cách hiểu suy luận (inferred).")
-_CHANGE_EN = ("The list of communes that use the Northern Midlands and Mountains (tdmnpb) thresholds changed on "
+              "cách hiểu suy luận (inferred).",
+                 "The list of communes that use the Northern Midlands and Mountains (tdmnpb) thresholds changed on "
               "01/3/2024 (the amendment of QĐ 318, number inferred as 211/QĐ-TTg); that the new list replaces "
               "the earlier one is our reading (inferred).")
 
 
-def _old_rule(s) -> tuple[str, str] | None:
+def _old_rule(s) -> Text | None:
     if s.extremely_difficult:
-        return "xã đặc biệt khó khăn", "an extremely difficult commune"
+        return Text("xã đặc biệt khó khăn", "an extremely difficult commune")
     if s.safe_zone and s.poor_district:
-        return "xã an toàn khu thuộc huyện nghèo", "a safe-zone commune of a poor district"
+        return Text("xã an toàn khu thuộc huyện nghèo", "a safe-zone commune of a poor district")
     return None
 
 
-def _new_rule(s) -> tuple[str, str] | None:
+def _new_rule(s) -> Text | None:
     if s.ethnic_minority_region in ("II", "III"):
-        return (f"xã khu vực {s.ethnic_minority_region} vùng đồng bào dân tộc thiểu số và miền núi",
+        return Text(f"xã khu vực {s.ethnic_minority_region} vùng đồng bào dân tộc thiểu số và miền núi",
                 f"a region-{s.ethnic_minority_region} commune of the ethnic-minority and mountain areas")
     if s.extremely_difficult and s.coastal_island:
-        return ("xã đặc biệt khó khăn vùng bãi ngang ven biển và hải đảo",
+        return Text("xã đặc biệt khó khăn vùng bãi ngang ven biển và hải đảo",
                 "an extremely difficult coastal-lowland or island commune")
     if s.safe_zone and s.poor_district:
-        return "xã an toàn khu thuộc huyện nghèo", "a safe-zone commune of a poor district"
+        return Text("xã an toàn khu thuộc huyện nghèo", "a safe-zone commune of a poor district")
     return None
 
 
 def own_region(commune: Commune) -> RegionChoice:
     """For sets that group communes instead (2026–2030): QĐ 318's special-commune rule does not apply."""
     own = commune.region
-    return RegionChoice(own, own, f"Vùng của xã ({own.value}); bộ tiêu chí này phân nhóm xã thay cho quy định xã "
+    return RegionChoice(own, own, Text(f"Vùng của xã ({own.value}); bộ tiêu chí này phân nhóm xã thay cho quy định xã "
                                   f"đặc biệt của QĐ 318/QĐ-TTg.",
                         f"The commune's own region ({own.value}); this set groups communes instead of QĐ 318's "
-                        f"special-commune rule.")
+                        f"special-commune rule."))
 
 
 def effective_region(commune: Commune, as_of: dt.date) -> RegionChoice:
@@ -78,35 +78,36 @@ def effective_region(commune: Commune, as_of: dt.date) -> RegionChoice:
     own = commune.region
     before = as_of < SPECIAL_RULE_CHANGE
     applies, other = (_old_rule(s), _new_rule(s)) if before else (_new_rule(s), _old_rule(s))
-    when_vi = "trước 01/3/2024" if before else "từ 01/3/2024"
-    when_en = "before 01/3/2024" if before else "from 01/3/2024"
+    when = Text("trước 01/3/2024", "before 01/3/2024") if before else Text("từ 01/3/2024", "from 01/3/2024")
+    when_vi, when_en = when.vi, when.en
     if applies is not None:
         vi = (f"Áp dụng ngưỡng vùng Trung du và miền núi phía Bắc (tdmnpb) thay cho vùng {own.value}: "
-              f"{applies[0]} (quy định {when_vi}, QĐ 318/QĐ-TTg Điều 1). ")
+              f"{applies.vi} (quy định {when_vi}, QĐ 318/QĐ-TTg Điều 1). ")
         en = (f"Uses the Northern Midlands and Mountains (tdmnpb) thresholds instead of {own.value}: "
-              f"{applies[1]} (the rule {when_en}, QĐ 318/QĐ-TTg Điều 1). ")
-        return RegionChoice(Region.tdmnpb, own, vi + _CHANGE_VI, en + _CHANGE_EN, "inferred")
+              f"{applies.en} (the rule {when_en}, QĐ 318/QĐ-TTg Điều 1). ")
+        return RegionChoice(Region.tdmnpb, own, Text(vi, en) + _CHANGE, "inferred")
     if other is not None:  # the flags would qualify under the other rule, not this one
-        vi = (f"Áp dụng ngưỡng vùng của xã ({own.value}): {other[0]} chỉ được áp dụng ngưỡng tdmnpb theo quy định "
+        vi = (f"Áp dụng ngưỡng vùng của xã ({own.value}): {other.vi} chỉ được áp dụng ngưỡng tdmnpb theo quy định "
               f"{'từ' if before else 'trước'} 01/3/2024, không phải quy định {when_vi}. ")
-        en = (f"Uses the commune's own region ({own.value}): {other[1]} uses the tdmnpb thresholds only under the "
+        en = (f"Uses the commune's own region ({own.value}): {other.en} uses the tdmnpb thresholds only under the "
               f"rule {'from' if before else 'before'} 01/3/2024, not under the rule {when_en}. ")
-        return RegionChoice(own, own, vi + _CHANGE_VI, en + _CHANGE_EN, "inferred")
-    return RegionChoice(own, own, f"Áp dụng ngưỡng vùng của xã ({own.value}).",
-                        f"Uses the commune's own region ({own.value}).")
+        return RegionChoice(own, own, Text(vi, en) + _CHANGE, "inferred")
+    return RegionChoice(own, own, Text(f"Áp dụng ngưỡng vùng của xã ({own.value}).",
+                                       f"Uses the commune's own region ({own.value})."))
 
 
-def commune_group(commune: Commune) -> tuple[int | None, str, str]:
+def commune_group(commune: Commune) -> tuple[int | None, Text]:
     """The 2026–2030 commune group (QĐ 51/2025): given in the fact set, or group 3 from the
     ethnic-minority flag; groups 1 and 2 depend on facts the checker cannot see, so they must be given."""
     if commune.group is not None:
-        return commune.group, f"Nhóm {commune.group} (theo bộ số liệu).", f"Group {commune.group} (from the fact set)."
+        return commune.group, Text(f"Nhóm {commune.group} (theo bộ số liệu).",
+                                   f"Group {commune.group} (from the fact set).")
     if commune.special.ethnic_minority_region in ("II", "III"):
         region = commune.special.ethnic_minority_region
-        return (3, f"Nhóm 3: xã khu vực {region} vùng đồng bào dân tộc thiểu số và miền núi.",
-                f"Group 3: a region-{region} commune of the ethnic-minority and mountain areas.")
-    return (None, "Chưa rõ nhóm xã (1 hoặc 2): ghi commune.group trong bộ số liệu.",
-            "Commune group unknown (1 or 2): give commune.group in the fact set.")
+        return (3, Text(f"Nhóm 3: xã khu vực {region} vùng đồng bào dân tộc thiểu số và miền núi.",
+                        f"Group 3: a region-{region} commune of the ethnic-minority and mountain areas."))
+    return (None, Text("Chưa rõ nhóm xã (1 hoặc 2): ghi commune.group trong bộ số liệu.",
+                       "Commune group unknown (1 or 2): give commune.group in the fact set."))
 
 
 @dataclass(frozen=True)
@@ -134,8 +135,7 @@ class ResolvedThreshold:
     value_source: Source | None = None
     valid_from: dt.date | None = None
     region: Region | None = None
-    unknown_reason_vi: str | None = None
-    unknown_reason_en: str | None = None
+    unknown_reason: Text | None = None
 
 
 def resolve_threshold(cmp: Comparison, pack: Pack, layer: str, as_of: dt.date, region: Region,
@@ -144,9 +144,9 @@ def resolve_threshold(cmp: Comparison, pack: Pack, layer: str, as_of: dt.date, r
     t = cmp.threshold
     if t == "unknown":
         return ResolvedThreshold(None, False, layer=layer,
-                                 unknown_reason_vi="ngưỡng chưa được mã hóa vì văn bản gốc chưa có",
-                                 unknown_reason_en="the threshold is not encoded: the legal text was not "
-                                                   "available")
+                                 unknown_reason=Text("ngưỡng chưa được mã hóa vì văn bản gốc chưa có",
+                                                     "the threshold is not encoded: the legal text was not "
+                                                     "available"))
     if isinstance(t, bool):
         return ResolvedThreshold(Fraction(int(t)), False, layer=layer)
     if isinstance(t, Percent):
@@ -177,17 +177,17 @@ def _resolve_parameter(ref: ParameterRef, pack: Pack, as_of: dt.date, region: Re
             vi = f"giá trị của tham số {ref.parameter} chưa rõ" + (f" ({src.document})" if src else "")
             en = f"the value of parameter {ref.parameter} is unknown" + (f" ({src.document})" if src else "")
         return ResolvedThreshold(None, False, ref.parameter, factor, None, param.layer, src,
-                                 unknown_reason_vi=vi, unknown_reason_en=en)
+                                 unknown_reason=Text(vi, en))
     current = max(in_force, key=lambda v: v.valid_from)
     if current.by_region is not None:
         base = current.by_region.get(region)
         if base is None:
             return ResolvedThreshold(None, False, ref.parameter, factor, None, param.layer, current.source,
                                      current.valid_from, region,
-                                     unknown_reason_vi=f"tham số {ref.parameter} chưa có giá trị cho vùng "
-                                                       f"{region.value}",
-                                     unknown_reason_en=f"parameter {ref.parameter} has no value for region "
-                                                       f"{region.value}")
+                                     unknown_reason=Text(f"tham số {ref.parameter} chưa có giá trị cho vùng "
+                                                         f"{region.value}",
+                                                         f"parameter {ref.parameter} has no value for region "
+                                                         f"{region.value}"))
         base_value = to_fraction(base)
     else:
         base_value = to_fraction(current.value)

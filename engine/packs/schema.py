@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from ntmcert.inputs.catalogue import Label
+from ntmcert.core.text import Text
 from ntmcert.core.exact import PACK_OPERATORS
 from ntmcert.core.vocab import Region, Tier
 
@@ -100,7 +100,7 @@ class Comparison(BaseModel):
     op: str
     threshold: Threshold
     source: Source
-    title: Label | None = None
+    title: Text | None = None
 
     @field_validator("op")
     @classmethod
@@ -125,7 +125,7 @@ class Comparison(BaseModel):
 class _IndicatorBase(BaseModel):
     model_config = _STRICT
     id: str = Field(pattern=ID_PATTERN)
-    title: Label
+    title: Text
     override: bool = False  # an extending pack must say so to replace a parent's indicator
 
 
@@ -173,8 +173,8 @@ class AtLeast(BaseModel):
 class Criterion(BaseModel):
     model_config = _STRICT
     id: str = Field(pattern=ID_PATTERN)
-    title: Label | None = None  # may be left out only when overriding a parent's criterion
-    group: Label | None = None
+    title: Text | None = None  # may be left out only when overriding a parent's criterion
+    group: Text | None = None
     require: Literal["all"] | AtLeast = "all"
     key: bool = False  # a key criterion for revocation (QĐ 18/2022)
     indicators: tuple[Indicator, ...] = ()
@@ -202,8 +202,8 @@ class Parameter(BaseModel):
     """A named number used by thresholds; `values` empty means the law's number is unknown."""
 
     model_config = _STRICT
-    title: Label
-    unit: Label | None = None
+    title: Text
+    unit: Text | None = None
     values: tuple[DatedValue, ...] = ()
     unknown_source: Source | None = None  # where the number should come from, when unknown
     override: bool = False
@@ -226,7 +226,7 @@ class Prerequisite(BaseModel):
     model_config = _STRICT
     id: str = Field(pattern=ID_PATTERN)
     tier: Tier
-    title: Label
+    title: Text
     pack: str | None = Field(default=None, pattern=PACK_ID_PATTERN)  # the lower tier's pack
     recognised_from: dt.date | None = None  # recognitions before this date do not count
     source: Source
@@ -239,10 +239,10 @@ class PackDoc(BaseModel):
     format: Literal["ntmcert/pack/v1"]
     id: str = Field(pattern=PACK_ID_PATTERN)
     version: str = Field(pattern=r"^\d+\.\d+\.\d+$")
-    title: Label
+    title: Text
     tier: Tier
     completeness: Literal["complete", "partial"] = "complete"
-    completeness_note: Label | str | None = None  # what is missing, in both languages
+    completeness_note: Text | str | None = None  # what is missing, in both languages
     scope: Scope
     legal_basis: tuple[LegalBasis, ...] = Field(min_length=1)
     extends: str | None = Field(default=None, pattern=PACK_ID_PATTERN)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ntmcert.core.text import OPERATOR_WORDS, Text
 from ntmcert.inputs.catalogue import Catalogue, bundled_catalogue
 from ntmcert.evaluation.verdict import CriterionResult, IndicatorResult, Verdict
 
@@ -9,35 +10,47 @@ FORMATS = ("text", "json", "md", "html")
 LANGS = ("vi", "en")
 
 STATUS = {
-    "pass": ("Đạt", "Pass"),
-    "fail": ("Chưa đạt", "Fail"),
-    "missing": ("Thiếu số liệu", "Missing"),
-    "undecidable": ("Chưa kết luận", "Undecidable"),
-    "incomplete": ("Chưa đủ", "Incomplete"),
-    "not_applicable": ("Không áp dụng", "Not applicable"),
+    "pass": Text("Đạt", "Pass"),
+    "fail": Text("Chưa đạt", "Fail"),
+    "missing": Text("Thiếu số liệu", "Missing"),
+    "undecidable": Text("Chưa kết luận", "Undecidable"),
+    "incomplete": Text("Chưa đủ", "Incomplete"),
+    "not_applicable": Text("Không áp dụng", "Not applicable"),
 }
 VERDICT = {
-    "certified": ("ĐẠT CHUẨN", "CERTIFIED"),
-    "not_certified": ("KHÔNG ĐẠT CHUẨN", "NOT CERTIFIED"),
-    "incomplete": ("CHƯA ĐỦ CĂN CỨ KẾT LUẬN", "INCOMPLETE"),
+    "certified": Text("ĐẠT CHUẨN", "CERTIFIED"),
+    "not_certified": Text("KHÔNG ĐẠT CHUẨN", "NOT CERTIFIED"),
+    "incomplete": Text("CHƯA ĐỦ CĂN CỨ KẾT LUẬN", "INCOMPLETE"),
 }
 HEAD = {
-    "commune": ("Xã", "Commune"), "as_of": ("Ngày số liệu", "As of"), "pack": ("Bộ tiêu chí", "Criteria pack"),
-    "verdict": ("Kết luận", "Verdict"), "engine": ("Bộ máy luật", "Engine"), "region": ("Vùng áp dụng", "Region used"),
-    "criterion": ("Tiêu chí", "Criterion"), "indicator": ("Chỉ tiêu", "Indicator"), "status": ("Kết quả", "Status"),
-    "actual": ("Thực tế", "Actual"), "threshold": ("Ngưỡng", "Threshold"), "margin": ("Chênh lệch", "Margin"),
-    "to_pass": ("Để đạt", "To pass"), "source": ("Căn cứ", "Source"), "prerequisites": ("Điều kiện tiên quyết", "Prerequisites"),
-    "collect": ("Số liệu cần thu thập", "Facts to collect"), "details": ("Chỉ tiêu cần lưu ý", "Indicators needing attention"),
-    "summary": ("Tóm tắt", "Summary"), "factset": ("Mã băm bộ số liệu", "Fact set hash"),
-    "decides": ("quyết định", "decides"), "notes": ("Ghi chú", "Notes"),
+    "commune": Text("Xã", "Commune"),
+    "as_of": Text("Ngày số liệu", "As of"),
+    "pack": Text("Bộ tiêu chí", "Criteria pack"),
+    "verdict": Text("Kết luận", "Verdict"),
+    "engine": Text("Bộ máy luật", "Engine"),
+    "region": Text("Vùng áp dụng", "Region used"),
+    "criterion": Text("Tiêu chí", "Criterion"),
+    "indicator": Text("Chỉ tiêu", "Indicator"),
+    "status": Text("Kết quả", "Status"),
+    "actual": Text("Thực tế", "Actual"),
+    "threshold": Text("Ngưỡng", "Threshold"),
+    "margin": Text("Chênh lệch", "Margin"),
+    "to_pass": Text("Để đạt", "To pass"),
+    "source": Text("Căn cứ", "Source"),
+    "prerequisites": Text("Điều kiện tiên quyết", "Prerequisites"),
+    "collect": Text("Số liệu cần thu thập", "Facts to collect"),
+    "details": Text("Chỉ tiêu cần lưu ý", "Indicators needing attention"),
+    "summary": Text("Tóm tắt", "Summary"),
+    "factset": Text("Mã băm bộ số liệu", "Fact set hash"),
+    "decides": Text("quyết định", "decides"),
+    "notes": Text("Ghi chú", "Notes"),
 }
 SEVERITY = {"fail": 0, "missing": 1, "undecidable": 2, "incomplete": 1, "pass": 3, "not_applicable": 4}
-SYMBOL = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "="}
+SYMBOL = {op: words.symbol for op, words in OPERATOR_WORDS.items()}
 
 
-def t(table: dict, key: str, lang: str) -> str:
-    pair = table[key]
-    return pair[0] if lang == "vi" else pair[1]
+def t(table: dict[str, Text], key: str, lang: str) -> str:
+    return table[key].get(lang)
 
 
 def ordered_criteria(verdict: Verdict) -> list[CriterionResult]:
@@ -83,9 +96,9 @@ def missing_fact_rows(verdict: Verdict, lang: str, catalogue: Catalogue | None =
     for ref in verdict.missing_facts:
         fact_id = ref.rsplit(":", 1)[-1]
         fact = catalogue.get(fact_id)
-        label = (fact.label.vi if lang == "vi" else fact.label.en) if fact else fact_id
+        label = fact.label.get(lang) if fact else fact_id
         if fact and fact.unit:
-            label += f" ({fact.unit.vi if lang == 'vi' else fact.unit.en})"
+            label += f" ({fact.unit.get(lang)})"
         rows.append((ref, label, ", ".join(sorted(users.get(ref, set())))))
     return rows
 

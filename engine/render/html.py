@@ -12,28 +12,29 @@ from html import escape
 from urllib.parse import urlsplit
 
 from ntmcert.evaluation.verdict import CriterionResult, IndicatorResult, Verdict
+from ntmcert.core.text import LANGS, Text
 from ntmcert.core.vocab import REGION_NAMES
 from ntmcert.render.common import (HEAD, STATUS, SYMBOL, VERDICT, display, leaves, missing_fact_rows, ordered_criteria,
                      source_text, t)
 
-# labels only this report needs (vi, en)
+# labels only this report needs
 LABEL = {
-    "report": ("Báo cáo đánh giá xã nông thôn mới", "New-rural commune assessment report"),
-    "commune_group": ("Nhóm xã", "Commune group"),
-    "own_region": ("vùng của xã", "commune's own region"),
-    "tier": ("Hạng", "Tier"),
-    "layers": ("Các lớp", "Layers"),
-    "key": ("tiêu chí then chốt", "key criterion"),
-    "require_all": ("cần đạt tất cả chỉ tiêu", "every indicator must pass"),
-    "require_at_least": ("cần đạt ít nhất {k} chỉ tiêu", "at least {k} indicators must pass"),
-    "hamlet": ("Ấp", "Hamlet"),
-    "fact": ("Số liệu", "Fact"),
-    "label": ("Nội dung", "What"),
-    "decides": ("Dùng cho chỉ tiêu", "Decides"),
-    "satisfied_by": ("Căn cứ công nhận", "Satisfied by"),
-    "none_missing": ("Không thiếu số liệu nào.", "No fact is missing."),
-    "partial": ("chưa đầy đủ", "partial"),
-    "option": ("Phương án {n}", "Option {n}"),
+    "report": Text("Báo cáo đánh giá xã nông thôn mới", "New-rural commune assessment report"),
+    "commune_group": Text("Nhóm xã", "Commune group"),
+    "own_region": Text("vùng của xã", "commune's own region"),
+    "tier": Text("Hạng", "Tier"),
+    "layers": Text("Các lớp", "Layers"),
+    "key": Text("tiêu chí then chốt", "key criterion"),
+    "require_all": Text("cần đạt tất cả chỉ tiêu", "every indicator must pass"),
+    "require_at_least": Text("cần đạt ít nhất {k} chỉ tiêu", "at least {k} indicators must pass"),
+    "hamlet": Text("Ấp", "Hamlet"),
+    "fact": Text("Số liệu", "Fact"),
+    "label": Text("Nội dung", "What"),
+    "decides": Text("Dùng cho chỉ tiêu", "Decides"),
+    "satisfied_by": Text("Căn cứ công nhận", "Satisfied by"),
+    "none_missing": Text("Không thiếu số liệu nào.", "No fact is missing."),
+    "partial": Text("chưa đầy đủ", "partial"),
+    "option": Text("Phương án {n}", "Option {n}"),
 }
 REGION = REGION_NAMES
 # a mark beside every status label, so status never rests on colour alone
@@ -111,7 +112,7 @@ a { color: #0a3d8f; }
 
 def render(verdicts: list[Verdict], lang: str = "vi") -> str:
     """The whole HTML document for these verdicts, each a section (a page break between them)."""
-    lang = "vi" if lang == "vi" else "en"
+    lang = lang if lang in LANGS else "en"
     if verdicts:
         c = verdicts[0].commune
         title = f"{_lab('report', lang)} — {c['name']}"
@@ -134,7 +135,7 @@ def _cls(value: str) -> str:
 
 
 def _lab(key: str, lang: str) -> str:
-    return LABEL[key][0] if lang == "vi" else LABEL[key][1]
+    return LABEL[key].get(lang)
 
 
 def _status(status: str, lang: str) -> str:
@@ -172,7 +173,7 @@ def _verdict(v: Verdict, index: int, lang: str) -> str:
     region = v.region
     used = region["used"]
     region_name = REGION.get(used)
-    region_text = _e(used) + (f" ({_e(region_name[0] if lang == 'vi' else region_name[1])})" if region_name else "")
+    region_text = _e(used) + (f" ({_e(region_name.get(lang))})" if region_name else "")
     if region.get("own") and region["own"] != used:
         region_text += f' <span class="muted">— {_e(_lab("own_region", lang))}: {_e(region["own"])}</span>'
     pack = v.pack

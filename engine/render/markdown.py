@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from ntmcert.core.text import Text
 from ntmcert.evaluation.verdict import Verdict
 from ntmcert.render.common import (HEAD, STATUS, SYMBOL, VERDICT, display, leaves, missing_fact_rows, ordered_criteria,
                      source_text, t)
+
+GROUP = Text("Nhóm xã", "Commune group")
 
 
 def _cell(text: str) -> str:
@@ -23,7 +26,7 @@ def _one(v: Verdict, lang: str) -> str:
            f"- **{t(HEAD, 'as_of', lang)}:** {v.as_of}",
            f"- **{t(HEAD, 'pack', lang)}:** `{v.pack['id']}` v{v.pack['version']} (sha256 `{v.pack['sha256'][:16]}…`)",
            f"- **{t(HEAD, 'region', lang)}:** {v.region['used']} — {v.region['reason'][lang]}",
-           *([f"- **{'Nhóm xã' if lang == 'vi' else 'Commune group'}:** {v.region['commune_group']['reason'][lang]}"]
+           *([f"- **{GROUP.get(lang)}:** {v.region['commune_group']['reason'][lang]}"]
              if "commune_group" in v.region else []),
            f"- **{t(HEAD, 'engine', lang)}:** {v.engine['name']} {v.engine['version']}",
            f"- **{t(HEAD, 'factset', lang)}:** `{v.factset_sha256[:16]}…`", "",

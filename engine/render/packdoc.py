@@ -5,23 +5,29 @@ from __future__ import annotations
 from ntmcert.packs.library import Pack
 from ntmcert.packs.schema import (AnyOfIndicator, Comparison, CompareIndicator, HamletsIndicator, ParameterRef,
                            Percent, UnknownIndicator)
+from ntmcert.core.text import UNKNOWN, Text
 from ntmcert.render.common import SYMBOL
+
+REQUIRED_ANSWER = {True: Text("đạt / có", "yes"), False: Text("không", "no")}
+FROM = Text("từ", "from")
+OR = Text("hoặc ", "or ")
+UNKNOWN_HAMLETS = Text("chưa rõ", "unknown (defined by the province)")
 
 
 def _threshold(cmp: Comparison, pack: Pack, lang: str) -> str:
     th = cmp.threshold
     if th == "unknown":
-        return "chưa rõ" if lang == "vi" else "unknown"
+        return UNKNOWN.get(lang)
     if isinstance(th, bool):
-        return ("đạt / có" if lang == "vi" else "yes") if th else ("không" if lang == "vi" else "no")
+        return REQUIRED_ANSWER[th].get(lang)
     if isinstance(th, Percent):
         return f"{th.percent}%"
     if isinstance(th, ParameterRef):
         param = pack.parameters[th.parameter]
         values = "; ".join(
-            f"{'từ' if lang == 'vi' else 'from'} {v.valid_from}: "
+            f"{FROM.get(lang)} {v.valid_from}: "
             + (str(v.value) if v.value is not None else ", ".join(f"{r.value} {n}" for r, n in v.by_region.items()))
-            for v in param.spec.values) or ("chưa rõ" if lang == "vi" else "unknown")
+            for v in param.spec.values) or UNKNOWN.get(lang)
         factor = f"{th.factor} × " if th.factor != 1 else ""
         return f"{factor}`{th.parameter}` ({values})"
     return str(th)
@@ -29,7 +35,7 @@ def _threshold(cmp: Comparison, pack: Pack, lang: str) -> str:
 
 def _label(text, lang: str) -> str:
     """A text that may be given in both languages or in one."""
-    return text if isinstance(text, str) else (text.vi if lang == "vi" else text.en)
+    return text if isinstance(text, str) else text.get(lang)
 
 
 def _src(source) -> str:
@@ -45,7 +51,7 @@ def _cell(text: str) -> str:
 
 def render_pack(pack: Pack, lang: str = "vi") -> str:
     d = pack.doc
-    title = d.title.vi if lang == "vi" else d.title.en
+    title = d.title.get(lang)
     out = [f"# {title}", "", f"- id: `{pack.id}` v{pack.version} (sha256 `{pack.sha256[:16]}…`)",
            f"- tier: {d.tier.value}; scope: {d.scope.province or 'national'}, {d.scope.valid_from} → "
            f"{d.scope.valid_to or '…'}; completeness: {d.completeness}"
@@ -54,12 +60,12 @@ def render_pack(pack: Pack, lang: str = "vi") -> str:
            "- legal basis: " + "; ".join(f"{b.document} ({b.provenance.value})" for b in d.legal_basis), ""]
     if pack.prerequisites:
         out += ["## Prerequisites", ""]
-        out += [f"- `{p.id}`: tier `{p.tier.value}` — {p.title.vi if lang == 'vi' else p.title.en} ({_src(p.source)})"
+        out += [f"- `{p.id}`: tier `{p.tier.value}` — {p.title.get(lang)} ({_src(p.source)})"
                 for p in pack.prerequisites]
         out.append("")
     out += ["## Criteria", "", "| criterion | indicator | fact | rule | layer | source |", "|---|---|---|---|---|---|"]
     for crit in pack.criteria:
-        ct = crit.spec.title.vi if lang == "vi" else crit.spec.title.en
+        ct = crit.spec.title.get(lang)
         req = "" if crit.spec.require == "all" else f" (≥ {crit.spec.require.at_least})"
         key = " 🔑" if crit.spec.key else ""
         for ind in crit.indicators:
@@ -69,7 +75,7 @@ def render_pack(pack: Pack, lang: str = "vi") -> str:
     if pack.parameters:
         out += ["", "## Parameters", ""]
         for name, p in sorted(pack.parameters.items()):
-            out.append(f"- `{name}` ({p.layer}): {p.spec.title.vi if lang == 'vi' else p.spec.title.en}"
+            out.append(f"- `{name}` ({p.layer}): {p.spec.title.get(lang)}"
                        + (f"; unknown — {_src(p.spec.unknown_source)}" if not p.spec.values and p.spec.unknown_source
                           else ""))
             for v in p.spec.values:
@@ -80,26 +86,26 @@ def render_pack(pack: Pack, lang: str = "vi") -> str:
 
 
 def _rows(spec, pack: Pack, lang: str, prefix: str = ""):
-    title = spec.title.vi if lang == "vi" else spec.title.en
+    title = spec.title.get(lang)
     if isinstance(spec, CompareIndicator):
         yield (f"{prefix}`{spec.id}`", f"`{spec.fact}`", f"{title}: {SYMBOL[spec.op]} {_threshold(spec, pack, lang)}",
                _src(spec.source))
     elif isinstance(spec, AnyOfIndicator):
         for k, alt in enumerate(spec.alternatives):
-            word = ("hoặc " if lang == "vi" else "or ") if k else ""
+            word = OR.get(lang) if k else ""
             yield (f"{prefix}`{spec.id}#{k}`", f"`{alt.fact}`",
                    f"{word}{title}: {SYMBOL[alt.op]} {_threshold(alt, pack, lang)}", _src(alt.source))
     elif isinstance(spec, HamletsIndicator):
         yield (f"{prefix}`{spec.id}`", "hamlets", f"{title}: ≥ {spec.threshold}", _src(spec.source))
         if spec.hamlet_indicators == "unknown":
             src = spec.hamlet_definition_source or spec.source
-            yield (f"{prefix}`{spec.id}` ▸", "—", "chưa rõ" if lang == "vi" else "unknown (defined by the province)",
+            yield (f"{prefix}`{spec.id}` ▸", "—", UNKNOWN_HAMLETS.get(lang),
                    _src(src))
         else:
             for sub in spec.hamlet_indicators:
                 yield from _rows(sub, pack, lang, prefix="▸ ")
     elif isinstance(spec, UnknownIndicator):
-        yield (f"{prefix}`{spec.id}`", "—", f"{title}: " + ("chưa rõ" if lang == "vi" else "unknown"), _src(spec.source))
+        yield (f"{prefix}`{spec.id}`", "—", f"{title}: " + UNKNOWN.get(lang), _src(spec.source))
 
 
 def pack_json(pack: Pack) -> str:

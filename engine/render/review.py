@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+from ntmcert.core.text import Text
 from ntmcert.evaluation.review import Review
 from ntmcert.render import markdown, text
 
-OUTCOME = {"keep": ("GIỮ CÔNG NHẬN", "KEEP"), "revoke": ("THU HỒI CÔNG NHẬN", "REVOKE"),
-           "incomplete": ("CHƯA ĐỦ CĂN CỨ", "INCOMPLETE")}
+OUTCOME = {"keep": Text("GIỮ CÔNG NHẬN", "KEEP"), "revoke": Text("THU HỒI CÔNG NHẬN", "REVOKE"),
+           "incomplete": Text("CHƯA ĐỦ CĂN CỨ", "INCOMPLETE")}
+
+LINES = {"title": Text("Rà soát thu hồi (QĐ 18/2022/QĐ-TTg)", "Revocation review (QĐ 18/2022/QĐ-TTg)"),
+         "against": Text("Bộ tiêu chí đối chiếu", "Measured against"),
+         "recognised": Text("bộ được công nhận", "recognised under"),
+         "failing": Text("Tiêu chí không đạt", "Failing criteria"), "key": Text("Tiêu chí quan trọng", "Key criteria"),
+         "open": Text("Chưa kết luận", "Undecided")}
 
 
 def render_review(r: Review, fmt: str, lang: str) -> str:
-    vi = lang == "vi"
-    head = OUTCOME[r.outcome][0 if vi else 1]
+    head = OUTCOME[r.outcome].get(lang)
     lines = [
-        f"{'Rà soát thu hồi (QĐ 18/2022/QĐ-TTg)' if vi else 'Revocation review (QĐ 18/2022/QĐ-TTg)'}: {head}",
+        f"{LINES['title'].get(lang)}: {head}",
         r.explanation.get(lang),
-        f"{'Bộ tiêu chí đối chiếu' if vi else 'Measured against'}: {r.verdict.pack['id']} "
-        f"v{r.verdict.pack['version']} ({'bộ được công nhận' if vi else 'recognised under'}: {r.reviewed_pack})",
-        f"{'Tiêu chí không đạt' if vi else 'Failing criteria'}: {', '.join(r.failing) or '—'}",
-        f"{'Tiêu chí quan trọng' if vi else 'Key criteria'}: {', '.join(r.key) or '—'}",
-        f"{'Chưa kết luận' if vi else 'Undecided'}: {', '.join(r.open) or '—'}",
+        f"{LINES['against'].get(lang)}: {r.verdict.pack['id']} "
+        f"v{r.verdict.pack['version']} ({LINES['recognised'].get(lang)}: {r.reviewed_pack})",
+        f"{LINES['failing'].get(lang)}: {', '.join(r.failing) or '—'}",
+        f"{LINES['key'].get(lang)}: {', '.join(r.key) or '—'}",
+        f"{LINES['open'].get(lang)}: {', '.join(r.open) or '—'}",
     ]
     if fmt == "html":
         from html import escape

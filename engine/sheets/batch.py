@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from ntmcert.core.text import Text
 from ntmcert.inputs.catalogue import Catalogue
 from ntmcert.evaluation.engines import get_engine
 from ntmcert.core.errors import InputError, Location, NtmcertError, Problem
@@ -58,7 +59,7 @@ EXIT_CERTIFIED, EXIT_NOT_CERTIFIED, EXIT_BAD_INPUT, EXIT_INCOMPLETE = 0, 1, 2, 3
 OUTPUT_SUFFIXES = (".xlsx", ".csv", ".jsonl")
 FACTSET_SUFFIXES = (".yaml", ".yml", ".json")
 VERDICT_KINDS = ("certified", "not_certified", "incomplete", "error")
-ERROR_LABEL = ("LỖI SỐ LIỆU", "INPUT ERROR")
+ERROR_LABEL = Text("LỖI SỐ LIỆU", "INPUT ERROR")
 MAX_CELL = 32000  # a spreadsheet cell holds at most 32,767 characters
 
 RESULT_COLUMNS = [  # (id, Vietnamese header, English header)
@@ -158,18 +159,17 @@ def _cell_text(value: Any) -> Any:
 
 def flat_row(outcome: Outcome, pack: Pack, engine: str, lang: str) -> list[Any]:
     """The result row of RESULT_COLUMNS."""
-    vi = lang == "vi"
     head = [outcome.row, outcome.file, *_commune_cells(outcome.commune), _cell_text(outcome.as_of)]
     tail = [pack.id, pack.version, pack.sha256]
     if outcome.verdict is None:
         errors = "\n".join(str(p) for p in outcome.problems)
-        return head + ["error", ERROR_LABEL[0 if vi else 1], None, None, None, None, None, *tail, None, engine, errors]
+        return head + ["error", ERROR_LABEL.get(lang), None, None, None, None, None, *tail, None, engine, errors]
     v = outcome.verdict
     opened = open_indicators(v)
     to_pass = "\n".join(f"{item.id}: {_to_pass(item, lang)}"
                         for status in ("fail", "missing", "undecidable") for item in opened[status])
     ids = [", ".join(item.id for item in opened[s]) or None for s in ("fail", "missing", "undecidable")]
-    return head + [v.verdict, VERDICT[v.verdict][0 if vi else 1], *ids, to_pass or None,
+    return head + [v.verdict, VERDICT[v.verdict].get(lang), *ids, to_pass or None,
                    ", ".join(v.missing_facts) or None, *tail, v.factset_sha256, engine, None]
 
 
@@ -225,7 +225,7 @@ class Summary:
             [],
             ["verdict", "communes", "Kết luận / Verdict — số xã / communes"],
         ]
-        labels = {**{k: f"{vi} / {en}" for k, (vi, en) in VERDICT.items()}, "error": " / ".join(ERROR_LABEL)}
+        labels = {k: f"{name.vi} / {name.en}" for k, name in {**VERDICT, "error": ERROR_LABEL}.items()}
         for kind in VERDICT_KINDS:
             out.append([kind, self.counts[kind], labels[kind]])
         out.append(["total", self.rows, "Tổng / Total"])
@@ -235,14 +235,14 @@ class Summary:
         out += [[], ["missing_fact", "communes", "Số liệu thiếu nhiều nhất / Facts most often missing"]]
         for ref, n in sorted(self.missing.items(), key=lambda kv: (-kv[1], kv[0])):
             fact = catalogue.get(ref.rsplit(":", 1)[-1])
-            label = fact.label.vi if fact and self.lang == "vi" else fact.label.en if fact else ""
+            label = fact.label.get(self.lang) if fact else ""
             out.append([ref, n, label])
         out += [[], ["failing", "communes", "Chỉ tiêu chưa đạt nhiều nhất / Indicators most often failing"]]
         titles = {ind.spec.id: ind.spec.title for c in p.criteria for ind in c.indicators}
         titles.update({pr.id: pr.title for pr in p.prerequisites})
         for ident, n in sorted(self.failing.items(), key=lambda kv: (-kv[1], kv[0])):
             title = titles.get(ident)
-            out.append([ident, n, (title.vi if self.lang == "vi" else title.en) if title else ""])
+            out.append([ident, n, title.get(self.lang) if title else ""])
         return out
 
     def text(self, catalogue: Catalogue, top: int = 10) -> str:
@@ -290,7 +290,7 @@ class _XlsxWriter:
             ids.append(cell)
         heads = []
         for _, vi, en in RESULT_COLUMNS:
-            cell = WriteOnlyCell(self.results, vi if lang == "vi" else en)
+            cell = WriteOnlyCell(self.results, Text(vi, en).get(lang))
             cell.font = Font(bold=True)
             heads.append(cell)
         self.results.append(ids)

@@ -384,7 +384,8 @@ def region(value: Any) -> str:
     """A region id, its name, or "id - name" as a list might show it."""
     shown = _norm(text(value))
     head, _, rest = shown.partition(" ")
-    for rid, (vi, en) in REGIONS.items():
+    for rid, name in REGIONS.items():
+        vi, en = name.vi, name.en
         if shown in (rid, _norm(vi), _norm(en)) or (head == rid and rest[:1] in ("-", "–", ":", "(")):
             return rid
     raise CellError("cell_bad_region", f"region must be one of {', '.join(REGIONS)} (found {_show(value)})")

@@ -149,7 +149,7 @@ def build_commune(columns: list[Column | None], cells: RowCells, builder: _Build
             if key not in parts:
                 other = "date" if key == "decision" else "decision"
                 loc = parts[other][1] if other in parts else next(iter(parts.values()))[1]
-                builder.problem("cell_recognition_incomplete", f"the {TIER_NAMES[tier][1]} recognition needs its "
+                builder.problem("cell_recognition_incomplete", f"the {TIER_NAMES[tier].en} recognition needs its "
                                 f"{key} too (column recognition.{tier}.{key})", loc)
         if "decision" not in parts or "date" not in parts or any(v is _BAD for v, _ in parts.values()):
             continue

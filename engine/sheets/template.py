@@ -102,7 +102,7 @@ def commune_columns(tiers: list[str]) -> list[Column]:
                "As of: the date the figures describe (required; yyyy-mm-dd)", True),
     ]
     for tier in tiers:
-        vi, en = TIER_NAMES[tier]
+        vi, en = TIER_NAMES[tier].vi, TIER_NAMES[tier].en
         cols.append(Column(f"recognition.{tier}.decision", "text", ("recognition", tier, "decision"), None,
                            f"Số quyết định công nhận {vi}", f"Decision recognising the {en}"))
         cols.append(Column(f"recognition.{tier}.date", "partial_date", ("recognition", tier, "date"), None,
@@ -280,7 +280,7 @@ def _instructions(ws, pack: Pack, catalogue: Catalogue, commune_cols: list[Colum
         ("", False),
         ("Kiểm tra / Check:  ntmcert batch <tệp.xlsx> --pack " + pack.id + " --out ket-qua.xlsx", True),
         ("", False),
-        ("Vùng / Regions: " + "; ".join(f"{k} = {vi}" for k, (vi, _) in REGIONS.items()), False),
+        ("Vùng / Regions: " + "; ".join(f"{k} = {name.vi}" for k, name in REGIONS.items()), False),
         ("", False),
     ]
     for line, bold in lines:

@@ -1,0 +1,150 @@
+"""Bilingual text: the one type for a text in both working languages, and how each language writes
+numbers, percentages, dates and comparison words.
+
+Every other module asks a `Text` for its language (`text.get(lang)`) or calls the formatters here;
+no module outside this one branches on the language code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, Callable, Iterable, Mapping
+
+from ntmcert.core.exact import display_number
+
+LANGS = ("vi", "en")
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A text in Vietnamese and English; frozen, comparable, and a pydantic field type ({vi, en})."""
+
+    vi: str
+    en: str
+
+    def get(self, lang: str) -> str:
+        """The text in `lang` ("vi" or "en"); any other code reads English."""
+        return self.vi if lang == "vi" else self.en
+
+    def to_dict(self) -> dict:
+        return {"vi": self.vi, "en": self.en}
+
+    @classmethod
+    def of(cls, value: "Text | Mapping[str, str] | tuple[str, str] | str") -> "Text":
+        """A Text from another spelling: a {vi, en} mapping, a (vi, en) pair, or one string for both."""
+        if isinstance(value, Text):
+            return value
+        if isinstance(value, str):
+            return cls(value, value)
+        if isinstance(value, tuple):
+            return cls(value[0], value[1])
+        return cls(value["vi"], value["en"])
+
+    @classmethod
+    def build(cls, make: Callable[[str], str]) -> "Text":
+        """The same sentence built once per language: `Text.build(lambda lang: …)`."""
+        return cls(make("vi"), make("en"))
+
+    def map(self, f: Callable[[str, str], str]) -> "Text":
+        """Transform each language's text; `f(text, lang)`."""
+        return Text(f(self.vi, "vi"), f(self.en, "en"))
+
+    def format(self, **values: Any) -> "Text":
+        """str.format on both texts; a Text value is taken in the matching language."""
+        return Text(*(getattr(self, lang).format(**{k: v.get(lang) if isinstance(v, Text) else v
+                                                     for k, v in values.items()}) for lang in LANGS))
+
+    def __add__(self, other: "Text | str") -> "Text":
+        other = Text.of(other)
+        return Text(self.vi + other.vi, self.en + other.en)
+
+    @classmethod
+    def join(cls, sep: "Text | str", parts: Iterable["Text"]) -> "Text":
+        sep_t, items = Text.of(sep), list(parts)
+        return cls(sep_t.vi.join(p.vi for p in items), sep_t.en.join(p.en for p in items))
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        # validated as a strict {vi, en} mapping of non-empty strings, as the pack and catalogue formats say
+        from pydantic_core import core_schema as cs
+
+        field = cs.typed_dict_field(cs.str_schema(min_length=1))
+        mapping = cs.typed_dict_schema({"vi": field, "en": field}, extra_behavior="forbid")
+        return cs.no_info_before_validator_function(
+            lambda v: v.to_dict() if isinstance(v, Text) else v,
+            cs.no_info_after_validator_function(lambda d: cls(d["vi"], d["en"]), mapping),
+            serialization=cs.plain_serializer_function_ser_schema(lambda t: t.to_dict()))
+
+
+def pick(table: Mapping[str, Text], key: str, lang: str) -> str:
+    """A table entry in `lang`."""
+    return table[key].get(lang)
+
+
+# --- numbers, percentages, dates ----------------------------------------------------------------
+
+def number(value: Fraction | int, lang: str, places: int = 2) -> str:
+    """A number as a reader of that language writes it: 1.362,5 (vi) or 1,362.5 (en)."""
+    text = display_number(Fraction(value), places, sep=",")
+    if lang == "vi":
+        return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return text
+
+
+def percent(value: Fraction, lang: str) -> str:
+    """A share as a percentage: 90,32% (vi) or 90.32% (en)."""
+    return f"{number(value * 100, lang)}%"
+
+
+def date(value: dt.date, lang: str) -> str:
+    """A day: 31/08/2024 (vi); 31/08/2024 in English too (the form of Vietnamese documents)."""
+    return value.strftime("%d/%m/%Y")
+
+
+def iso_date(value: dt.date) -> str:
+    """The machine spelling of a day (JSON, ids)."""
+    return value.isoformat()
+
+
+def plural(n: int, one: str, many: str) -> str:
+    """English count noun: '1 hamlet', '2 hamlets'."""
+    return one if n == 1 else many
+
+
+# --- comparison words: the only source of operator wording --------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class OperatorWords:
+    """How a comparison operator reads: its symbol, its word in a requirement ("needs at least"),
+    and its word before a reported bound ("over 90%")."""
+
+    symbol: str
+    word: Text
+    bound: Text
+
+
+OPERATOR_WORDS: dict[str, OperatorWords] = {
+    ">=": OperatorWords("≥", Text("từ", "at least"), Text("từ", "at least")),
+    ">": OperatorWords(">", Text("trên", "more than"), Text("trên", "over")),
+    "<=": OperatorWords("≤", Text("không quá", "at most"), Text("tối đa", "at most")),
+    "<": OperatorWords("<", Text("dưới", "less than"), Text("dưới", "under")),
+    "==": OperatorWords("=", Text("bằng", "exactly"), Text("bằng", "exactly")),
+}
+BOUND_OPERATOR = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}
+"""A reported bound's key (FactValue.bound) as an operator."""
+
+
+def symbol(op: str | None, default: str = "") -> str:
+    """The printed symbol of an operator (≥, ≤ …); `default` for none or an unknown one."""
+    words = OPERATOR_WORDS.get(op or "")
+    return words.symbol if words else default
+
+
+YES_NO = {True: Text("có / đạt", "yes"), False: Text("không / chưa đạt", "no")}
+"""An answer as reported."""
+NEEDED_ANSWER = {True: Text("có / đạt", "yes"), False: Text("không", "no")}
+"""An answer as required by a threshold."""
+UNKNOWN = Text("chưa rõ", "unknown")
+AND = Text(" và ", " and ")

@@ -9,12 +9,12 @@ Fact set in, verdict out::
 """
 
 from ntmcert.core.version import __version__
-from ntmcert.api import applicable_packs, default_library, evaluate
+from ntmcert.api import applicable_packs, default_library, default_packs, evaluate
 from ntmcert.core.errors import InputError, NtmcertError, PackNotFoundError, Problem
 from ntmcert.inputs.factset import FactSet, FactSetInput, load_factset
 from ntmcert.packs.library import Pack, PackLibrary
 from ntmcert.evaluation.verdict import Verdict
 
 __all__ = ["FactSet", "FactSetInput", "InputError", "NtmcertError", "Pack", "PackLibrary",
-           "PackNotFoundError", "Problem", "Verdict", "__version__", "applicable_packs",
+           "PackNotFoundError", "Problem", "Verdict", "__version__", "applicable_packs", "default_packs",
            "default_library", "evaluate", "load_factset"]

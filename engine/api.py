@@ -6,6 +6,7 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
+from ntmcert.core.vocab import tier_rank
 from ntmcert.inputs.catalogue import Catalogue
 from ntmcert.evaluation.engines import get_engine
 from ntmcert.evaluation.evaluate import evaluate_pack
@@ -37,6 +38,41 @@ def applicable_packs(factset: FactSet, library: PackLibrary | None = None) -> li
         fits.append(pack)
     extended = {p.doc.extends for p in fits if p.doc.extends}
     return [p for p in fits if p.id not in extended]
+
+
+def report_order(packs: list[Pack]) -> list[Pack]:
+    """Complete packs before partial ones (which cannot certify alone), the highest tier first."""
+    return sorted(packs, key=lambda p: (p.doc.completeness == "partial", -tier_rank(p.doc.tier), p.id))
+
+
+def default_packs(factset: FactSet, library: PackLibrary | None = None) -> list[Pack]:
+    """What a run without --pack evaluates: the applicable packs of the next tier the commune can seek.
+
+    A commune holding a counting recognition is assessed for the lowest tier above it that has an
+    applicable pack (a model commune: the smart packs), so the exit code answers "does it reach the
+    next title?"; lower tiers are the yearly review's business (`ntmcert review`). With no higher
+    pack (a smart commune), its own tier's packs are evaluated again. When the fact set does not say
+    which recognitions it holds, every applicable pack is evaluated; when it says none, the base tier.
+    """
+    fits = applicable_packs(factset, library)
+    if factset.recognitions is None:
+        return report_order(fits)
+    held = factset.highest_tier()
+    floor = -1 if held is None else tier_rank(held)
+    above = sorted({tier_rank(p.doc.tier) for p in fits if tier_rank(p.doc.tier) > floor})
+    if above:
+        target = above[0]
+    else:
+        below = [tier_rank(p.doc.tier) for p in fits]
+        target = max(below) if below else floor
+    return report_order([p for p in fits if tier_rank(p.doc.tier) == target])
+
+
+def exit_verdicts(verdicts: list[Verdict]) -> list[Verdict]:
+    """The verdicts an exit code reflects: the complete packs' when there are any (a partial pack
+    can never certify alone, so it cannot decide whether the commune passes)."""
+    complete = [v for v in verdicts if v.pack.get("completeness") != "partial"]
+    return complete or verdicts
 
 
 @lru_cache(maxsize=1)

@@ -20,15 +20,50 @@ def invoke(*args):
 
 class TestEvaluate:
     def test_default_packs_fit_the_commune(self):
-        """No --pack: every bundled pack whose province and period fit, overlays replacing their base."""
+        """No --pack: the applicable packs of the next tier the commune can seek (Thạnh Phú holds a model
+        recognition, so the smart packs), complete packs first; overlays replace their base."""
         result = invoke("evaluate", THANH_PHU, "--format", "json")
         doc = json.loads(result.stdout)
         ids = [v["pack"]["id"] for v in doc["verdicts"]]
-        assert ids == ["tra-vinh/model-ntm-2021-2025", "tra-vinh/smart-commune", "vn/ntm-2021-2025",
-                       "vn/ntm-advanced-2021-2025", "vn/recognition-2021-2025", "vn/smart-commune-pilot"]
+        assert ids == ["tra-vinh/smart-commune", "vn/smart-commune-pilot"]
+        assert result.exit_code == 3
+
+    def test_default_run_without_recognitions_listed_evaluates_every_fitting_pack(self, tmp_path):
+        """A fact set that does not say what it holds: every fitting pack, highest tier first, complete first."""
+        import re
+
+        text = THANH_PHU.read_text(encoding="utf-8")
+        text, n = re.subn(r"(?ms)^recognitions:.*?(?=^\S)", "", text)
+        assert n == 1
+        path = tmp_path / "f.yaml"
+        path.write_text(text, encoding="utf-8")
+        doc = json.loads(invoke("evaluate", path, "--format", "json").stdout)
+        ids = [v["pack"]["id"] for v in doc["verdicts"]]
+        assert ids == ["tra-vinh/smart-commune", "vn/smart-commune-pilot", "tra-vinh/model-ntm-2021-2025",
+                       "vn/ntm-advanced-2021-2025", "vn/ntm-2021-2025", "vn/recognition-2021-2025"]
         assert "vn/model-ntm-2021-2025" not in ids  # the Trà Vinh overlay replaces the frame it extends
         assert "vn/ntm-2026-2030" not in ids  # not in force on 2024-08-31
-        assert result.exit_code == 3
+        for v in doc["verdicts"]:
+            assert all(p["status"] != "fail" for p in v["prerequisites"])  # not known is missing, not fail
+
+    def test_certified_example_default_run_is_certified(self):
+        """The acceptance case of issue #9: a commune holding advanced and model recognitions is
+        assessed for the smart tier, certified, exit 0; no lower-tier prerequisite fails."""
+        result = invoke("evaluate", SEEDS / "example-smart-certified.yaml", "--format", "json")
+        assert result.exit_code == 0, result.stdout
+        doc = json.loads(result.stdout)
+        first = doc["verdicts"][0]
+        assert first["pack"]["id"] == "tra-vinh/smart-commune" and first["verdict"] == "certified"
+        assert all(p["status"] == "pass" for v in doc["verdicts"] for p in v["prerequisites"])
+
+    def test_higher_tier_recognition_implies_the_lower_prerequisite(self):
+        result = invoke("evaluate", SEEDS / "example-smart-certified.yaml", "--pack", "vn/ntm-advanced-2021-2025",
+                        "--format", "json")
+        (prereq,) = json.loads(result.stdout)["prerequisites"]
+        assert prereq["status"] == "pass"
+        assert prereq["satisfied_by"]["implied_by"] == "ntm_advanced"
+        assert "nên đã đạt xã nông thôn mới" in prereq["explanation"]["vi"]
+        assert "101/QĐ-UBND" in prereq["explanation"]["vi"]
 
     def test_certified_example_exits_0(self):
         result = invoke("evaluate", SEEDS / "example-smart-certified.yaml", "--pack", "tra-vinh/smart-commune")

@@ -11,7 +11,7 @@ from typing import Optional
 
 import typer
 
-from ntmcert.api import applicable_packs, default_library
+from ntmcert.api import default_library, default_packs, exit_verdicts
 from ntmcert.core.text import Text
 from ntmcert.evaluation.engines import fallback_notice, get_engine
 from ntmcert.core.errors import InputError, NtmcertError, PackNotFoundError, Problem
@@ -36,7 +36,7 @@ app.add_typer(packs_app, name="packs")
 
 
 def exit_code(verdicts) -> int:
-    kinds = {v.verdict for v in verdicts}
+    kinds = {v.verdict for v in exit_verdicts(verdicts)}
     if "not_certified" in kinds:
         return EXIT_NOT_CERTIFIED
     if "incomplete" in kinds:
@@ -69,7 +69,7 @@ def evaluate(
         changed = (factset_from_document(apply_changes(load_path(facts), changes), library.catalogue)
                    if changes else None)
         officer = load_params(params, library) if params else None
-        chosen = [library.get(p) for p in pack] if pack else applicable_packs(factset, library)
+        chosen = [library.get(p) for p in pack] if pack else default_packs(factset, library)
         if not chosen:
             _fail([Problem("no_applicable_pack", f"no bundled pack fits province {factset.commune.province!r} "
                                                  f"at {factset.as_of}; name one with --pack")], fmt)

@@ -98,9 +98,43 @@ def percent(value: Fraction, lang: str) -> str:
     return f"{number(value * 100, lang)}%"
 
 
+MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+             "November", "December")
+
+
 def date(value: dt.date, lang: str) -> str:
-    """A day: 31/08/2024 (vi); 31/08/2024 in English too (the form of Vietnamese documents)."""
-    return value.strftime("%d/%m/%Y")
+    """A day: 31/08/2024 (vi) or 31 August 2024 (en, unambiguous for any English reader)."""
+    if lang == "vi":
+        return f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
+    return f"{value.day} {MONTHS_EN[value.month - 1]} {value.year:04d}"
+
+
+def partial_date_text(value: Any, lang: str) -> str:
+    """A date that may be known to the day, the month or the year only (anything with year, month
+    and day attributes), with its preposition in Vietnamese: "ngày 13/04/2021", "tháng 3/2023",
+    "năm 2023"; in English "13 April 2021", "March 2023", "2023"."""
+    if value.day is not None:
+        day = dt.date(value.year, value.month, value.day)
+        return f"ngày {date(day, 'vi')}" if lang == "vi" else date(day, "en")
+    if value.month is not None:
+        return f"tháng {value.month}/{value.year}" if lang == "vi" else f"{MONTHS_EN[value.month - 1]} {value.year}"
+    return f"năm {value.year}" if lang == "vi" else str(value.year)
+
+
+def iso_or_local(text: str, lang: str) -> str:
+    """An ISO date string (YYYY-MM-DD, YYYY-MM or YYYY) as the reader writes it; other text unchanged."""
+    parts = text.split("-")
+    if not all(p.isdigit() for p in parts) or len(parts) > 3 or len(parts[0]) != 4:
+        return text
+    try:
+        if len(parts) == 3:
+            return date(dt.date(int(parts[0]), int(parts[1]), int(parts[2])), lang)
+        if len(parts) == 2:
+            month = int(parts[1])
+            return f"{month:02d}/{parts[0]}" if lang == "vi" else f"{MONTHS_EN[month - 1]} {parts[0]}"
+    except (ValueError, IndexError):
+        return text
+    return parts[0]
 
 
 def iso_date(value: dt.date) -> str:

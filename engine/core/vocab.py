@@ -37,6 +37,15 @@ class Tier(str, Enum):
     smart = "smart"
 
 
+TIER_ORDER = (Tier.ntm, Tier.ntm_advanced, Tier.ntm_model, Tier.smart)
+"""Lowest first. The law grants them in this order (model needs advanced, advanced needs NTM, and
+the smart pilots build on a model commune), so holding a tier implies holding every lower one."""
+
+
+def tier_rank(tier: "Tier | str") -> int:
+    return TIER_ORDER.index(Tier(tier))
+
+
 TIER_NAMES = {  # how reports name the tiers
     "ntm": Text("xã nông thôn mới", "new-rural (NTM)"),
     "ntm_advanced": Text("xã nông thôn mới nâng cao", "advanced NTM"),

@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
-from ntmcert.core.text import Text
+from ntmcert.core.text import Text, partial_date_text
+from ntmcert.core.text import date as date_text
 from ntmcert.inputs.catalogue import Catalogue, FactDef, bundled_catalogue
 from ntmcert.evaluation.checks import Check, Engine
 from ntmcert.evaluation.explain import source_view
 from ntmcert.inputs.factset import FactSet, FactValue
-from ntmcert.core.vocab import TIER_NAMES, Tier
+from ntmcert.core.vocab import TIER_NAMES, Tier, tier_rank
 from ntmcert.packs.library import Pack, PackIndicator
 from ntmcert.packs.schema import (AnyOfIndicator, Comparison, CompareIndicator, HamletsIndicator, ParameterRef,
                           UnknownIndicator)
@@ -91,7 +92,8 @@ def evaluate_pack(factset: FactSet, pack: Pack, engine: Engine, *,
     complete = (all(c.status in ("pass", "not_applicable") for c in criteria)
                 and all(p.status == "pass" for p in prerequisites))
     verdict = "not_certified" if failing else ("certified" if complete else "incomplete")
-    missing = sorted({m for c in criteria for i in c.indicators for m in i.missing_facts})
+    missing = sorted({m for c in criteria for i in c.indicators for m in i.missing_facts}
+                     | {f"recognition:{p.tier}" for p in prerequisites if p.status == "missing"})
     region = {"used": ctx.region.region.value, "own": ctx.region.own_region.value,
               "provenance": ctx.region.provenance,
               "reason": ctx.region.reason.to_dict()}
@@ -318,36 +320,52 @@ def _criterion(ctx: _Context, crit, indicators: list) -> CriterionResult:
 
 
 def _prerequisite(ctx: _Context, prereq) -> PrerequisiteResult:
-    found = [r for r in ctx.factset.counting_recognitions(Tier(prereq.tier))
+    """Met by a counting recognition of the tier or of a higher one (which implies it); not known when
+    the fact set does not say which recognitions the commune holds; failed when it says none counts."""
+    tier = prereq.tier.value
+    found = [r for r in ctx.factset.holding_recognitions(Tier(tier))
              if prereq.recognised_from is None or r.date.earliest >= prereq.recognised_from]
     title = prereq.title
     derived = ctx.derive(prereq.pack) if ctx.derive is not None and prereq.pack else None
-    tier = prereq.tier.value
+    name = TIER_NAMES[tier]
+    as_of = date_text(ctx.factset.as_of, "vi")
     if found:
         r = found[0]
         by = {"decision": r.decision, "date": str(r.date), "tier": r.tier.value, "field": r.field,
               "signer": r.signer, "how": "recognition"}
-        return PrerequisiteResult(prereq.id, tier, title, "pass", by,
-                                  Text(f"Đã được công nhận theo Quyết định {r.decision} ngày {r.date}.",
-                                       f"Recognised by decision {r.decision} of {r.date}."),
-                                  source_view(prereq.source), derived)
-    others = [r for r in ctx.factset.recognitions if r.tier.value == tier]
-    name_vi, name_en = TIER_NAMES[tier].vi, TIER_NAMES[tier].en
-    vi = (f"Chưa có quyết định công nhận {name_vi} ({tier}) có hiệu lực tại ngày "
-          f"{ctx.factset.as_of.isoformat()}.")
-    en = f"No {name_en} ({tier}) recognition counts at {ctx.factset.as_of.isoformat()}."
-    if others:
-        vi += " (Có quyết định nhưng ghi ngày sau ngày đánh giá hoặc trước ngày áp dụng.)"
-        en += " (A decision exists but is dated after the assessment date or before the rule's start.)"
+        when = Text.build(lambda lang: partial_date_text(r.date, lang))
+        if r.tier.value == tier:
+            why = Text(f"Đã được công nhận theo Quyết định {r.decision} {when.vi}.",
+                       f"Recognised by decision {r.decision} of {when.en}.")
+        else:
+            by["implied_by"] = r.tier.value  # a higher tier implies this one (the law grants them in order)
+            held = TIER_NAMES[r.tier.value]
+            why = Text(f"Đã được công nhận {held.vi} (Quyết định {r.decision} {when.vi}) nên đã đạt {name.vi}.",
+                       f"Recognised as {held.en} (decision {r.decision} of {when.en}), which implies {name.en}.")
+        return PrerequisiteResult(prereq.id, tier, title, "pass", by, why, source_view(prereq.source), derived)
+    if ctx.factset.recognitions is None:
+        vi = (f"Bộ số liệu chưa ghi các quyết định công nhận của xã: cần số và ngày quyết định công nhận {name.vi} "
+              f"(hoặc hạng cao hơn), hoặc ghi rõ \"không\" nếu chưa được công nhận.")
+        en = (f"The fact set does not list the commune's recognitions: give the number and date of the {name.en} "
+              f"decision (or of a higher tier), or say \"none\" when it holds none.")
+        status = "missing"
+    else:
+        others = [r for r in ctx.factset.recognitions if tier_rank(r.tier) >= tier_rank(tier)]
+        vi = f"Chưa có quyết định công nhận {name.vi} có hiệu lực tại ngày {as_of}."
+        en = f"No {name.en} recognition counts at {date_text(ctx.factset.as_of, 'en')}."
+        if others:
+            vi += " (Có quyết định nhưng ghi ngày sau ngày đánh giá hoặc trước ngày áp dụng.)"
+            en += " (A decision exists but is dated after the assessment date or before the rule's start.)"
+        status = "fail"
     if derived is None:
-        return PrerequisiteResult(prereq.id, tier, title, "fail", None, Text(vi, en), source_view(prereq.source))
+        return PrerequisiteResult(prereq.id, tier, title, status, None, Text(vi, en), source_view(prereq.source))
     status = {"certified": "pass", "not_certified": "fail", "incomplete": "incomplete"}[derived.verdict]
-    word = {"certified": ("đạt chuẩn", "certified"), "not_certified": ("không đạt chuẩn", "not certified"),
-            "incomplete": ("chưa đủ căn cứ kết luận", "incomplete")}[derived.verdict]
+    word = {"certified": Text("đạt chuẩn", "certified"), "not_certified": Text("không đạt chuẩn", "not certified"),
+            "incomplete": Text("chưa đủ căn cứ kết luận", "incomplete")}[derived.verdict]
     by = {"how": "derived", "pack": derived.pack["id"], "version": derived.pack["version"],
           "verdict": derived.verdict} if status == "pass" else None
     return PrerequisiteResult(
         prereq.id, tier, title, status, by,
-        Text(f"{vi} Đánh giá bộ {derived.pack['id']} trên cùng bộ số liệu: {word[0]}.",
-             f"{en} Evaluating {derived.pack['id']} on the same facts: {word[1]}."),
+        Text(f"{vi} Đánh giá bộ {derived.pack['id']} trên cùng bộ số liệu: {word.vi}.",
+             f"{en} Evaluating {derived.pack['id']} on the same facts: {word.en}."),
         source_view(prereq.source), derived)

@@ -108,7 +108,7 @@ class PrerequisiteResult:
     id: str
     tier: str
     title: Text
-    status: str  # pass | fail | incomplete (incomplete only when derived from the lower pack)
+    status: str  # pass | fail | missing (recognitions not given) | incomplete (derived from the lower pack)
     satisfied_by: dict | None
     explanation: Text
     source: dict

@@ -24,7 +24,7 @@ from pydantic_core import PydanticCustomError
 
 from ntmcert.inputs.catalogue import Catalogue, FactDef, FactKind, Level, bundled_catalogue
 from ntmcert.core.errors import InputError
-from ntmcert.core.vocab import REGION_NAMES, TIER_NAMES, Region, Tier  # noqa: F401  (re-exported for fact-set users)
+from ntmcert.core.vocab import REGION_NAMES, TIER_NAMES, TIER_ORDER, Region, Tier, tier_rank  # noqa: F401  (re-exported for fact-set users)
 from ntmcert.core.exact import Interval, fraction_text, to_fraction
 from ntmcert.inputs.validation import add_pydantic_problems
 from ntmcert.inputs.yamlio import Document, KeyPath, load_path, to_date
@@ -142,6 +142,11 @@ class PartialDate:
         return cls(year, month, day)
 
 
+NO_RECOGNITION_WORDS = ("không", "không có", "chưa", "chưa có", "khong", "khong co", "chua", "chua co", "no",
+                        "none")
+"""What a fact set or a cell may say instead of a list to mean "no recognition is held"."""
+
+
 class Recognition(BaseModel):
     """A decision recognising the commune at a tier."""
 
@@ -183,9 +188,17 @@ class FactSetInput(BaseModel):
     commune: Commune
     as_of: dt.date
     source: Citation | None = None
-    recognitions: tuple[Recognition, ...] = ()
+    # None: not given (a prerequisite is then missing); an empty list or "không": none held
+    recognitions: tuple[Recognition, ...] | None = None
     facts: dict[str, Any] = Field(default_factory=dict)
     hamlets: tuple[HamletInput, ...] = ()
+
+    @field_validator("recognitions", mode="before")
+    @classmethod
+    def _none_held(cls, v):
+        if isinstance(v, str) and v.strip().casefold() in NO_RECOGNITION_WORDS:
+            return ()
+        return v
 
     @field_validator("as_of", mode="before")
     @classmethod
@@ -403,7 +416,7 @@ class FactSet:
 
     commune: Commune
     as_of: dt.date
-    recognitions: tuple[Recognition, ...]
+    recognitions: tuple[Recognition, ...] | None  # None: not given (unknown), () none held
     facts: dict[str, FactValue]
     hamlets: tuple[Hamlet, ...]
     source: Citation | None = None
@@ -416,10 +429,11 @@ class FactSet:
             "commune": self.commune.model_dump(mode="json", exclude_none=True),
             "as_of": self.as_of.isoformat(),
             "source": self.source.model_dump(mode="json", exclude_none=True) if self.source else None,
-            "recognitions": sorted(
+            # not given hashes as before (an empty list); "none held" is said explicitly
+            "recognitions": "none" if self.recognitions == () else sorted(
                 (_drop_none({"tier": r.tier.value, "decision": r.decision, "date": str(r.date),
                              "field": r.field, "signer": r.signer, "period": r.period, "note": r.note})
-                 for r in self.recognitions),
+                 for r in self.recognitions or ()),
                 key=lambda r: (r["tier"], r["date"], r["decision"])),
             "facts": {k: self.facts[k].canonical() for k in sorted(self.facts)},
             "hamlets": [{"name": h.name, "facts": {k: h.facts[k].canonical() for k in sorted(h.facts)}}
@@ -438,8 +452,21 @@ class FactSet:
 
     def counting_recognitions(self, tier: Tier) -> list[Recognition]:
         """Recognitions of `tier` dated on or before `as_of`, newest first."""
-        found = [r for r in self.recognitions if r.tier is tier and r.counts_at(self.as_of)]
+        found = [r for r in self.recognitions or () if r.tier is tier and r.counts_at(self.as_of)]
         return sorted(found, key=lambda r: (r.date.latest, r.decision), reverse=True)
+
+    def holding_recognitions(self, tier: Tier) -> list[Recognition]:
+        """Counting recognitions of `tier` or of any higher tier (which implies it), the tier itself
+        first, then the lowest higher tier; newest first within a tier."""
+        out: list[Recognition] = []
+        for held in TIER_ORDER[tier_rank(tier):]:
+            out += self.counting_recognitions(held)
+        return out
+
+    def highest_tier(self) -> Tier | None:
+        """The highest tier a counting recognition holds at `as_of`."""
+        held = [r.tier for r in self.recognitions or () if r.counts_at(self.as_of)]
+        return max(held, key=tier_rank) if held else None
 
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ntmcert.core.text import OPERATOR_WORDS, Text
+from ntmcert.core.vocab import TIER_NAMES
 from ntmcert.inputs.catalogue import Catalogue, bundled_catalogue
 from ntmcert.evaluation.verdict import CriterionResult, IndicatorResult, Verdict
 
@@ -45,6 +46,8 @@ HEAD = {
     "decides": Text("quyết định", "decides"),
     "notes": Text("Ghi chú", "Notes"),
 }
+RECOGNITION_FACT = Text("Quyết định công nhận {tier} (số, ngày) hoặc \"không\"",
+                        "The decision recognising the commune as {tier} (number, date), or \"none\"")
 SEVERITY = {"fail": 0, "missing": 1, "undecidable": 2, "incomplete": 1, "pass": 3, "not_applicable": 4}
 SYMBOL = {op: words.symbol for op, words in OPERATOR_WORDS.items()}
 
@@ -94,6 +97,11 @@ def missing_fact_rows(verdict: Verdict, lang: str, catalogue: Catalogue | None =
             _collect_users(ind, ind.id if ind.id == crit.id else f"{crit.id} › {ind.id}", users)
     rows = []
     for ref in verdict.missing_facts:
+        if ref.startswith("recognition:"):  # a prerequisite's decision, not a catalogue fact
+            tier = ref.split(":", 1)[1]
+            label = RECOGNITION_FACT.get(lang).format(tier=TIER_NAMES[tier].get(lang))
+            rows.append((ref, label, ", ".join(p.id for p in verdict.prerequisites if p.tier == tier)))
+            continue
         fact_id = ref.rsplit(":", 1)[-1]
         fact = catalogue.get(fact_id)
         label = fact.label.get(lang) if fact else fact_id

@@ -22,6 +22,7 @@ from ntmcert.core.errors import InputError, Location, Problem
 from ntmcert.inputs.factset import FORMAT, FactSet, load_factset
 
 from ntmcert.core.vocab import TIER_NAMES
+from ntmcert.inputs.factset import NO_RECOGNITION_WORDS
 from ntmcert.sheets.cells import (COMMUNE_SHEET, HAMLET_SHEET, CellError, Column, _blank, _file_label, _letters,
                           hamlet_key, looks_like_header, read_cell, read_header, text)
 
@@ -144,7 +145,12 @@ def build_commune(columns: list[Column | None], cells: RowCells, builder: _Build
             recognitions.setdefault(path[1], {})[path[2]] = (value, loc)
     data["facts"] = builder.facts(parsed, "facts")
     recs = []
-    for tier, parts in recognitions.items():
+    said_none = False
+    for tier, parts in list(recognitions.items()):
+        decision = parts.get("decision", (None, None))[0]
+        if isinstance(decision, str) and decision.strip().casefold() in NO_RECOGNITION_WORDS and "date" not in parts:
+            said_none = True  # "không" in a decision cell: this tier is not held
+            continue
         for key in ("decision", "date"):
             if key not in parts:
                 other = "date" if key == "decision" else "decision"
@@ -158,7 +164,8 @@ def build_commune(columns: list[Column | None], cells: RowCells, builder: _Build
         for k, (_, loc) in parts.items():
             builder.origin[f"recognitions[{index}].{k}"] = loc
         builder.origin[f"recognitions[{index}]"] = parts["decision"][1]
-    data["recognitions"] = recs
+    if recs or said_none:  # blank recognition cells: not known, so a prerequisite is missing, not failed
+        data["recognitions"] = recs
     return data
 
 

@@ -65,7 +65,7 @@ def evaluate(
     try:
         library = default_library()
         factset = load_factset(facts, catalogue=library.catalogue)
-        changes = parse_changes(sets) if sets else []
+        changes = parse_changes(sets, library.catalogue) if sets else []
         changed = (factset_from_document(apply_changes(load_path(facts), changes), library.catalogue)
                    if changes else None)
         officer = load_params(params, library) if params else None

@@ -1,8 +1,9 @@
 """What-if: change some facts of a fact set (never its file), evaluate again, list what moved.
 
-A change is written `fact=value` or `hamlet:<name>:fact=value`, the value in YAML flow syntax
-(`kiosks=3`, `commune_records_online={count: 1300, of: 1508}`, `full_online_public_services=true`,
-`"hamlet:Ấp 2:automation_stages={percent: 85}"`); an empty value removes the fact.
+A change is written `fact=value` or `hamlet:<name>:fact=value`, the value as a spreadsheet cell
+takes it (`kiosks=3`, `smart_irrigation_model=không`, `"households_with_smartphone=trên 90%"`,
+`commune_records_online=1300/1508`, `population=1.362`) or in YAML flow syntax
+(`commune_records_online={count: 1300, of: 1508}`); an empty value removes the fact.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ from dataclasses import dataclass
 
 from ntmcert.core.errors import InputError, Location, Problem
 from ntmcert.evaluation.verdict import IndicatorResult, Verdict
+from ntmcert.inputs.catalogue import Catalogue, Level
+from ntmcert.inputs.factset import parse_fact_value
 from ntmcert.inputs.yamlio import Document, load_text
+from ntmcert.sheets.cells import CellError, fact_from_text
 
 SCHEMA = "ntmcert/what-if/v1"
 
@@ -24,11 +28,24 @@ class Change:
     text: str  # as written
 
 
-def parse_changes(items: list[str]) -> list[Change]:
-    """Parse `--set` arguments; every malformed one is reported, located at its argument."""
+_NULL_WORDS = ("null", "~", "none")
+
+
+def parse_changes(items: list[str], catalogue: Catalogue | None = None) -> list[Change]:
+    """Parse `--set` arguments; every malformed one is reported, located at its argument
+    (`--set #N [facts.<id>]`). A value is read with the spreadsheet cells' grammar for the fact's
+    kind (có / không, "trên 90%", "90,32", "1.362"), or as YAML when it starts with `{`; an empty
+    value removes the fact; `null` and values of several lines are errors."""
+    from ntmcert.inputs.catalogue import bundled_catalogue
+
+    catalogue = catalogue or bundled_catalogue()
     changes, problems = [], []
     for n, item in enumerate(items, 1):
-        where = Location(f"--set #{n}", None, None, item)
+        arg = f"--set #{n}"
+        where = Location(arg, None, None, None)
+        if "\n" in item or "\r" in item:
+            problems.append(Problem("set_syntax", "a --set value is one line", where))
+            continue
         ref, sep, text = item.partition("=")
         ref = ref.strip()
         if not sep or not ref:
@@ -37,21 +54,59 @@ def parse_changes(items: list[str]) -> list[Change]:
         if ref.startswith("hamlet:") and ref.count(":") < 2:
             problems.append(Problem("set_syntax", "a hamlet fact is written hamlet:<name>:fact", where))
             continue
-        if not text.strip():
+        hamlet, fact_id = (ref.split(":", 2)[1:] if ref.startswith("hamlet:") else (None, ref))
+        key_path = f"hamlets[{hamlet}].facts.{fact_id}" if hamlet is not None else f"facts.{fact_id}"
+        where = Location(arg, None, None, key_path)
+        fact = catalogue.get(fact_id)
+        if fact is None:
+            problems.append(Problem("fact_unknown", f"unknown fact id {fact_id!r}{catalogue.suggest(fact_id)}", where))
+            continue
+        if (fact.level is Level.hamlet) != (hamlet is not None):
+            how = f"hamlet:<name>:{fact_id}=…" if fact.level is Level.hamlet else f"{fact_id}=…"
+            problems.append(Problem("fact_wrong_level", f"{fact_id} is a {fact.level.value}-level fact: write {how}",
+                                    where))
+            continue
+        text = text.strip()
+        if not text:
             changes.append(Change(ref, None, item))
             continue
-        try:
-            doc = load_text(f"v: {text}", f"--set #{n}")
-        except InputError as exc:
-            problems.extend(Problem("set_value", p.message, where) for p in exc.problems)
+        if text.casefold() in _NULL_WORDS:
+            problems.append(Problem("set_null", f"{text} is not a value: write {ref}= (nothing after =) to remove "
+                                    "the fact", where))
             continue
-        if doc.problems:
-            problems.extend(Problem("set_value", p.message, where) for p in doc.problems)
+        value = _read_value(text, fact, arg, where, problems)
+        if value is _BAD:
             continue
-        changes.append(Change(ref, doc.data["v"], item))
+        found: list[Problem] = []
+        parse_fact_value(value, fact, (), lambda code, msg, path: found.append(Problem(code, msg, where)))
+        if found:
+            problems.extend(found)
+            continue
+        changes.append(Change(ref, value, item))
     if problems:
         raise InputError(problems)
     return changes
+
+
+_BAD = object()
+
+
+def _read_value(text: str, fact, arg: str, where: Location, problems: list[Problem]):
+    if text.startswith("{"):  # the fact set's own form: {count: 1300, of: 1508}
+        try:
+            doc = load_text(f"v: {text}", arg)
+        except InputError as exc:
+            problems.extend(Problem("set_value", p.message, where) for p in exc.problems)
+            return _BAD
+        if doc.problems:
+            problems.extend(Problem("set_value", p.message, where) for p in doc.problems)
+            return _BAD
+        return doc.data["v"]
+    try:
+        return fact_from_text(fact, text)
+    except CellError as exc:
+        problems.append(Problem(exc.code.replace("cell_", "set_"), str(exc), where))
+        return _BAD
 
 
 def apply_changes(doc: Document, changes: list[Change]) -> Document:

@@ -41,7 +41,8 @@ class Special(BaseModel):
     model_config = _STRICT
     extremely_difficult: bool = False
     coastal_island: bool = False
-    ethnic_minority_region: Literal["II", "III"] | None = None
+    # khu vực I, II or III of the ethnic-minority and mountain areas; only II and III change the thresholds
+    ethnic_minority_region: Literal["I", "II", "III"] | None = None
     safe_zone: bool = False
     poor_district: bool = False
 

@@ -111,8 +111,8 @@ def open_indicators(verdict: Verdict) -> dict[str, list]:
     undecided prerequisites first, then the top-level indicators of applicable criteria."""
     out: dict[str, list] = {"fail": [], "missing": [], "undecidable": []}
     for p in verdict.prerequisites:
-        if p.status == "fail":
-            out["fail"].append(p)
+        if p.status in ("fail", "missing"):
+            out[p.status].append(p)
         elif p.status == "incomplete":
             out["undecidable"].append(p)
     for crit in verdict.criteria:

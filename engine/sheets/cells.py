@@ -236,8 +236,25 @@ def _checked(value: Decimal, shown: Any) -> int | Decimal:
     return int(value) if value == value.to_integral_value() else value.normalize()
 
 
-def number(value: Any) -> int | Decimal:
-    """An exact number from a cell: a spreadsheet number, or text written with a decimal point."""
+_THOUSANDS_DOT = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$")  # 1.362 or 1.362,5 (Vietnamese)
+_THOUSANDS_COMMA = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")  # 1,362 or 1,362.5 (English)
+
+
+def _grouped(text: str, whole: bool) -> Decimal | None:
+    """A number written with thousands separators, when that reading is the only one: several groups
+    (1.362.500), a decimal part after the groups (1.362,5), or a whole-number column (1.362 people
+    cannot be a decimal). None when the text is not so written or could be a decimal."""
+    for pattern, sep, point in ((_THOUSANDS_DOT, ".", ","), (_THOUSANDS_COMMA, ",", ".")):
+        if pattern.match(text):
+            head, _, frac = text.partition(point)
+            if frac or head.count(sep) > 1 or whole:
+                return Decimal(head.replace(sep, "") + (f".{frac}" if frac else ""))
+    return None
+
+
+def number(value: Any, whole: bool = False) -> int | Decimal:
+    """An exact number from a cell: a spreadsheet number, or text with a decimal point or comma, or
+    with thousands separators where that reading is unambiguous (`whole`: the column counts things)."""
     if isinstance(value, bool):
         raise CellError("cell_bad_number", f"a number is needed (found {'TRUE' if value else 'FALSE'})")
     if isinstance(value, int):
@@ -248,7 +265,10 @@ def number(value: Any) -> int | Decimal:
         return _checked(Decimal(repr(value)), value)  # the shortest spelling: what was typed
     if isinstance(value, (dt.date, dt.time, dt.timedelta)):
         raise CellError("cell_bad_number", f"a number is needed (found the date or time {value})")
-    text = str(value).strip().replace("\u00a0", "")
+    text = str(value).strip().replace("\u00a0", "").replace(" ", "")
+    grouped = _grouped(text, whole)
+    if grouped is not None:
+        return _checked(grouped, value)
     if _PLAIN_NUMBER.match(text):
         return _checked(Decimal(text), value)
     if _DECIMAL_COMMA.match(text):
@@ -257,7 +277,7 @@ def number(value: Any) -> int | Decimal:
                             f"comma: write {text.replace(',', '')} or {text.replace(',', '.')}")
         return _checked(Decimal(text.replace(",", ".")), value)
     raise CellError("cell_bad_number", f"a number is needed (found {_show(value)}); write digits with a decimal "
-                    "point and no thousands separators, e.g. 1508 or 85.78")
+                    "point or comma, e.g. 1508, 1.508 (a count), 85.78 or 85,78")
 
 
 _BOUND_WORDS = [("không quá", "<="), ("khong qua", "<="), ("tối đa", "<="), ("at most", "<="),
@@ -403,9 +423,9 @@ def group(value: Any) -> int:
 
 def ethnic(value: Any) -> str:
     shown = text(value).upper()
-    if shown in ("II", "III"):
+    if shown in ("I", "II", "III"):
         return shown
-    raise CellError("cell_bad_choice", f"write II or III (found {_show(value)})")
+    raise CellError("cell_bad_choice", f"write I, II or III (found {_show(value)})")
 
 
 def hamlet_key(value: Any) -> str:
@@ -426,6 +446,13 @@ _READERS = {"text": text, "code": text, "region": region, "group": group, "flag"
 def read_cell(column: Column, value: Any, percent_format: bool = False) -> Any:
     """The fact-set value of one non-blank cell; raises CellError."""
     kind = column.kind
+    if kind in ("count", "of") or (kind == "number" and column.fact is not None):
+        whole = column.fact is not None and (column.fact.kind is FactKind.count or (
+            kind in ("count", "of") and column.fact.whole_counts))
+        if kind in ("count", "of"):
+            return number(value, whole)
+        found = bound(value, percent=False)
+        return found if found is not None else number(value, whole)
     simple = _READERS.get(kind)
     if simple is not None:
         return simple(value)
@@ -435,6 +462,24 @@ def read_cell(column: Column, value: Any, percent_format: bool = False) -> Any:
         found = bound(value, percent=False)
         return found if found is not None else number(value)
     raise AssertionError(kind)
+
+
+_RATIO = re.compile(r"^\s*([^/\s]+)\s*/\s*([^/\s]+)\s*$")
+
+
+def fact_from_text(fact: FactDef, raw: str) -> Any:
+    """A whole fact value written as one text (a `--set` value), read with the cells' grammar for
+    the fact's kind: có / không / đạt for yes/no; "401/500", "90,32", "100%" or "trên 90%" for a
+    share (a lone number is a percentage, as in a .percent column); "1.362", ">=66" for numbers."""
+    if fact.kind is FactKind.boolean:
+        return yes_no(raw)
+    if fact.kind is FactKind.share:
+        m = _RATIO.match(raw)
+        if m:
+            return {"count": number(m.group(1), fact.whole_counts), "of": number(m.group(2), fact.whole_counts)}
+        return {"percent": percent_value(raw, False)}
+    found = bound(raw, percent=False)
+    return found if found is not None else number(raw, fact.kind is FactKind.count)
 
 
 def _is_valid(column: Column, value: Any) -> bool:

@@ -92,8 +92,8 @@ def commune_columns(tiers: list[str]) -> list[Column]:
         Column("commune.special.coastal_island", "flag", ("commune", "special", "coastal_island"), None,
                "Xã bãi ngang, ven biển, hải đảo (có/không)", "Coastal or island commune (yes/no)"),
         Column("commune.special.ethnic_minority_region", "ethnic", ("commune", "special", "ethnic_minority_region"),
-               None, "Xã khu vực II/III vùng đồng bào DTTS và miền núi (II, III)",
-               "Region II/III commune of the ethnic-minority and mountain areas (II, III)"),
+               None, "Xã khu vực I/II/III vùng đồng bào DTTS và miền núi (I, II, III)",
+               "Region I/II/III commune of the ethnic-minority and mountain areas (I, II, III)"),
         Column("commune.special.safe_zone", "flag", ("commune", "special", "safe_zone"), None,
                "Xã an toàn khu (có/không)", "Safe-zone commune (yes/no)"),
         Column("commune.special.poor_district", "flag", ("commune", "special", "poor_district"), None,
@@ -211,8 +211,8 @@ def _validations(ws, columns: list[Column]) -> None:
                 errorTitle="có / không", error="Ghi có hoặc không (cũng nhận đạt/không đạt, yes/no, 1/0). "
                 "/ Write có or không (đạt/không đạt, yes/no, 1/0 are read too).")
         elif kind == "ethnic":
-            add(("ethnic",), index, type="list", formula1='"II,III"', errorTitle="II / III",
-                error="Ghi II hoặc III, hoặc để trống. / Write II or III, or leave empty.")
+            add(("ethnic",), index, type="list", formula1='"I,II,III"', errorTitle="I / II / III",
+                error="Ghi I, II hoặc III, hoặc để trống. / Write I, II or III, or leave empty.")
         elif kind in ("count", "of"):
             whole = column.fact is not None and column.fact.whole_counts
             add(("count", whole), index, type="whole" if whole else "decimal", operator="greaterThanOrEqual",

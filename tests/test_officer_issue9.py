@@ -1,0 +1,157 @@
+"""Issue #9, right verdicts and officer-grade output: tier implication, missing recognitions, the
+--set value grammar, ethnic-minority region I, and numbers written as reports write them."""
+
+from __future__ import annotations
+
+import csv
+import json
+from decimal import Decimal
+
+import pytest
+from typer.testing import CliRunner
+
+from ntmcert import evaluate
+from ntmcert.cli.main import app
+from ntmcert.evaluation.whatif import parse_changes
+from ntmcert.core.errors import InputError
+from ntmcert.sheets.cells import CellError, number
+
+from .conftest import SEEDS, THANH_PHU, base_factset
+
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+ADVANCED = "vn/ntm-advanced-2021-2025"
+
+
+class TestRecognitions:
+    def test_no_recognitions_given_is_missing_and_named_as_a_fact_to_collect(self):
+        data = base_factset()
+        data.pop("recognitions", None)
+        v = evaluate(data, ADVANCED)
+        (prereq,) = v.prerequisites
+        assert prereq.status == "missing"
+        assert v.verdict != "not_certified" or any(c.status == "fail" for c in v.criteria)
+        assert "recognition:ntm" in v.missing_facts
+
+    @pytest.mark.parametrize("none", [[], "không", "none"])
+    def test_saying_none_is_held_fails_the_prerequisite(self, none):
+        data = base_factset()
+        data["recognitions"] = none
+        (prereq,) = evaluate(data, ADVANCED).prerequisites
+        assert prereq.status == "fail"
+
+    def test_a_model_recognition_meets_the_ntm_prerequisite_and_says_so(self):
+        data = base_factset()
+        data["recognitions"] = [{"tier": "ntm_model", "decision": "9/QĐ-UBND", "date": "2023"}]
+        (prereq,) = evaluate(data, ADVANCED).prerequisites
+        assert prereq.status == "pass"
+        assert prereq.satisfied_by["implied_by"] == "ntm_model"
+        assert prereq.explanation.vi == ("Đã được công nhận xã nông thôn mới kiểu mẫu (Quyết định 9/QĐ-UBND năm 2023) "
+                                         "nên đã đạt xã nông thôn mới.")
+
+    def test_a_higher_recognition_dated_after_as_of_does_not_count(self):
+        data = base_factset()
+        data["recognitions"] = [{"tier": "ntm_model", "decision": "9/QĐ-UBND", "date": "2099-01-01"}]
+        (prereq,) = evaluate(data, ADVANCED).prerequisites
+        assert prereq.status == "fail"
+
+    def test_blank_recognition_cells_are_missing_and_khong_is_fail(self, tmp_path):
+        from tests.test_sheets import GOOD, write_csv
+
+        blank = {**GOOD, "recognition.ntm_model.decision": None, "recognition.ntm_model.date": None}
+        said_none = {**GOOD, "recognition.ntm_model.decision": "không", "recognition.ntm_model.date": None}
+        src = write_csv(tmp_path / "in.csv", [blank, said_none])
+        out = tmp_path / "out.csv"
+        result = invoke("batch", src, "--pack", "tra-vinh/smart-commune", "--out", out)
+        assert result.exit_code in (1, 3), result.output
+        with open(out, encoding="utf-8-sig") as fh:
+            rows = list(csv.DictReader(fh))
+        data = [r for r in rows if r.get("row", "").isdigit()]
+        assert len(data) == 2
+        assert data[0]["verdict"] == "incomplete" and "tv.smart.keep_model" in (data[0]["missing"] or "")
+        assert data[1]["verdict"] == "not_certified" and "tv.smart.keep_model" in data[1]["failing"]
+
+
+class TestValueGrammar:
+    @pytest.mark.parametrize("text,whole,expected", [
+        ("1.362", True, 1362), ("1.362.500", False, 1362500), ("1.362,5", False, Decimal("1362.5")),
+        ("1,362.5", False, Decimal("1362.5")), ("90,32", False, Decimal("90.32")), ("1,362", True, 1362),
+        ("85.78", False, Decimal("85.78")),
+    ])
+    def test_numbers_as_reports_write_them(self, text, whole, expected):
+        assert number(text, whole) == expected
+
+    def test_a_lone_group_in_a_decimal_column_stays_ambiguous_with_a_comma(self):
+        with pytest.raises(CellError):
+            number("1,362", False)
+
+    @pytest.mark.parametrize("arg,value", [
+        ("smart_irrigation_model=không", False),
+        ("households_with_smartphone=trên 90%", {"percent": {"gt": 90}}),
+        ("households_with_smartphone=100%", {"percent": 100}),
+        ("households_with_smartphone=90,32", {"percent": Decimal("90.32")}),
+        ("kiosks=1.362", 1362),
+        ("commune_records_online=1.300/1.508", {"count": 1300, "of": 1508}),
+        ("kiosks={ge: 3}", {"ge": 3}),
+    ])
+    def test_set_takes_what_the_spreadsheet_takes(self, arg, value):
+        (change,) = parse_changes([arg])
+        assert change.value == value
+
+    @pytest.mark.parametrize("arg,code,key", [
+        ("kiosk=3", "fact_unknown", "facts.kiosk"),
+        ("kiosks=null", "set_null", "facts.kiosks"),
+        ("kiosks=1.5", "fact_not_whole", "facts.kiosks"),
+        ("kiosks=3\n4", "set_syntax", None),
+        ("smart_irrigation_model=maybe", "set_bad_yes_no", "facts.smart_irrigation_model"),
+    ])
+    def test_set_errors_are_located_at_the_argument(self, arg, code, key):
+        with pytest.raises(InputError) as exc:
+            parse_changes(["kiosks=2", arg])
+        (problem,) = exc.value.problems
+        assert problem.code == code
+        assert problem.location.file == "--set #2" and problem.location.key_path == key and problem.location.line is None
+
+    def test_cli_names_the_argument_and_suggests(self):
+        result = invoke("evaluate", THANH_PHU, "--set", "kiosk=3")
+        assert result.exit_code == 2
+        assert "--set #1 [facts.kiosk]: fact_unknown" in result.output and "'kiosks'" in result.output
+
+    def test_cli_whatif_with_vietnamese_values_runs(self):
+        result = invoke("evaluate", THANH_PHU, "--pack", "tra-vinh/smart-commune", "--set",
+                        "smart_irrigation_model=không", "--set", "households_with_smartphone=trên 90%")
+        assert result.exit_code == 1, result.output
+        assert "tv.smart.eco.smart_irrigation" in result.stdout
+
+
+class TestEthnicMinorityRegion:
+    def test_region_i_is_accepted_and_keeps_the_own_region(self):
+        data = base_factset()
+        data["commune"] = {**data["commune"], "special": {"ethnic_minority_region": "I"}}
+        v = evaluate(data, ADVANCED)
+        assert v.region["used"] == v.region["own"]
+
+    def test_region_i_does_not_make_group_3(self):
+        from ntmcert.inputs.factset import Commune
+        from ntmcert.packs.resolve import commune_group
+
+        commune = Commune.model_validate({"name": "X", "province": "Y", "region": "tn",
+                                          "special": {"ethnic_minority_region": "I"}})
+        assert commune_group(commune)[0] is None
+
+    def test_sheet_cell_takes_i(self):
+        from ntmcert.sheets.cells import ethnic
+
+        assert ethnic("i") == "I"
+
+
+def test_whatif_json_still_lists_changes():
+    result = invoke("evaluate", SEEDS / "example-smart-certified.yaml", "--pack", "tra-vinh/smart-commune",
+                    "--set", "kiosks=0", "--format", "json")
+    doc = json.loads(result.stdout)
+    assert doc["set"] == ["kiosks=0"]

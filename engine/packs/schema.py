@@ -16,6 +16,7 @@ from pydantic_core import PydanticCustomError
 
 from ntmcert.inputs.catalogue import Label
 from ntmcert.core.exact import PACK_OPERATORS
+from ntmcert.core.dates import StrictDate
 from ntmcert.core.vocab import Region, Tier
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
@@ -47,7 +48,7 @@ class LegalBasis(BaseModel):
     model_config = _STRICT
     document: str = Field(min_length=1)
     title: str | None = None
-    date: dt.date | None = None
+    date: StrictDate | None = None
     url: str | None = None
     provenance: Provenance
 
@@ -57,8 +58,8 @@ class Scope(BaseModel):
 
     model_config = _STRICT
     province: str | None = None
-    valid_from: dt.date
-    valid_to: dt.date | None = None
+    valid_from: StrictDate
+    valid_to: StrictDate | None = None
 
     @model_validator(mode="after")
     def _order(self):
@@ -156,7 +157,7 @@ class DatedValue(BaseModel):
     """A parameter value in force from a date, for every region or by region."""
 
     model_config = _STRICT
-    valid_from: dt.date = Field(alias="from")
+    valid_from: StrictDate = Field(alias="from")
     value: Decimal | None = None
     by_region: dict[Region, Decimal] | None = None
     source: Source
@@ -198,7 +199,7 @@ class Prerequisite(BaseModel):
     tier: Tier
     title: Label
     pack: str | None = Field(default=None, pattern=PACK_ID_PATTERN)  # the lower tier's pack
-    recognised_from: dt.date | None = None  # recognitions before this date do not count
+    recognised_from: StrictDate | None = None  # recognitions before this date do not count
     source: Source
 
 

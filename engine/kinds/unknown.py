@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from ntmcert.evaluation.evaluate import Context
 from ntmcert.evaluation.explain import source_view
-from ntmcert.evaluation.verdict import IndicatorResult, Text
+from ntmcert.evaluation.verdict import ComparisonInputs, IndicatorResult, Text
 from ntmcert.packs.library import PackIndicator
 from ntmcert.packs.registry import DocRow, IndicatorKind, register
 from ntmcert.packs.schema import IndicatorBase, Source

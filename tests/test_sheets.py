@@ -25,7 +25,7 @@ from ntmcert.sheets.batch import RESULT_COLUMNS, RESULTS_SHEET, SUMMARY_SHEET, r
 from ntmcert.inputs.catalogue import FactKind, Level
 from ntmcert.cli.sheets import register
 from ntmcert.core.errors import InputError
-from ntmcert.packs.schema import iter_comparisons
+from ntmcert.packs.registry import comparisons as iter_comparisons
 from ntmcert.sheets.cells import (COMMUNE_SHEET, HAMLET_SHEET, INSTRUCTIONS_SHEET, CellError, bound, date, number,
                             partial_date, percent_value, yes_no)
 

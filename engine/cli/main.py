@@ -24,6 +24,7 @@ from ntmcert.cli.common import (EXIT_BAD_INPUT, EXIT_CERTIFIED, EXIT_INCOMPLETE,
 from ntmcert.cli.sheets import register as register_sheet_commands
 from ntmcert.packs.params import load_params
 from ntmcert.render import render
+from ntmcert.render.text import terminal_width
 from ntmcert.evaluation.verdict import dumps
 
 
@@ -86,20 +87,30 @@ def evaluate(
     except PackNotFoundError as exc:
         _fail([Problem(exc.code, str(exc))], fmt)
     if after is None:
-        sys.stdout.write(render(verdicts, fmt.value, lang.value, color=sys.stdout.isatty()))
+        sys.stdout.write(render(verdicts, fmt.value, lang.value, color=sys.stdout.isatty(), width=terminal_width()))
         raise typer.Exit(exit_code(verdicts))
     if fmt in (Format.json, Format.html):  # a what-if is data: JSON (an HTML report shows one state)
         sys.stdout.write(dumps(whatif_document(changes, verdicts, after)) if fmt is Format.json
                          else render(after, fmt.value, lang.value))
     else:
         sys.stdout.write(render_moves(changes, verdicts, after, fmt.value, lang.value))
-        sys.stdout.write(render(after, fmt.value, lang.value, color=sys.stdout.isatty()))
+        sys.stdout.write(render(after, fmt.value, lang.value, color=sys.stdout.isatty(), width=terminal_width()))
     raise typer.Exit(exit_code(after))
+
+
+MOVE_WORDS = {"verdict": Text("kết luận", "verdict"), "criterion": Text("tiêu chí", "criterion"),
+              "prerequisite": Text("điều kiện tiên quyết", "prerequisite")}
 
 
 def render_moves(changes, before, after, fmt: str, lang: str) -> str:
     """The what-if header: the changes made, then every status that moved (before → after)."""
     from ntmcert.render.common import STATUS, VERDICT
+
+    def ref_words(ref: str) -> str:  # "criterion:tv.smart.gov" → "tiêu chí tv.smart.gov"
+        kind, sep, ident = ref.partition(":")
+        if ref == "verdict":
+            return MOVE_WORDS["verdict"].get(lang)
+        return f"{MOVE_WORDS[kind].get(lang)} {ident}" if sep and kind in MOVE_WORDS else ref
 
     def word(ref: str, status: str) -> str:
         table = VERDICT if ref == "verdict" else STATUS
@@ -109,7 +120,8 @@ def render_moves(changes, before, after, fmt: str, lang: str) -> str:
     lines += [f"  --set {c.text}" for c in changes]
     moves = [m for b, a in zip(before, after) for m in whatif_moved(b, a)]
     lines.append(Text("Thay đổi kết quả:", "Statuses that moved:").get(lang))
-    lines += [f"  {m.pack} {m.ref}: {word(m.ref, m.before)} → {word(m.ref, m.after)}" for m in moves] or [
+    lines += [f"  {m.pack} {ref_words(m.ref)}: {word(m.ref, m.before)} → {word(m.ref, m.after)}"
+              for m in moves] or [
         Text("  (không có)", "  (none)").get(lang)]
     if fmt == "md":
         return "\n".join(f"> {line}" for line in lines) + "\n\n"

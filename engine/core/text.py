@@ -182,3 +182,14 @@ NEEDED_ANSWER = {True: Text("có / đạt", "yes"), False: Text("không", "no")}
 """An answer as required by a threshold."""
 UNKNOWN = Text("chưa rõ", "unknown")
 AND = Text(" và ", " and ")
+
+
+PROVENANCE_WORDS = {"official": Text("văn bản chính thức", "official"),
+                    "secondary": Text("nguồn thứ cấp", "secondary source"),
+                    "inferred": Text("suy luận", "inferred"), "unknown": Text("chưa rõ", "unknown")}
+"""How sure a number is, as a reader is told."""
+
+
+def provenance(value: str, lang: str) -> str:
+    words = PROVENANCE_WORDS.get(value)
+    return words.get(lang) if words else value

@@ -9,7 +9,7 @@ import math
 from fractions import Fraction
 
 from ntmcert.core.exact import fraction_text
-from ntmcert.core.text import (AND, BOUND_OPERATOR, LANGS, NEEDED_ANSWER, OPERATOR_WORDS, UNKNOWN, YES_NO, Text, symbol)
+from ntmcert.core.text import (AND, PROVENANCE_WORDS, BOUND_OPERATOR, LANGS, NEEDED_ANSWER, OPERATOR_WORDS, UNKNOWN, YES_NO, Text, symbol)
 from ntmcert.core.text import number as num
 from ntmcert.core.text import percent as pct
 from ntmcert.inputs.catalogue import FactDef, FactKind
@@ -17,9 +17,6 @@ from ntmcert.inputs.factset import FactValue
 from ntmcert.packs.resolve import ResolvedThreshold
 from ntmcert.packs.schema import Source
 
-PROVENANCE_WORDS = {"official": Text("văn bản chính thức", "official"),
-                    "secondary": Text("nguồn thứ cấp", "secondary"),
-                    "inferred": Text("suy luận", "inferred"), "unknown": Text("chưa rõ", "unknown")}
 STATUS_HEAD = {"pass": Text("Đạt", "Pass"), "fail": Text("Chưa đạt", "Fail"),
                "undecidable": Text("Chưa kết luận được", "Undecidable")}
 
@@ -243,8 +240,8 @@ def _comparison_sentence(lang: str, status: str, fact: FactDef, actual: dict | N
         body += " " + to_pass["display"][lang][0].upper() + to_pass["display"][lang][1:] + "."
     prov = source.provenance.value
     if prov != "official":
-        body += Text(" (Nguồn ngưỡng: {w} — {p}.)", " (Threshold provenance: {p}.)").get(lang).format(
-            w=PROVENANCE_WORDS[prov].vi, p=prov)
+        body += Text(" (Nguồn ngưỡng: {w}.)", " (Threshold provenance: {w}.)").get(lang).format(
+            w=PROVENANCE_WORDS[prov].get(lang))
     if t.layer and t.layer not in (pack_id,) and t.value is not None:
         body += Text(" Giá trị từ lớp {x}.", " Value from layer {x}.").get(lang).format(x=t.layer)
     elif layer != pack_id:

@@ -15,6 +15,7 @@ from ntmcert.core.exact import fraction_text
 from ntmcert.inputs.factset import FactSet
 from ntmcert.core.vocab import Tier
 from ntmcert.core.text import Text
+from ntmcert.core.vocab import TIER_NAMES
 from ntmcert.evaluation.verdict import Verdict, dumps
 
 SCHEMA = "ntmcert/review/v1"
@@ -96,7 +97,7 @@ def review(factset: FactSet, reviewed_pack_id: str, tier: Tier, verdict: Verdict
         vi += f"; {len(open_)} tiêu chí chưa kết luận được ({', '.join(sorted(open_))})"
         en += f"; {len(open_)} criteria undecided ({', '.join(sorted(open_))})"
     if recognition is None:
-        vi += f". Lưu ý: bộ số liệu không có quyết định công nhận {tier.value} nào có hiệu lực"
-        en += f". Note: the fact set holds no counting {tier.value} recognition"
+        vi += f". Lưu ý: bộ số liệu không có quyết định công nhận {TIER_NAMES[tier.value].vi} nào có hiệu lực"
+        en += f". Note: the fact set holds no counting {TIER_NAMES[tier.value].en} recognition"
     return Review(result, verdict, reviewed_pack_id, recognition, total, tuple(sorted(failing)),
                   tuple(sorted(open_)), tuple(sorted(key)), Text(vi + ".", en + "."))

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from ntmcert.evaluation.verdict import Verdict
 from ntmcert.render import html, jsonout, markdown, text
-from ntmcert.render.common import FORMATS, LANGS
+from ntmcert.render.common import FORMATS, LANGS, report_order
 
 
-def render(verdicts: list[Verdict], fmt: str = "text", lang: str = "vi", *, color: bool = False) -> str:
+def render(verdicts: list[Verdict], fmt: str = "text", lang: str = "vi", *, color: bool = False,
+           width: int | None = None) -> str:
     """Render verdicts in one of FORMATS; the one place output formats are named."""
     if fmt == "json":
         return jsonout.render(verdicts)  # derived prerequisite verdicts stay nested in their parent
-    tiers = [tier for v in verdicts for tier in v.tiers()]  # readers get every tier in turn
+    # readers get every tier in turn, the highest first, partial packs (which cannot certify alone) last
+    tiers = [tier for v in report_order(verdicts) for tier in v.tiers()]
     if fmt == "md":
         return markdown.render(tiers, lang)
     if fmt == "html":
         return html.render(tiers, lang)
     if fmt == "text":
-        return text.render(tiers, lang, color=color)
+        return text.render(tiers, lang, color=color, width=width or text.DEFAULT_WIDTH)
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 

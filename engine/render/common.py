@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from ntmcert.core.text import OPERATOR_WORDS, Text
+from ntmcert.core.text import OPERATOR_WORDS, Text, provenance
 from ntmcert.core.vocab import TIER_NAMES
-from ntmcert.inputs.catalogue import Catalogue, bundled_catalogue
 from ntmcert.evaluation.verdict import CriterionResult, IndicatorResult, Verdict
 
 FORMATS = ("text", "json", "md", "html")
@@ -87,9 +86,8 @@ def attention(verdict: Verdict) -> list[tuple[CriterionResult, IndicatorResult]]
     return out
 
 
-def missing_fact_rows(verdict: Verdict, lang: str, catalogue: Catalogue | None = None) -> list[tuple[str, str, str]]:
+def missing_fact_rows(verdict: Verdict, lang: str) -> list[tuple[str, str, str]]:
     """(fact reference, label with unit, indicator ids it decides) for every missing fact."""
-    catalogue = catalogue or bundled_catalogue()
     users: dict[str, set[str]] = {}
     for crit in verdict.criteria:
         for ind in crit.indicators:
@@ -103,7 +101,7 @@ def missing_fact_rows(verdict: Verdict, lang: str, catalogue: Catalogue | None =
             rows.append((ref, label, ", ".join(p.id for p in verdict.prerequisites if p.tier == tier)))
             continue
         fact_id = ref.rsplit(":", 1)[-1]
-        fact = catalogue.get(fact_id)
+        fact = verdict.facts.get(fact_id)
         label = fact.label.get(lang) if fact else fact_id
         if fact and fact.unit:
             label += f" ({fact.unit.get(lang)})"
@@ -128,10 +126,89 @@ def display(obj: dict | None, lang: str, default: str = "—") -> str:
     return d.get(lang, default) if isinstance(d, dict) else str(d)
 
 
-def source_text(source: dict | None) -> str:
+def source_text(source: dict | None, lang: str = "vi") -> str:
     if not source:
         return ""
     parts = [source["document"]]
     if source.get("article"):
         parts.append(source["article"])
-    return ", ".join(parts) + f" [{source['provenance']}]"
+    return ", ".join(parts) + f" [{provenance(source['provenance'], lang)}]"
+
+
+# --- the summary every multi-verdict report opens with -------------------------------------------
+
+SUMMARY = {
+    "title": Text("Tổng hợp kết quả", "Summary of results"),
+    "pack": Text("Bộ tiêu chí", "Criteria pack"), "tier": Text("Hạng", "Tier"),
+    "verdict": Text("Kết luận", "Verdict"), "met": Text("Tiêu chí đạt", "Criteria met"),
+    "blocks": Text("Vướng ở", "What blocks it"),
+    "partial": Text("Bộ tiêu chí chưa đầy đủ — chỉ để tham khảo, không thể tự kết luận đạt chuẩn",
+                    "Partial criteria sets — for reference only, they cannot certify alone"),
+    "failing": Text("chưa đạt", "failing"), "missing_n": Text("thiếu {n} số liệu", "{n} facts missing"),
+    "open": Text("chưa kết luận", "undecided"), "prereq": Text("điều kiện tiên quyết", "prerequisite"),
+    "none": Text("—", "—"),
+}
+TIER_SHORT = {"ntm": Text("NTM", "NTM"), "ntm_advanced": Text("NTM nâng cao", "advanced NTM"),
+              "ntm_model": Text("NTM kiểu mẫu", "model NTM"), "smart": Text("NTM thông minh", "smart NTM")}
+
+
+def tier_name(tier: str, lang: str) -> str:
+    return TIER_SHORT[tier].get(lang) if tier in TIER_SHORT else tier
+
+
+TIER_ORDER_KEYS = ("ntm", "ntm_advanced", "ntm_model", "smart")
+
+
+def report_order(verdicts: list[Verdict]) -> list[Verdict]:
+    """Complete packs first, the highest tier first (stable otherwise)."""
+    def key(v: Verdict) -> tuple:
+        tier = v.pack.get("tier") if hasattr(v.pack, "get") else None
+        rank = TIER_ORDER_KEYS.index(tier) if tier in TIER_ORDER_KEYS else -1
+        return (v.pack.get("completeness") == "partial", -rank)
+    return sorted(verdicts, key=key)
+
+
+def criteria_met(v: Verdict) -> str:
+    """"x/y": criteria that pass out of those that apply."""
+    applicable = [c for c in v.criteria if c.status != "not_applicable"]
+    return f"{sum(c.status == 'pass' for c in applicable)}/{len(applicable)}"
+
+
+def blockers(v: Verdict, lang: str) -> str:
+    """What stands between this verdict and certification, in a few words."""
+    if v.verdict == "certified":
+        return SUMMARY["none"].get(lang)
+    parts = []
+    pre = [p.id for p in v.prerequisites if p.status != "pass"]
+    if pre:
+        parts.append(f"{SUMMARY['prereq'].get(lang)} {', '.join(pre)}")
+    failing = [c.id for c in v.criteria if c.status == "fail"]
+    if failing:
+        parts.append(f"{SUMMARY['failing'].get(lang)}: {', '.join(failing)}")
+    if v.missing_facts:
+        parts.append(SUMMARY["missing_n"].get(lang).format(n=len(v.missing_facts)))
+    undecided = [c.id for c in v.criteria if c.status == "incomplete"]
+    if undecided and not v.missing_facts:
+        parts.append(f"{SUMMARY['open'].get(lang)}: {', '.join(undecided)}")
+    return "; ".join(parts) or SUMMARY["none"].get(lang)
+
+
+def summary_groups(verdicts: list[Verdict], lang: str) -> list[tuple[str | None, list[list[str]]]]:
+    """(heading or None, rows [pack, tier, verdict, criteria met, blocks]) for complete then partial packs."""
+    def row(v: Verdict) -> list[str]:
+        tier = v.pack.get("tier", "")
+        return [f"{v.pack['id']}", TIER_SHORT[tier].get(lang) if tier in TIER_SHORT else tier,
+                VERDICT[v.verdict].get(lang), criteria_met(v), blockers(v, lang)]
+    ordered = report_order(verdicts)
+    complete = [row(v) for v in ordered if v.pack.get("completeness") != "partial"]
+    partial = [row(v) for v in ordered if v.pack.get("completeness") == "partial"]
+    groups: list[tuple[str | None, list[list[str]]]] = []
+    if complete:
+        groups.append((None, complete))
+    if partial:
+        groups.append((SUMMARY["partial"].get(lang), partial))
+    return groups
+
+
+def summary_heads(lang: str) -> list[str]:
+    return [SUMMARY[k].get(lang) for k in ("pack", "tier", "verdict", "met", "blocks")]

@@ -12,9 +12,10 @@ from html import escape
 from urllib.parse import urlsplit
 
 from ntmcert.evaluation.verdict import CriterionResult, IndicatorResult, Verdict
-from ntmcert.core.text import LANGS, Text
+from ntmcert.core.text import iso_or_local, LANGS, Text
+from ntmcert.core.text import provenance as provenance_word
 from ntmcert.core.vocab import REGION_NAMES
-from ntmcert.render.common import (HEAD, STATUS, SYMBOL, VERDICT, display, leaves, missing_fact_rows, ordered_criteria,
+from ntmcert.render.common import (tier_name, HEAD, STATUS, SYMBOL, VERDICT, display, leaves, missing_fact_rows, ordered_criteria,
                      source_text, t)
 
 # labels only this report needs
@@ -154,17 +155,17 @@ def _safe_url(url: str | None) -> str | None:
     return url.strip() if parts.scheme in ("http", "https") and parts.netloc else None
 
 
-def _source(source: dict | None) -> str:
+def _source(source: dict | None, lang: str) -> str:
     if not source:
         return ""
-    text = source_text(source)
-    provenance = f" [{source['provenance']}]"
+    text = source_text(source, lang)
+    provenance = f" [{provenance_word(source['provenance'], lang)}]"
     main = text[:-len(provenance)] if text.endswith(provenance) else text
     url = _safe_url(source.get("url"))
     shown = f'<a href="{_e(url)}">{_e(main)}</a>' if url else _e(main)
     if source.get("url") and not url:
         shown += f" <span class=\"muted\">({_e(source['url'])})</span>"
-    return f'{shown} <span class="provenance">[{_e(source["provenance"])}]</span>'
+    return f'{shown} <span class="provenance">[{_e(provenance_word(source["provenance"], lang))}]</span>'
 
 
 def _verdict(v: Verdict, index: int, lang: str) -> str:
@@ -178,11 +179,11 @@ def _verdict(v: Verdict, index: int, lang: str) -> str:
         region_text += f' <span class="muted">— {_e(_lab("own_region", lang))}: {_e(region["own"])}</span>'
     pack = v.pack
     pack_text = (f'<span class="id">{_e(pack["id"])}</span> v{_e(pack["version"])} · {_e(_lab("tier", lang))}: '
-                 f'{_e(pack.get("tier", ""))} · sha256 <code>{_e(pack["sha256"][:16])}…</code>')
+                 f'{_e(tier_name(pack.get("tier", ""), lang))} · sha256 <code>{_e(pack["sha256"][:16])}…</code>')
     if pack.get("completeness") == "partial":
         pack_text += f" · {_e(_lab('partial', lang))}"
     meta = [(t(HEAD, "commune", lang), _e(where)),
-            (t(HEAD, "as_of", lang), _e(v.as_of)),
+            (t(HEAD, "as_of", lang), _e(iso_or_local(v.as_of, lang))),
             (t(HEAD, "pack", lang), pack_text)]
     if len(pack.get("chain") or []) > 1:
         meta.append((_lab("layers", lang), " → ".join(f'<span class="id">{_e(x)}</span>' for x in pack["chain"])))
@@ -205,9 +206,9 @@ def _verdict(v: Verdict, index: int, lang: str) -> str:
     if v.prerequisites:
         out += [f"<h2>{_e(t(HEAD, 'prerequisites', lang))}</h2>", '<ul class="prereqs">']
         for p in v.prerequisites:
-            src = _source(p.source)
+            src = _source(p.source, lang)
             out.append(f"<li>{_status(p.status, lang)} <strong>{_e(p.title.get(lang))}</strong> "
-                       f'<span class="id">{_e(p.id)}</span> ({_e(p.tier)})<br>{_e(p.explanation.get(lang))}'
+                       f'<span class="id">{_e(p.id)}</span> ({_e(tier_name(p.tier, lang))})<br>{_e(p.explanation.get(lang))}'
                        + (f'<br><span class="muted">{_e(t(HEAD, "source", lang))}: {src}</span>' if src else "")
                        + "</li>")
         out.append("</ul>")
@@ -287,7 +288,7 @@ def _row(ind: IndicatorResult, lang: str, depth: int, alternative: bool = False)
         _e(threshold_text),
         _e(display(ind.margin, lang, "")),
         _e(display(ind.to_pass, lang, "")),
-        _source(ind.source),
+        _source(ind.source, lang),
     ]
     classes = ("cell-status", "cell-indicator", "cell-actual", "cell-threshold", "cell-margin", "cell-to-pass",
                "cell-source")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ntmcert.core.text import Text
+from ntmcert.core.text import iso_or_local, Text
 from ntmcert.evaluation.verdict import Verdict
-from ntmcert.render.common import (HEAD, STATUS, SYMBOL, VERDICT, display, leaves, missing_fact_rows, ordered_criteria,
+from ntmcert.render.common import (tier_name, HEAD, STATUS, SUMMARY, SYMBOL, VERDICT, summary_groups, summary_heads, display, leaves, missing_fact_rows, ordered_criteria,
                      source_text, t)
 
 GROUP = Text("Nhóm xã", "Commune group")
@@ -15,7 +15,19 @@ def _cell(text: str) -> str:
 
 
 def render(verdicts: list[Verdict], lang: str = "vi") -> str:
-    return "\n".join(_one(v, lang) for v in verdicts)
+    head = summary_md(verdicts, lang) if len(verdicts) > 1 else ""
+    return head + "\n".join(_one(v, lang) for v in verdicts)
+
+
+def summary_md(verdicts: list[Verdict], lang: str) -> str:
+    out = [f"# {SUMMARY['title'].get(lang)}", ""]
+    for heading, rows in summary_groups(verdicts, lang):
+        if heading:
+            out += [f"**{heading}**", ""]
+        out += ["| " + " | ".join(summary_heads(lang)) + " |", "|---|---|---|---|---|"]
+        out += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+        out.append("")
+    return "\n".join(out) + "\n"
 
 
 def _one(v: Verdict, lang: str) -> str:
@@ -23,7 +35,7 @@ def _one(v: Verdict, lang: str) -> str:
     where = ", ".join(x for x in (c["name"], c.get("district"), c["province"]) if x)
     out = [f"# {v.pack['title'][lang]}", "",
            f"- **{t(HEAD, 'commune', lang)}:** {where}",
-           f"- **{t(HEAD, 'as_of', lang)}:** {v.as_of}",
+           f"- **{t(HEAD, 'as_of', lang)}:** {iso_or_local(v.as_of, lang)}",
            f"- **{t(HEAD, 'pack', lang)}:** `{v.pack['id']}` v{v.pack['version']} (sha256 `{v.pack['sha256'][:16]}…`)",
            f"- **{t(HEAD, 'region', lang)}:** {v.region['used']} — {v.region['reason'][lang]}",
            *([f"- **{GROUP.get(lang)}:** {v.region['commune_group']['reason'][lang]}"]
@@ -35,7 +47,7 @@ def _one(v: Verdict, lang: str) -> str:
         out += [f"> {note.get(lang)}", ""]
     if v.prerequisites:
         out += [f"## {t(HEAD, 'prerequisites', lang)}", ""]
-        out += [f"- **{t(STATUS, p.status, lang)}** `{p.id}` ({p.tier}): {p.explanation.get(lang)}"
+        out += [f"- **{t(STATUS, p.status, lang)}** `{p.id}` ({tier_name(p.tier, lang)}): {p.explanation.get(lang)}"
                 for p in v.prerequisites]
         out.append("")
     for crit in ordered_criteria(v):
@@ -51,7 +63,7 @@ def _one(v: Verdict, lang: str) -> str:
                 op = SYMBOL.get(leaf.op or "", "")
                 out.append(f"| {t(STATUS, leaf.status, lang)} | {_cell(name)} | {_cell(display(leaf.actual, lang))} | "
                            f"{op} {_cell(display(leaf.threshold, lang, ''))} | {_cell(display(leaf.margin, lang, ''))} | "
-                           f"{_cell(display(leaf.to_pass, lang, ''))} | {_cell(source_text(leaf.source))} |")
+                           f"{_cell(display(leaf.to_pass, lang, ''))} | {_cell(source_text(leaf.source, lang))} |")
         if crit.note:
             out += ["", f"> {crit.note.get(lang)}"]
         out.append("")

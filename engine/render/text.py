@@ -4,13 +4,15 @@ indicators that need attention and the facts to collect."""
 from __future__ import annotations
 
 import io
+import sys
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text as RichText
 
+from ntmcert.core.text import iso_or_local
 from ntmcert.evaluation.verdict import Verdict
-from ntmcert.render.common import (HEAD, STATUS, SYMBOL, VERDICT, attention, display, leaves, missing_fact_rows,
+from ntmcert.render.common import (tier_name, HEAD, STATUS, SUMMARY, SYMBOL, VERDICT, summary_groups, summary_heads, attention, display, leaves, missing_fact_rows,
                      ordered_criteria, source_text, t)
 
 STYLE = {"pass": "green", "fail": "bold red", "missing": "yellow", "undecidable": "magenta",
@@ -18,15 +20,45 @@ STYLE = {"pass": "green", "fail": "bold red", "missing": "yellow", "undecidable"
          "not_certified": "bold red"}
 
 
-def render(verdicts: list[Verdict], lang: str = "vi", *, color: bool = False, width: int = 120) -> str:
+DEFAULT_WIDTH = 120  # when the output is not a terminal and COLUMNS is not set: files keep long lines
+MIN_WIDTH = 60
+
+
+def terminal_width() -> int:
+    """COLUMNS, else the terminal's width, else DEFAULT_WIDTH (a pipe or a file)."""
+    import os
+    import shutil
+
+    if os.environ.get("COLUMNS", "").strip().isdigit() or sys.stdout.isatty():
+        return max(MIN_WIDTH, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
+    return DEFAULT_WIDTH
+
+
+def render(verdicts: list[Verdict], lang: str = "vi", *, color: bool = False, width: int = DEFAULT_WIDTH) -> str:
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False,
                       markup=False)  # data may contain [brackets]: never read them as markup
+    if len(verdicts) > 1:
+        _summary(console, verdicts, lang)
     for i, verdict in enumerate(verdicts):
-        if i:
+        if i or len(verdicts) > 1:
             console.print()
         _one(console, verdict, lang)
     return buffer.getvalue()
+
+
+def _summary(console: Console, verdicts: list[Verdict], lang: str) -> None:
+    console.rule(SUMMARY["title"].get(lang))
+    for heading, rows in summary_groups(verdicts, lang):
+        if heading:
+            console.print(heading)
+        table = Table(show_lines=False, expand=False)
+        for head in summary_heads(lang):
+            table.add_column(head, overflow="fold")
+        for row in rows:
+            verdict_style = STYLE.get(next((k for k, v in VERDICT.items() if v.get(lang) == row[2]), ""), "yellow")
+            table.add_row(row[0], row[1], RichText(row[2], style=verdict_style), row[3], row[4])
+        console.print(table)
 
 
 def _one(console: Console, v: Verdict, lang: str) -> None:
@@ -34,7 +66,7 @@ def _one(console: Console, v: Verdict, lang: str) -> None:
     console.rule(f"{v.pack['id']} {v.pack['version']} — {title}")
     commune = v.commune
     where = ", ".join(x for x in (commune["name"], commune.get("district"), commune["province"]) if x)
-    console.print(f"{t(HEAD, 'commune', lang)}: {where} · {t(HEAD, 'as_of', lang)}: {v.as_of} · "
+    console.print(f"{t(HEAD, 'commune', lang)}: {where} · {t(HEAD, 'as_of', lang)}: {iso_or_local(v.as_of, lang)} · "
                   f"{t(HEAD, 'region', lang)}: {v.region['used']}")
     console.print(f"{t(HEAD, 'pack', lang)}: {v.pack['id']} v{v.pack['version']} sha256 {v.pack['sha256'][:16]}… · "
                   f"{t(HEAD, 'engine', lang)}: {v.engine['name']} {v.engine['version']}")
@@ -50,7 +82,7 @@ def _one(console: Console, v: Verdict, lang: str) -> None:
     if v.prerequisites:
         console.print(f"{t(HEAD, 'prerequisites', lang)}:")
         for p in v.prerequisites:
-            console.print(f"  [{t(STATUS, p.status, lang)}] {p.id} ({p.tier}): {p.explanation.get(lang)}")
+            console.print(f"  [{t(STATUS, p.status, lang)}] {p.id} ({tier_name(p.tier, lang)}): {p.explanation.get(lang)}")
     table = Table(show_lines=False, expand=False)
     for col in ("status", "criterion", "indicator", "to_pass"):
         table.add_column(t(HEAD, col, lang))
@@ -77,7 +109,7 @@ def _one(console: Console, v: Verdict, lang: str) -> None:
                 op = SYMBOL.get(leaf.op or "", leaf.op or "")
                 console.print(f"  [{t(STATUS, leaf.status, lang)}] {leaf.id}{where}: {actual} {op} {thr}"
                               + (f" — {display(leaf.to_pass, lang, '')}" if leaf.to_pass else "")
-                              + (f" ({source_text(leaf.source)})" if leaf.source else ""))
+                              + (f" ({source_text(leaf.source, lang)})" if leaf.source else ""))
     missing = missing_fact_rows(v, lang)
     if missing:
         console.print(f"{t(HEAD, 'collect', lang)}:")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ntmcert.inputs.catalogue import Catalogue, FactDef, FactKind, Level
 from ntmcert.packs.library import Pack
-from ntmcert.packs.schema import iter_comparisons
+from ntmcert.packs.registry import comparisons as iter_comparisons
 
 from ntmcert.core.vocab import TIER_NAMES
 from ntmcert.sheets.cells import (COMMUNE_SHEET, FIRST_DATA_ROW, HAMLET_SHEET, INSTRUCTIONS_SHEET, LAST_ROW, REGIONS,

@@ -14,7 +14,7 @@ from ntmcert import evaluate
 from ntmcert.cli.main import app
 from ntmcert.evaluation.whatif import parse_changes
 from ntmcert.core.errors import InputError
-from ntmcert.sheets.cells import CellError, number
+from ntmcert.sheets.cells import CellError, fact_from_text, number
 
 from .conftest import SEEDS, THANH_PHU, base_factset
 
@@ -100,7 +100,7 @@ class TestValueGrammar:
         ("kiosks={ge: 3}", {"ge": 3}),
     ])
     def test_set_takes_what_the_spreadsheet_takes(self, arg, value):
-        (change,) = parse_changes([arg])
+        (change,) = parse_changes([arg], None, fact_from_text)
         assert change.value == value
 
     @pytest.mark.parametrize("arg,code,key", [
@@ -112,7 +112,7 @@ class TestValueGrammar:
     ])
     def test_set_errors_are_located_at_the_argument(self, arg, code, key):
         with pytest.raises(InputError) as exc:
-            parse_changes(["kiosks=2", arg])
+            parse_changes(["kiosks=2", arg], None, fact_from_text)
         (problem,) = exc.value.problems
         assert problem.code == code
         assert problem.location.file == "--set #2" and problem.location.key_path == key and problem.location.line is None

@@ -24,6 +24,7 @@ from ntmcert.cli.common import (EXIT_BAD_INPUT, EXIT_CERTIFIED, EXIT_INCOMPLETE,
 from ntmcert.cli.sheets import register as register_sheet_commands
 from ntmcert.packs.params import load_params
 from ntmcert.render import render
+from ntmcert.sheets.cells import fact_from_text
 from ntmcert.render.text import terminal_width
 from ntmcert.evaluation.verdict import dumps
 
@@ -66,7 +67,7 @@ def evaluate(
     try:
         library = default_library()
         factset = load_factset(facts, catalogue=library.catalogue)
-        changes = parse_changes(sets, library.catalogue) if sets else []
+        changes = parse_changes(sets, library.catalogue, fact_from_text) if sets else []
         changed = (factset_from_document(apply_changes(load_path(facts), changes), library.catalogue)
                    if changes else None)
         officer = load_params(params, library) if params else None

@@ -16,7 +16,7 @@ from ntmcert.evaluation.verdict import IndicatorResult, Verdict
 from ntmcert.inputs.catalogue import Catalogue, Level
 from ntmcert.inputs.factset import parse_fact_value
 from ntmcert.inputs.yamlio import Document, load_text
-from ntmcert.sheets.cells import CellError, fact_from_text
+from typing import Any, Callable
 
 SCHEMA = "ntmcert/what-if/v1"
 
@@ -31,7 +31,13 @@ class Change:
 _NULL_WORDS = ("null", "~", "none")
 
 
-def parse_changes(items: list[str], catalogue: Catalogue | None = None) -> list[Change]:
+TextReader = Callable[[Any, str], Any]
+"""Reads a value written as text for a fact (the spreadsheet cells' grammar, sheets.cells.fact_from_text);
+raises ValueError, with a `code` attribute, when it cannot."""
+
+
+def parse_changes(items: list[str], catalogue: Catalogue | None = None,
+                  read_text: TextReader | None = None) -> list[Change]:
     """Parse `--set` arguments; every malformed one is reported, located at its argument
     (`--set #N [facts.<id>]`). A value is read with the spreadsheet cells' grammar for the fact's
     kind (có / không, "trên 90%", "90,32", "1.362"), or as YAML when it starts with `{`; an empty
@@ -74,7 +80,7 @@ def parse_changes(items: list[str], catalogue: Catalogue | None = None) -> list[
             problems.append(Problem("set_null", f"{text} is not a value: write {ref}= (nothing after =) to remove "
                                     "the fact", where))
             continue
-        value = _read_value(text, fact, arg, where, problems)
+        value = _read_value(text, fact, arg, where, problems, read_text)
         if value is _BAD:
             continue
         found: list[Problem] = []
@@ -91,7 +97,8 @@ def parse_changes(items: list[str], catalogue: Catalogue | None = None) -> list[
 _BAD = object()
 
 
-def _read_value(text: str, fact, arg: str, where: Location, problems: list[Problem]):
+def _read_value(text: str, fact, arg: str, where: Location, problems: list[Problem],
+                read_text: TextReader | None):
     if text.startswith("{"):  # the fact set's own form: {count: 1300, of: 1508}
         try:
             doc = load_text(f"v: {text}", arg)
@@ -102,10 +109,14 @@ def _read_value(text: str, fact, arg: str, where: Location, problems: list[Probl
             problems.extend(Problem("set_value", p.message, where) for p in doc.problems)
             return _BAD
         return doc.data["v"]
+    if read_text is None:
+        problems.append(Problem("set_value", "write the value as {…} (no text reader given)", where))
+        return _BAD
     try:
-        return fact_from_text(fact, text)
-    except CellError as exc:
-        problems.append(Problem(exc.code.replace("cell_", "set_"), str(exc), where))
+        return read_text(fact, text)
+    except ValueError as exc:
+        code = getattr(exc, "code", "set_value")
+        problems.append(Problem(code.replace("cell_", "set_"), str(exc), where))
         return _BAD
 
 

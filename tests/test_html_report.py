@@ -116,9 +116,12 @@ class TestDocument:
         assert document.startswith("<!DOCTYPE html>\n") and f'<html lang="{lang}">' in document
         assert '<meta charset="utf-8">' in document
         v = verdicts[name]
-        assert doc.counts["section"] == 1
-        facts_table = 1 if v.missing_facts else 0
-        assert doc.counts["table"] == len(v.criteria) + facts_table
+        classes = [value for tag, attr, value in doc.attrs if attr == "class"]
+        # the one-page summary (cover), one section per verdict, the technical annex
+        assert doc.counts["section"] == 3 and "cover" in classes and "annex" in classes
+        assert sum(c.startswith("verdict ") for c in classes) == 1
+        assert sum(c.startswith("criterion ") for c in classes) == len(v.criteria)
+        assert classes.count("facts") == (1 if v.missing_facts else 0)
         assert doc.counts["caption"] == len(v.criteria)
         assert doc.counts["tr"] >= len(v.criteria) * 2 and doc.counts["td"] > doc.counts["tr"]
 
@@ -194,12 +197,13 @@ class TestDocument:
         assert html.render([evaluate(case.seed, case.pack)], lang).encode("utf-8") == first
 
     def test_print_styles(self, verdicts):
-        """A4 with 15 mm margins, rows never split, a page break between verdicts, a Vietnamese
-        font stack."""
+        """A4 with page numbers in the bottom margin, rows never split, a page break between verdicts,
+        a Vietnamese font stack."""
         document = html.render([verdicts["thanh-phu"], verdicts["model-fails-hamlet"]], "vi")
         doc = parse(document)
-        assert doc.errors == [] and doc.counts["section"] == 2
-        assert "@page { size: A4; margin: 15mm; }" in doc.style
+        assert doc.errors == [] and doc.counts["section"] == 4  # cover, two verdicts, annex
+        assert "@page { size: A4; margin: 16mm 15mm 17mm 15mm;" in doc.style
+        assert 'content: "Trang " counter(page) "/" counter(pages)' in doc.style
         assert re.search(r"tr \{[^}]*break-inside: avoid", doc.style)
         assert re.search(r"section\.verdict \+ section\.verdict \{[^}]*break-before: page", doc.style)
         assert '"Noto Sans", "DejaVu Sans", "Liberation Sans", Arial, sans-serif' in doc.style
@@ -273,7 +277,8 @@ class TestInChromium:
         assert png.stat().st_size > 20_000 and distinct > 16  # text on a page, not a blank
 
     def test_each_verdict_starts_a_page(self, verdicts, tmp_path):
-        """Two verdicts print to exactly the pages of each alone: the second starts a new page."""
+        """Two verdicts print to exactly the pages of each alone, less the shared summary page and annex:
+        the second starts a new page."""
         chromium = browser.require_tools()
         pages = {}
         for name in CASES:
@@ -282,4 +287,7 @@ class TestInChromium:
             pages[name] = browser.pdf_pages(browser.print_to_pdf(chromium, page, tmp_path / f"{name}.pdf"))
         both = tmp_path / "both.html"
         both.write_text(html.render([verdicts[name] for name in CASES], "vi"), encoding="utf-8")
-        assert browser.pdf_pages(browser.print_to_pdf(chromium, both, tmp_path / "both.pdf")) == sum(pages.values())
+        # each report alone has its own summary page and annex; together they share one of each
+        shared = 2
+        assert browser.pdf_pages(browser.print_to_pdf(chromium, both, tmp_path / "both.pdf")) == (
+            sum(pages.values()) - shared)

@@ -14,13 +14,14 @@ import typer
 from ntmcert.api import default_library, default_packs, exit_verdicts
 from ntmcert.core.text import Text
 from ntmcert.evaluation.engines import fallback_notice, get_engine
-from ntmcert.core.errors import InputError, NtmcertError, PackNotFoundError, Problem
+from ntmcert.core.errors import InputError, Location, NtmcertError, PackNotFoundError, Problem
 from ntmcert.evaluation.evaluate import evaluate_pack
 from ntmcert.inputs.factset import factset_from_document, load_factset
 from ntmcert.evaluation.whatif import apply_changes, document as whatif_document, moved as whatif_moved, parse_changes
 from ntmcert.inputs.yamlio import load_path
 from ntmcert.cli.common import (EXIT_BAD_INPUT, EXIT_CERTIFIED, EXIT_INCOMPLETE, EXIT_NOT_CERTIFIED, EngineName, Format,
                          Lang, _fail)
+from ntmcert.cli.profile import dossier
 from ntmcert.cli.sheets import register as register_sheet_commands
 from ntmcert.packs.params import load_params
 from ntmcert.render import render
@@ -61,6 +62,16 @@ def evaluate(
     sets: Optional[list[str]] = typer.Option(None, "--set", help="What-if: evaluate again with fact=value (or "
                                              "hamlet:<name>:fact=value; empty value removes it) and show what "
                                              "moved. The file is not modified."),
+    profile: Optional[Path] = typer.Option(None, "--profile", help="Dossier profile (YAML, format "
+                                           "ntmcert/profile/v1): org, parent_org, place, assessed_on, prepared_by, "
+                                           "checked_by, approved_by. The options below override it."),
+    org: Optional[str] = typer.Option(None, "--org", help="Issuing body printed on the report."),
+    parent_org: Optional[str] = typer.Option(None, "--parent-org", help="Its superior body, printed above it."),
+    place: Optional[str] = typer.Option(None, "--place", help="Place written before the date."),
+    assessed_on: Optional[str] = typer.Option(None, "--assessed-on", help="Date of the assessment (YYYY-MM-DD)."),
+    prepared_by: Optional[str] = typer.Option(None, "--prepared-by", help="Who prepared the report."),
+    checked_by: Optional[str] = typer.Option(None, "--checked-by", help="Who checked it."),
+    approved_by: Optional[str] = typer.Option(None, "--approved-by", help="Head of the issuing body."),
 ) -> None:
     """Evaluate a commune's fact set against rule packs and print the verdicts."""
     _notice(engine)
@@ -71,6 +82,9 @@ def evaluate(
         changed = (factset_from_document(apply_changes(load_path(facts), changes), library.catalogue)
                    if changes else None)
         officer = load_params(params, library) if params else None
+        day = _option_date("--assessed-on", assessed_on)
+        sheet = dossier(profile, hypothetical=bool(changes), org=org, parent_org=parent_org, place=place,
+                        assessed_on=day, prepared_by=prepared_by, checked_by=checked_by, approved_by=approved_by)
         chosen = [library.get(p) for p in pack] if pack else default_packs(factset, library)
         if not chosen:
             _fail([Problem("no_applicable_pack", f"no bundled pack fits province {factset.commune.province!r} "
@@ -88,17 +102,19 @@ def evaluate(
     except PackNotFoundError as exc:
         _fail([Problem(exc.code, str(exc))], fmt)
     if after is None:
-        sys.stdout.write(render(verdicts, fmt.value, lang.value, color=sys.stdout.isatty(), width=terminal_width()))
+        sys.stdout.write(render(verdicts, fmt.value, lang.value, color=sys.stdout.isatty(), width=terminal_width(),
+                                dossier=sheet))
         raise typer.Exit(exit_code(verdicts))
     if fmt in (Format.json, Format.html):  # a what-if is data: JSON (an HTML report shows one state)
         sys.stdout.write(dumps(whatif_document(changes, verdicts, after)) if fmt is Format.json
-                         else render(after, fmt.value, lang.value))
+                         else render(after, fmt.value, lang.value, dossier=sheet))
     else:
         sys.stdout.write(render_moves(changes, verdicts, after, fmt.value, lang.value))
         sys.stdout.write(render(after, fmt.value, lang.value, color=sys.stdout.isatty(), width=terminal_width()))
     raise typer.Exit(exit_code(after))
 
 
+HYPOTHETICAL = Text("*** GIẢ ĐỊNH – không dùng làm hồ sơ ***", "*** HYPOTHETICAL – not for the dossier ***")
 MOVE_WORDS = {"verdict": Text("kết luận", "verdict"), "criterion": Text("tiêu chí", "criterion"),
               "prerequisite": Text("điều kiện tiên quyết", "prerequisite")}
 
@@ -117,7 +133,8 @@ def render_moves(changes, before, after, fmt: str, lang: str) -> str:
         table = VERDICT if ref == "verdict" else STATUS
         return table[status].get(lang) if status in table else status
 
-    lines = [Text("Giả định (không sửa tệp số liệu):", "What-if (the fact file is not modified):").get(lang)]
+    lines = [HYPOTHETICAL.get(lang),
+             Text("Giả định (không sửa tệp số liệu):", "What-if (the fact file is not modified):").get(lang)]
     lines += [f"  --set {c.text}" for c in changes]
     moves = [m for b, a in zip(before, after) for m in whatif_moved(b, a)]
     lines.append(Text("Thay đổi kết quả:", "Statuses that moved:").get(lang))
@@ -127,6 +144,18 @@ def render_moves(changes, before, after, fmt: str, lang: str) -> str:
     if fmt == "md":
         return "\n".join(f"> {line}" for line in lines) + "\n\n"
     return "\n".join(lines) + "\n\n"
+
+
+def _option_date(option: str, value: str | None):
+    if value is None:
+        return None
+    from ntmcert.core.dates import strict_date
+
+    try:
+        return strict_date(value)
+    except ValueError:
+        _fail([Problem("option_bad_date", f"{option} takes a date written YYYY-MM-DD (found {value!r})",
+                       Location(option))])
 
 
 def _notice(engine: "EngineName") -> None:
@@ -156,6 +185,9 @@ def review(
         library = default_library()
         factset = load_factset(facts, catalogue=library.catalogue)
         officer = load_params(params, library) if params else None
+        day = _option_date("--assessed-on", assessed_on)
+        sheet = dossier(profile, hypothetical=bool(changes), org=org, parent_org=parent_org, place=place,
+                        assessed_on=day, prepared_by=prepared_by, checked_by=checked_by, approved_by=approved_by)
         reviewed = library.get(pack)
         against = library.get(reviewed.review_against or reviewed.id)
         verdict = evaluate_pack(factset, against, get_engine(engine.value), officer=officer,

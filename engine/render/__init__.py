@@ -5,10 +5,11 @@ from __future__ import annotations
 from ntmcert.evaluation.verdict import Verdict
 from ntmcert.render import html, jsonout, markdown, text
 from ntmcert.render.common import FORMATS, LANGS, report_order
+from ntmcert.render.dossier import Dossier
 
 
 def render(verdicts: list[Verdict], fmt: str = "text", lang: str = "vi", *, color: bool = False,
-           width: int | None = None) -> str:
+           width: int | None = None, dossier: Dossier | None = None) -> str:
     """Render verdicts in one of FORMATS; the one place output formats are named."""
     if fmt == "json":
         return jsonout.render(verdicts)  # derived prerequisite verdicts stay nested in their parent
@@ -17,7 +18,7 @@ def render(verdicts: list[Verdict], fmt: str = "text", lang: str = "vi", *, colo
     if fmt == "md":
         return markdown.render(tiers, lang)
     if fmt == "html":
-        return html.render(tiers, lang)
+        return html.render(tiers, lang, dossier=dossier)
     if fmt == "text":
         return text.render(tiers, lang, color=color, width=width or text.DEFAULT_WIDTH)
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")

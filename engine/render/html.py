@@ -11,6 +11,7 @@ from __future__ import annotations
 from html import escape
 from urllib.parse import urlsplit
 
+from ntmcert.render.dossier import DOSSIER_CSS, WORDS, Dossier, annex, cover, met_line, page_css
 from ntmcert.evaluation.verdict import CriterionResult, IndicatorResult, Verdict
 from ntmcert.core.text import iso_or_local, LANGS, Text
 from ntmcert.core.text import provenance as provenance_word
@@ -43,13 +44,15 @@ MARK = {"pass": "✓", "fail": "✗", "missing": "?", "undecidable": "~", "incom
         "not_applicable": "–", "certified": "✓", "not_certified": "✗"}  # verdict "incomplete": as a criterion's
 
 CSS = """\
-@page { size: A4; margin: 15mm; }
 * { box-sizing: border-box; }
 html { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 body { margin: 0; color: #111; background: #fff; font-size: 10.5pt; line-height: 1.35;
   font-family: "Noto Sans", "DejaVu Sans", "Liberation Sans", Arial, sans-serif; }
 @media screen { body { max-width: 210mm; margin: 0 auto; padding: 10mm; } }
 section.verdict + section.verdict { break-before: page; page-break-before: always; }
+table.criterion { break-inside: avoid; page-break-inside: avoid; }
+table.compact { break-inside: auto; page-break-inside: auto; }
+tr.row-criterion td { background: #eef2f7; font-weight: bold; break-after: avoid; page-break-after: avoid; }
 h1 { font-size: 15pt; margin: 0 0 1mm; }
 h2 { font-size: 12pt; margin: 5mm 0 2mm; border-bottom: 0.4mm solid #555; padding-bottom: 0.5mm;
   break-after: avoid; page-break-after: avoid; }
@@ -111,19 +114,24 @@ a { color: #0a3d8f; }
 """
 
 
-def render(verdicts: list[Verdict], lang: str = "vi") -> str:
-    """The whole HTML document for these verdicts, each a section (a page break between them)."""
+def render(verdicts: list[Verdict], lang: str = "vi", *, dossier: Dossier | None = None) -> str:
+    """The whole HTML document: the one-page summary (heading, legal bases, results, signatures), then
+    a section per verdict (each starting a page), then the technical annex."""
     lang = lang if lang in LANGS else "en"
+    dossier = dossier or Dossier()
     if verdicts:
         c = verdicts[0].commune
         title = f"{_lab('report', lang)} — {c['name']}"
     else:
         title = _lab("report", lang)
-    body = "\n".join(_verdict(v, i, lang) for i, v in enumerate(verdicts, 1))
+    body = "\n".join([cover(verdicts, dossier, lang),
+                      *(_verdict(v, i, lang) for i, v in enumerate(verdicts, 1)),
+                      annex(verdicts, lang)])
+    css = page_css(dossier, lang) + CSS + DOSSIER_CSS
     return ("<!DOCTYPE html>\n"
             f'<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{_e(title)}</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n")
+            f"<title>{_e(title)}</title>\n<style>\n{css}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n")
 
 
 def _e(text: object) -> str:
@@ -179,7 +187,7 @@ def _verdict(v: Verdict, index: int, lang: str) -> str:
         region_text += f' <span class="muted">— {_e(_lab("own_region", lang))}: {_e(region["own"])}</span>'
     pack = v.pack
     pack_text = (f'<span class="id">{_e(pack["id"])}</span> v{_e(pack["version"])} · {_e(_lab("tier", lang))}: '
-                 f'{_e(tier_name(pack.get("tier", ""), lang))} · sha256 <code>{_e(pack["sha256"][:16])}…</code>')
+                 f'{_e(tier_name(pack.get("tier", ""), lang))} · {_e(met_line(v, lang))}')
     if pack.get("completeness") == "partial":
         pack_text += f" · {_e(_lab('partial', lang))}"
     meta = [(t(HEAD, "commune", lang), _e(where)),
@@ -190,11 +198,9 @@ def _verdict(v: Verdict, index: int, lang: str) -> str:
     meta.append((t(HEAD, "region", lang), f"{region_text}<br>{_e(region['reason'][lang])}"))
     if "commune_group" in region:
         meta.append((_lab("commune_group", lang), _e(region["commune_group"]["reason"][lang])))
-    meta += [(t(HEAD, "engine", lang), _e(f"{v.engine['name']} {v.engine['version']}")),
-             (t(HEAD, "factset", lang), f"<code>{_e(v.factset_sha256[:16])}…</code>")]
     out = [f'<section class="verdict verdict-{_cls(v.verdict)}" id="verdict-{index}">',
            "<header>",
-           f'<p class="report-kind">{_e(_lab("report", lang))}</p>',
+           f'<p class="report-kind">{_e(WORDS["details"].get(lang).format(n=index))}</p>',
            f"<h1>{_e(pack['title'][lang])}</h1>",
            '<dl class="meta">',
            *(f"<dt>{_e(k)}</dt><dd>{val}</dd>" for k, val in meta),
@@ -213,7 +219,10 @@ def _verdict(v: Verdict, index: int, lang: str) -> str:
                        + "</li>")
         out.append("</ul>")
     out.append(f"<h2>{_e(t(HEAD, 'criterion', lang))}</h2>")
-    out += [_criterion_table(crit, lang) for crit in ordered_criteria(v)]
+    if len(v.criteria) > COMPACT_FROM:  # one table for a pack of many criteria, in the official order
+        out.append(_compact_table(v, lang))
+    else:
+        out += [_criterion_table(crit, lang) for crit in v.criteria]
     if v.notes:
         out += [f"<h2>{_e(t(HEAD, 'notes', lang))}</h2>", '<ul class="notes">',
                 *(f"<li>{_e(n.get(lang))}</li>" for n in v.notes), "</ul>"]
@@ -236,6 +245,34 @@ def _verdict(v: Verdict, index: int, lang: str) -> str:
 
 COLUMNS = (("c-status", "status"), ("c-indicator", "indicator"), ("c-actual", "actual"),
            ("c-threshold", "threshold"), ("c-margin", "margin"), ("c-to-pass", "to_pass"), ("c-source", "source"))
+
+
+COMPACT_FROM = 6
+
+
+def _require_text(crit: CriterionResult, lang: str) -> str:
+    if crit.require == "all":
+        require = _lab("require_all", lang)
+    else:
+        require = _lab("require_at_least", lang).format(k=crit.require.rpartition(":")[2])
+    return "; ".join([require] + ([_lab("key", lang)] if crit.key else []))
+
+
+def _compact_table(v: Verdict, lang: str) -> str:
+    out = ['<table class="criterion compact">',
+           "<colgroup>" + "".join(f'<col class="{cls}">' for cls, _ in COLUMNS) + "</colgroup>",
+           "<thead><tr>" + "".join(f"<th>{_e(t(HEAD, key, lang))}</th>" for _, key in COLUMNS) + "</tr></thead>",
+           "<tbody>"]
+    for crit in v.criteria:
+        out.append(f'<tr class="row-criterion"><td class="cell-status">{_status(crit.status, lang)}</td>'
+                   f'<td colspan="6"><span class="id">{_e(crit.id)}</span> — {_e(crit.title.get(lang))} '
+                   f'<span class="require">({_e(_require_text(crit, lang))})</span>'
+                   + (f'<br><span class="require">{_e(crit.note.get(lang))}</span>' if crit.note else "")
+                   + "</td></tr>")
+        for ind in crit.indicators:
+            out += _indicator_rows(ind, lang, 1)
+    out += ["</tbody>", "</table>"]
+    return "\n".join(out)
 
 
 def _criterion_table(crit: CriterionResult, lang: str) -> str:

@@ -155,3 +155,71 @@ def test_whatif_json_still_lists_changes():
                     "--set", "kiosks=0", "--format", "json")
     doc = json.loads(result.stdout)
     assert doc["set"] == ["kiosks=0"]
+
+
+class TestResultsWorkbook:
+    def test_verdict_first_titles_colours_filter_and_print_setup(self, tmp_path):
+        import openpyxl
+
+        from tests.test_sheets import COMMUNES, fill_template, make_template
+
+        book = fill_template(make_template(tmp_path), COMMUNES, tmp_path / "in.xlsx")
+        out = tmp_path / "results.xlsx"
+        result = invoke("batch", book, "--pack", "tra-vinh/smart-commune", "--out", out)
+        assert result.exit_code == 2, result.output
+        wb = openpyxl.load_workbook(out)
+        assert wb.sheetnames[0] == "Tổng hợp - Summary"
+        ws = wb["Kết quả - Results"]
+        ids = [c.value for c in ws[1]]
+        assert ids[:4] == ["row", "commune.name", "verdict_text", "error"]
+        assert [c.value for c in ws[2]][:4] == ["Dòng", "Tên xã", "Kết luận", "Lỗi số liệu"]
+        rows = {r[1]: dict(zip(ids, r)) for r in ws.iter_rows(min_row=3, values_only=True)}
+        failing = rows["Xã Chưa Đạt (ví dụ)"]
+        assert failing["verdict_text"] == "KHÔNG ĐẠT CHUẨN"
+        assert failing["failing_titles"].startswith("tv.smart.gov.records_online — ")
+        assert "hồ sơ công việc" in failing["failing_titles"]  # the Vietnamese title beside the id
+        assert rows["Xã Số Liệu Sai (ví dụ)"]["error"]
+        verdict_col = ids.index("verdict_text") + 1
+        fills = {ws.cell(row=r, column=2).value: ws.cell(row=r, column=verdict_col).fill.fgColor.rgb
+                 for r in range(3, ws.max_row + 1)}
+        assert fills["Xã Đạt Chuẩn (ví dụ)"].endswith("C6EFCE") and fills["Xã Chưa Đạt (ví dụ)"].endswith("FFC7CE")
+        assert ws.auto_filter.ref.startswith("A2:")
+        assert ws.freeze_panes == "C3"
+        assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
+        assert ws.sheet_properties.pageSetUpPr.fitToPage
+        summary = list(wb["Tổng hợp - Summary"].iter_rows(values_only=True))
+        by_key = {r[2]: r for r in summary if r and len(r) > 2 and r[2]}
+        assert by_key["certified"][:2] == ("ĐẠT CHUẨN", 1)  # the label beside its number
+        assert by_key["not_certified"][:2] == ("KHÔNG ĐẠT CHUẨN", 1)
+        assert by_key["total"][:2] == ("Tổng", 3)
+
+    def test_english_workbook_titles(self, tmp_path):
+        import openpyxl
+
+        from tests.test_sheets import COMMUNES, fill_template, make_template
+
+        book = fill_template(make_template(tmp_path), COMMUNES[1:2], tmp_path / "in.xlsx")
+        out = tmp_path / "results.xlsx"
+        invoke("batch", book, "--pack", "tra-vinh/smart-commune", "--out", out, "--lang", "en")
+        ws = openpyxl.load_workbook(out)["Kết quả - Results"]
+        row = [c.value for c in ws[3]]
+        assert row[2] == "NOT CERTIFIED" and "records" in row[4].lower()
+
+    def test_csv_has_a_byte_order_mark(self, tmp_path):
+        from tests.test_sheets import GOOD, write_csv
+
+        out = tmp_path / "out.csv"
+        invoke("batch", write_csv(tmp_path / "in.csv", [GOOD]), "--pack", "tra-vinh/smart-commune", "--out", out)
+        assert out.read_bytes().startswith(b"\xef\xbb\xbf")
+
+    def test_a_count_written_with_a_thousands_dot_is_read(self, tmp_path):
+        from tests.test_sheets import GOOD, write_csv
+
+        row = {**GOOD, "facts.commune_records_online.count": "1.362", "facts.commune_records_online.of": "1.508"}
+        out = tmp_path / "out.jsonl"
+        result = invoke("batch", write_csv(tmp_path / "in.csv", [row]), "--pack", "tra-vinh/smart-commune",
+                        "--out", out)
+        assert result.exit_code == 0, result.output
+        doc = json.loads(out.read_text(encoding="utf-8").splitlines()[0])
+        ind = next(i for c in doc["criteria"] for i in c["indicators"] if i["id"] == "tv.smart.gov.records_online")
+        assert ind["actual"]["count"] == "1362" and ind["actual"]["of"] == "1508"

@@ -152,7 +152,7 @@ def read_results(path: Path) -> tuple[list[dict], list[tuple]]:
 
 
 def summary_value(summary: list[tuple], key: str):
-    return next(row[1] for row in summary if row and row[0] == key)
+    return next(row[1] for row in summary if row and len(row) > 2 and row[2] == key)
 
 
 # ----------------------------------------------------------------------------- the template
@@ -260,7 +260,7 @@ class TestBatchAcceptance:
         out = tmp_path / "results.xlsx"
         result = invoke("batch", filled, "--pack", PACK, "--out", out)
         assert result.exit_code == 2, result.output  # an error row: exit 2, after the whole batch is written
-        assert "1 row(s) with input errors" in result.output
+        assert "1 dòng có lỗi số liệu" in result.output
         rows, summary = read_results(out)
         assert len(rows) == 3
         assert [r["verdict"] for r in rows] == EXPECTED
@@ -362,7 +362,7 @@ class TestBatchAcceptance:
         out = tmp_path / "ok-results.csv"
         result = invoke("batch", certified, "--pack", PACK, "--out", out)
         assert result.exit_code == 0, result.output
-        assert "certified 2" in result.output
+        assert "đạt chuẩn 2" in result.output
         with open(out, encoding="utf-8-sig", newline="") as fh:
             rows = list(csv.DictReader(fh))
         assert [r["verdict"] for r in rows] == ["certified", "certified"]
@@ -412,7 +412,7 @@ class TestBatchAcceptance:
             ("commune.region", ids.index("commune.region") + 1), ("as_of", ids.index("as_of") + 1)}
         headed = write_csv(tmp_path / "h.csv", [GOOD], [["Tên", "Tỉnh", "Huyện", "Mã", "Vùng", "Ngày"]])
         result = invoke("batch", headed, "--pack", PACK, "--out", tmp_path / "h.csv.jsonl")
-        assert result.exit_code == 0 and "rows read as headers and skipped: 2" in result.output
+        assert result.exit_code == 0 and "Dòng đọc là tiêu đề, bỏ qua: 2" in result.output
 
 
 class TestHamlets:

@@ -13,6 +13,8 @@ from typing import Optional
 
 import typer
 
+from ntmcert.core.text import Text
+
 from ntmcert.cli.common import EngineName, Lang, _fail
 from ntmcert.core.errors import InputError, PackNotFoundError, Problem
 
@@ -82,8 +84,11 @@ def batch(
         _restore_sigterm(previous)
     print_summary(result, library.catalogue)
     errors = result.summary.counts["error"]
-    typer.echo(f"ntmcert batch: results written to {out}"
-               + (f"; {errors} row(s) with input errors (see the error column): exit 2" if errors else ""), err=True)
+    written = Text("ntmcert batch: đã ghi kết quả vào {out}", "ntmcert batch: results written to {out}")
+    with_errors = Text("; {n} dòng có lỗi số liệu (xem cột lỗi): mã thoát 2",
+                       "; {n} row(s) with input errors (see the error column): exit 2")
+    typer.echo(written.get(lang.value).format(out=out)
+               + (with_errors.get(lang.value).format(n=errors) if errors else ""), err=True)
     raise typer.Exit(result.exit_code)
 
 

@@ -62,28 +62,33 @@ VERDICT_KINDS = ("certified", "not_certified", "incomplete", "error")
 ERROR_LABEL = Text("LỖI SỐ LIỆU", "INPUT ERROR")
 MAX_CELL = 32000  # a spreadsheet cell holds at most 32,767 characters
 
-RESULT_COLUMNS = [  # (id, Vietnamese header, English header)
+RESULT_COLUMNS = [  # (id, Vietnamese header, English header): what an officer reads first comes first
     ("row", "Dòng", "Row"),
-    ("file", "Tệp", "File"),
     ("commune.name", "Tên xã", "Commune"),
+    ("verdict_text", "Kết luận", "Verdict"),
+    ("error", "Lỗi số liệu", "Input errors"),
+    ("failing_titles", "Chưa đạt", "Failing"),
+    ("missing_titles", "Thiếu số liệu", "Missing data"),
+    ("to_pass", "Để đạt", "To pass"),
+    ("failing", "Chưa đạt (mã)", "Failing (ids)"),
+    ("missing", "Thiếu số liệu (mã)", "Missing data (ids)"),
+    ("undecidable", "Chưa kết luận được", "Undecidable"),
+    ("missing_facts", "Số liệu cần thu thập", "Facts to collect"),
     ("commune.district", "Huyện", "District"),
     ("commune.code", "Mã xã", "Code"),
     ("commune.province", "Tỉnh", "Province"),
     ("as_of", "Ngày số liệu", "As of"),
     ("verdict", "Kết luận (mã)", "Verdict (code)"),
-    ("verdict_text", "Kết luận", "Verdict"),
-    ("failing", "Chưa đạt", "Failing"),
-    ("missing", "Thiếu số liệu", "Missing data"),
-    ("undecidable", "Chưa kết luận được", "Undecidable"),
-    ("to_pass", "Để đạt", "To pass"),
-    ("missing_facts", "Số liệu cần thu thập", "Facts to collect"),
+    ("file", "Tệp", "File"),
     ("pack.id", "Bộ tiêu chí", "Pack"),
     ("pack.version", "Phiên bản", "Version"),
+    ("engine", "Bộ máy luật", "Engine"),
     ("pack.sha256", "Mã băm bộ tiêu chí", "Pack sha256"),
     ("factset_sha256", "Mã băm bộ số liệu", "Fact set sha256"),
-    ("engine", "Bộ máy luật", "Engine"),
-    ("error", "Lỗi số liệu", "Input errors"),
 ]
+COLUMN_IDS = [cid for cid, _, _ in RESULT_COLUMNS]
+VERDICT_FILL = {"certified": "C6EFCE", "not_certified": "FFC7CE", "incomplete": "FFEB9C", "error": "D9D9D9"}
+VERDICT_FONT = {"certified": "006100", "not_certified": "9C0006", "incomplete": "7A5200", "error": "000000"}
 RESULTS_SHEET = "Kết quả - Results"
 SUMMARY_SHEET = "Tổng hợp - Summary"
 
@@ -157,20 +162,35 @@ def _cell_text(value: Any) -> Any:
     return str(value)
 
 
+def _titles(items: list, lang: str) -> str | None:
+    """One line per result: its id and its title in the report's language."""
+    return "\n".join(f"{item.id} — {item.title.get(lang)}" for item in items) or None
+
+
 def flat_row(outcome: Outcome, pack: Pack, engine: str, lang: str) -> list[Any]:
     """The result row of RESULT_COLUMNS."""
-    head = [outcome.row, outcome.file, *_commune_cells(outcome.commune), _cell_text(outcome.as_of)]
-    tail = [pack.id, pack.version, pack.sha256]
+    name, district, code, province = _commune_cells(outcome.commune)
+    cells: dict[str, Any] = {"row": outcome.row, "file": outcome.file, "commune.name": name,
+                             "commune.district": district, "commune.code": code, "commune.province": province,
+                             "as_of": _cell_text(outcome.as_of), "pack.id": pack.id, "pack.version": pack.version,
+                             "pack.sha256": pack.sha256, "engine": engine}
     if outcome.verdict is None:
-        errors = "\n".join(str(p) for p in outcome.problems)
-        return head + ["error", ERROR_LABEL.get(lang), None, None, None, None, None, *tail, None, engine, errors]
+        cells.update(verdict="error", verdict_text=ERROR_LABEL.get(lang),
+                     error="\n".join(str(p) for p in outcome.problems))
+        return [cells.get(cid) for cid in COLUMN_IDS]
     v = outcome.verdict
     opened = open_indicators(v)
     to_pass = "\n".join(f"{item.id}: {_to_pass(item, lang)}"
                         for status in ("fail", "missing", "undecidable") for item in opened[status])
-    ids = [", ".join(item.id for item in opened[s]) or None for s in ("fail", "missing", "undecidable")]
-    return head + [v.verdict, VERDICT[v.verdict].get(lang), *ids, to_pass or None,
-                   ", ".join(v.missing_facts) or None, *tail, v.factset_sha256, engine, None]
+    cells.update(verdict=v.verdict, verdict_text=VERDICT[v.verdict].get(lang),
+                 failing=", ".join(item.id for item in opened["fail"]) or None,
+                 failing_titles=_titles(opened["fail"], lang),
+                 missing=", ".join(item.id for item in opened["missing"]) or None,
+                 missing_titles=_titles(opened["missing"], lang),
+                 undecidable=", ".join(item.id for item in opened["undecidable"]) or None,
+                 to_pass=to_pass or None, missing_facts=", ".join(v.missing_facts) or None,
+                 factset_sha256=v.factset_sha256)
+    return [cells.get(cid) for cid in COLUMN_IDS]
 
 
 # ----------------------------------------------------------------------------- the summary
@@ -214,77 +234,104 @@ class Summary:
         return EXIT_CERTIFIED
 
     def rows_out(self, catalogue: Catalogue) -> list[list[Any]]:
-        """The summary as rows: [key, value, label]; also the text printed on stderr."""
-        p = self.pack
+        """The summary as rows: [label, value, key] (the label beside its number, the stable key
+        last); also what the text on stderr says."""
+        p, lang = self.pack, self.lang
+        w = {k: v.get(lang) for k, v in SUMMARY_WORDS.items()}
         out: list[list[Any]] = [
-            ["ntmcert batch", "Tổng hợp / Summary"],
-            ["input", self.input, "Tệp vào / Input"],
-            ["pack", f"{p.id} {p.version}", "Bộ tiêu chí / Criteria pack"],
-            ["pack.sha256", p.sha256, ""],
-            ["engine", self.engine, "Bộ máy luật / Engine"],
+            [w["title"], None, "ntmcert batch"],
+            [w["input"], self.input, "input"],
+            [w["pack"], f"{p.id} {p.version}", "pack"],
+            [w["engine"], self.engine, "engine"],
+            [w["pack_hash"], p.sha256, "pack.sha256"],
             [],
-            ["verdict", "communes", "Kết luận / Verdict — số xã / communes"],
+            [w["verdicts"], w["communes"], "verdict"],
         ]
-        labels = {k: f"{name.vi} / {name.en}" for k, name in {**VERDICT, "error": ERROR_LABEL}.items()}
         for kind in VERDICT_KINDS:
-            out.append([kind, self.counts[kind], labels[kind]])
-        out.append(["total", self.rows, "Tổng / Total"])
+            label = ERROR_LABEL.get(lang) if kind == "error" else VERDICT[kind].get(lang)
+            out.append([label, self.counts[kind], kind])
+        out.append([w["total"], self.rows, "total"])
         if self.header_rows:
-            out.append(["header_rows", ", ".join(map(str, self.header_rows)),
-                        "Dòng đọc là tiêu đề, bỏ qua / Rows read as headers, skipped"])
-        out += [[], ["missing_fact", "communes", "Số liệu thiếu nhiều nhất / Facts most often missing"]]
+            out.append([w["header_rows"], ", ".join(map(str, self.header_rows)), "header_rows"])
+        out += [[], [w["missing"], w["communes"], "missing_fact"]]
         for ref, n in sorted(self.missing.items(), key=lambda kv: (-kv[1], kv[0])):
             fact = catalogue.get(ref.rsplit(":", 1)[-1])
-            label = fact.label.get(self.lang) if fact else ""
-            out.append([ref, n, label])
-        out += [[], ["failing", "communes", "Chỉ tiêu chưa đạt nhiều nhất / Indicators most often failing"]]
+            out.append([fact.label.get(lang) if fact else ref, n, ref])
+        out += [[], [w["failing"], w["communes"], "failing"]]
         titles = {ind.spec.id: ind.spec.title for c in p.criteria for ind in c.indicators}
         titles.update({pr.id: pr.title for pr in p.prerequisites})
         for ident, n in sorted(self.failing.items(), key=lambda kv: (-kv[1], kv[0])):
             title = titles.get(ident)
-            out.append([ident, n, title.get(self.lang) if title else ""])
+            out.append([title.get(lang) if title else ident, n, ident])
         return out
 
     def text(self, catalogue: Catalogue, top: int = 10) -> str:
-        c = self.counts
-        lines = [f"ntmcert batch: {self.rows} communes — certified {c['certified']}, not certified "
-                 f"{c['not_certified']}, incomplete {c['incomplete']}, error {c['error']}"]
+        c, lang = self.counts, self.lang
+        w = {k: v.get(lang) for k, v in SUMMARY_WORDS.items()}
+        lines = ["ntmcert batch: " + w["line"].format(n=self.rows, certified=c["certified"],
+                                                     not_certified=c["not_certified"], incomplete=c["incomplete"],
+                                                     error=c["error"])]
         if self.header_rows:
-            lines.append(f"  rows read as headers and skipped: {', '.join(map(str, self.header_rows))}")
+            lines.append(f"  {w['header_rows']}: {', '.join(map(str, self.header_rows))}")
         if self.missing:
-            lines.append("  facts most often missing: " + ", ".join(
+            lines.append(f"  {w['missing']}: " + ", ".join(
                 f"{ref} ({n})" for ref, n in sorted(self.missing.items(), key=lambda kv: (-kv[1], kv[0]))[:top]))
         if self.failing:
-            lines.append("  most often failing: " + ", ".join(
+            lines.append(f"  {w['failing']}: " + ", ".join(
                 f"{i} ({n})" for i, n in sorted(self.failing.items(), key=lambda kv: (-kv[1], kv[0]))[:top]))
         return "\n".join(lines) + "\n"
+
+
+SUMMARY_WORDS = {
+    "title": Text("Tổng hợp kết quả đánh giá", "Summary of the assessment"),
+    "input": Text("Tệp vào", "Input"), "pack": Text("Bộ tiêu chí", "Criteria pack"),
+    "engine": Text("Bộ máy luật", "Engine"), "pack_hash": Text("Mã băm bộ tiêu chí", "Pack hash"),
+    "verdicts": Text("Kết luận", "Verdict"), "communes": Text("Số xã", "Communes"), "total": Text("Tổng", "Total"),
+    "header_rows": Text("Dòng đọc là tiêu đề, bỏ qua", "Rows read as headers, skipped"),
+    "missing": Text("Số liệu thiếu nhiều nhất", "Facts most often missing"),
+    "failing": Text("Chỉ tiêu chưa đạt nhiều nhất", "Indicators most often failing"),
+    "line": Text("{n} xã — đạt chuẩn {certified}, không đạt chuẩn {not_certified}, chưa đủ căn cứ {incomplete}, "
+                 "lỗi số liệu {error}",
+                 "{n} communes — certified {certified}, not certified {not_certified}, incomplete {incomplete}, "
+                 "error {error}"),
+}
 
 
 # ----------------------------------------------------------------------------- writers
 
 class _XlsxWriter:
+    """The officer's workbook: the summary first (labels beside their numbers), then one row per
+    commune with the verdict and errors first, coloured, filterable, printable landscape to width."""
+
     def __init__(self, path: Path, lang: str):
         import openpyxl
         from openpyxl.cell import WriteOnlyCell
-        from openpyxl.styles import Alignment, Font
+        from openpyxl.styles import Alignment, Font, PatternFill
+        from openpyxl.utils import get_column_letter
+        from openpyxl.worksheet.properties import PageSetupProperties
 
         self.path = path
         self.wb = openpyxl.Workbook(write_only=True)
         self.summary = self.wb.create_sheet(SUMMARY_SHEET)  # first, filled at the end
         self.results = self.wb.create_sheet(RESULTS_SHEET)
-        self.results.freeze_panes = "C3"
-        widths = {"row": 7, "file": 18, "commune.name": 24, "verdict_text": 22, "failing": 30, "missing": 30,
-                  "undecidable": 24, "to_pass": 60, "missing_facts": 40, "pack.sha256": 20, "factset_sha256": 20,
-                  "error": 70}
-        from openpyxl.utils import get_column_letter
-
-        for i, (cid, _, _) in enumerate(RESULT_COLUMNS, start=1):
-            self.results.column_dimensions[get_column_letter(i)].width = widths.get(cid, 14)
-        self.summary.column_dimensions["A"].width = 40
+        self.results.freeze_panes = "C3"  # the two header rows, the row number and the commune stay in view
+        self.results.print_title_rows = "1:2"
+        for ws in (self.results, self.summary):
+            ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+            ws.page_setup.orientation = "landscape"
+            ws.page_setup.paperSize = "9"  # A4
+            ws.page_setup.fitToWidth = 1
+            ws.page_setup.fitToHeight = 0  # as many pages down as the rows need
+        widths = {"row": 6, "commune.name": 24, "verdict_text": 20, "error": 50, "failing": 24,
+                  "failing_titles": 45, "missing": 24, "missing_titles": 45, "undecidable": 22, "to_pass": 55,
+                  "missing_facts": 35, "file": 16, "pack.sha256": 18, "factset_sha256": 18}
+        for i, cid in enumerate(COLUMN_IDS, start=1):
+            self.results.column_dimensions[get_column_letter(i)].width = widths.get(cid, 13)
+        self.summary.column_dimensions["A"].width = 48
         self.summary.column_dimensions["B"].width = 24
-        self.summary.column_dimensions["C"].width = 70
+        self.summary.column_dimensions["C"].width = 36
         ids = []
-        for cid, _, _ in RESULT_COLUMNS:
+        for cid in COLUMN_IDS:
             cell = WriteOnlyCell(self.results, cid)
             cell.font = Font(name="Consolas", size=9, color="595959")
             ids.append(cell)
@@ -292,12 +339,20 @@ class _XlsxWriter:
         for _, vi, en in RESULT_COLUMNS:
             cell = WriteOnlyCell(self.results, Text(vi, en).get(lang))
             cell.font = Font(bold=True)
+            cell.fill = PatternFill("solid", fgColor="D9E1F2")
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
             heads.append(cell)
         self.results.append(ids)
         self.results.append(heads)
+        self._count = 2  # rows written to the results sheet
         self._wrap = Alignment(wrap_text=True, vertical="top")
-        self._wrapped = [i for i, (cid, _, _) in enumerate(RESULT_COLUMNS) if cid in ("to_pass", "error")]
+        self._wrapped = [i for i, cid in enumerate(COLUMN_IDS)
+                         if cid in ("to_pass", "error", "failing_titles", "missing_titles")]
+        self._verdict_col = COLUMN_IDS.index("verdict_text")
+        self._fills = {k: (PatternFill("solid", fgColor=v), Font(bold=True, color=VERDICT_FONT[k]))
+                       for k, v in VERDICT_FILL.items()}
         self._cell = WriteOnlyCell
+        self._bold = Font(bold=True)
 
     def write(self, outcome: Outcome, row: list[Any]) -> None:
         values: list[Any] = [_clean(v) for v in row]
@@ -306,9 +361,16 @@ class _XlsxWriter:
                 cell = self._cell(self.results, values[i])
                 cell.alignment = self._wrap
                 values[i] = cell
+        verdict = self._cell(self.results, values[self._verdict_col])
+        verdict.fill, verdict.font = self._fills[outcome.kind]
+        values[self._verdict_col] = verdict
         self.results.append(values)
+        self._count += 1
 
     def finish(self, summary: Summary, catalogue: Catalogue) -> None:
+        from openpyxl.utils import get_column_letter
+
+        self.results.auto_filter.ref = f"A2:{get_column_letter(len(COLUMN_IDS))}{max(self._count, 3)}"
         for line in summary.rows_out(catalogue):
             self.summary.append([_clean(v) for v in line])
         self.wb.save(self.path)

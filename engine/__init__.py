@@ -8,15 +8,29 @@ Fact set in, verdict out::
     print(verdict.to_json())    # stable JSON, schema ntmcert/verdict/v1
 """
 
-from ntmcert.core.version import __version__
 # the indicator kinds register themselves with the pack schema before any pack is read
 import ntmcert.kinds  # noqa: F401
 from ntmcert.api import applicable_packs, default_library, default_packs, evaluate
 from ntmcert.core.errors import InputError, NtmcertError, PackNotFoundError, Problem
+from ntmcert.core.version import __version__
+from ntmcert.evaluation.verdict import Verdict
 from ntmcert.inputs.factset import FactSet, FactSetInput, load_factset
 from ntmcert.packs.library import Pack, PackLibrary
-from ntmcert.evaluation.verdict import Verdict
 
-__all__ = ["FactSet", "FactSetInput", "InputError", "NtmcertError", "Pack", "PackLibrary",
-           "PackNotFoundError", "Problem", "Verdict", "__version__", "applicable_packs", "default_packs",
-           "default_library", "evaluate", "load_factset"]
+__all__ = [
+           "FactSet",
+           "FactSetInput",
+           "InputError",
+           "NtmcertError",
+           "Pack",
+           "PackLibrary",
+           "PackNotFoundError",
+           "Problem",
+           "Verdict",
+           "__version__",
+           "applicable_packs",
+           "default_library",
+           "default_packs",
+           "evaluate",
+           "load_factset",
+]

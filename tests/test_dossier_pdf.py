@@ -14,9 +14,8 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
 from ntmcert.cli.main import app
+from typer.testing import CliRunner
 
 from . import render_browser as browser
 from .conftest import ROOT, SEEDS, THANH_PHU

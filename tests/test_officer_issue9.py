@@ -8,13 +8,12 @@ import json
 from decimal import Decimal
 
 import pytest
-from typer.testing import CliRunner
-
 from ntmcert import evaluate
 from ntmcert.cli.main import app
-from ntmcert.evaluation.whatif import parse_changes
 from ntmcert.core.errors import InputError
+from ntmcert.evaluation.whatif import parse_changes
 from ntmcert.sheets.cells import CellError, fact_from_text, number
+from typer.testing import CliRunner
 
 from .conftest import SEEDS, THANH_PHU, base_factset
 

@@ -7,28 +7,35 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Optional
 
 import typer
-
 from ntmcert.api import default_library, default_packs, exit_verdicts
-from ntmcert.core.text import Text
-from ntmcert.evaluation.engines import fallback_notice, get_engine
-from ntmcert.core.errors import InputError, Location, NtmcertError, PackNotFoundError, Problem
-from ntmcert.evaluation.evaluate import evaluate_pack
-from ntmcert.inputs.factset import factset_from_document, load_factset
-from ntmcert.evaluation.whatif import apply_changes, document as whatif_document, moved as whatif_moved, parse_changes
-from ntmcert.inputs.yamlio import load_path
-from ntmcert.cli.common import (EXIT_BAD_INPUT, EXIT_CERTIFIED, EXIT_INCOMPLETE, EXIT_NOT_CERTIFIED, EngineName, Format,
-                         Lang, _fail)
+from ntmcert.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_CERTIFIED,
+    EXIT_INCOMPLETE,
+    EXIT_NOT_CERTIFIED,
+    EngineName,
+    Format,
+    Lang,
+    _fail,
+)
 from ntmcert.cli.profile import dossier
 from ntmcert.cli.sheets import register as register_sheet_commands
+from ntmcert.core.errors import InputError, Location, NtmcertError, PackNotFoundError, Problem
+from ntmcert.core.text import Text
+from ntmcert.evaluation.engines import fallback_notice, get_engine
+from ntmcert.evaluation.evaluate import evaluate_pack
+from ntmcert.evaluation.verdict import dumps
+from ntmcert.evaluation.whatif import apply_changes, parse_changes
+from ntmcert.evaluation.whatif import document as whatif_document
+from ntmcert.evaluation.whatif import moved as whatif_moved
+from ntmcert.inputs.factset import factset_from_document, load_factset
+from ntmcert.inputs.yamlio import load_path
 from ntmcert.packs.params import load_params
 from ntmcert.render import render
-from ntmcert.sheets.cells import fact_from_text
 from ntmcert.render.text import terminal_width
-from ntmcert.evaluation.verdict import dumps
-
+from ntmcert.sheets.cells import fact_from_text
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Certification checker for Nông thôn mới (NTM): YAML rule packs, a rule engine, "
@@ -50,28 +57,28 @@ def exit_code(verdicts) -> int:
 @app.command()
 def evaluate(
     facts: Path = typer.Argument(..., help="A fact set (YAML or JSON, format ntmcert/factset/v1)."),
-    pack: Optional[list[str]] = typer.Option(None, "--pack", "-p", help="Pack id (repeatable); default: "
+    pack: list[str] | None = typer.Option(None, "--pack", "-p", help="Pack id (repeatable); default: "
                                              "every bundled pack whose province and period fit."),
     fmt: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
     lang: Lang = typer.Option(Lang.vi, "--lang", "-l", help="Report language."),
     engine: EngineName = typer.Option(EngineName.durable, "--engine", help="Rule engine."),
-    params: Optional[Path] = typer.Option(None, "--params", help="Officer parameter values with their sources "
+    params: Path | None = typer.Option(None, "--params", help="Officer parameter values with their sources "
                                           "(format ntmcert/params/v1), used where the packs say unknown."),
     derive: bool = typer.Option(False, "--derive-prerequisites", help="Also evaluate each prerequisite tier's "
                                 "pack on the same facts, and report every tier."),
-    sets: Optional[list[str]] = typer.Option(None, "--set", help="What-if: evaluate again with fact=value (or "
+    sets: list[str] | None = typer.Option(None, "--set", help="What-if: evaluate again with fact=value (or "
                                              "hamlet:<name>:fact=value; empty value removes it) and show what "
                                              "moved. The file is not modified."),
-    profile: Optional[Path] = typer.Option(None, "--profile", help="Dossier profile (YAML, format "
+    profile: Path | None = typer.Option(None, "--profile", help="Dossier profile (YAML, format "
                                            "ntmcert/profile/v1): org, parent_org, place, assessed_on, prepared_by, "
                                            "checked_by, approved_by. The options below override it."),
-    org: Optional[str] = typer.Option(None, "--org", help="Issuing body printed on the report."),
-    parent_org: Optional[str] = typer.Option(None, "--parent-org", help="Its superior body, printed above it."),
-    place: Optional[str] = typer.Option(None, "--place", help="Place written before the date."),
-    assessed_on: Optional[str] = typer.Option(None, "--assessed-on", help="Date of the assessment (YYYY-MM-DD)."),
-    prepared_by: Optional[str] = typer.Option(None, "--prepared-by", help="Who prepared the report."),
-    checked_by: Optional[str] = typer.Option(None, "--checked-by", help="Who checked it."),
-    approved_by: Optional[str] = typer.Option(None, "--approved-by", help="Head of the issuing body."),
+    org: str | None = typer.Option(None, "--org", help="Issuing body printed on the report."),
+    parent_org: str | None = typer.Option(None, "--parent-org", help="Its superior body, printed above it."),
+    place: str | None = typer.Option(None, "--place", help="Place written before the date."),
+    assessed_on: str | None = typer.Option(None, "--assessed-on", help="Date of the assessment (YYYY-MM-DD)."),
+    prepared_by: str | None = typer.Option(None, "--prepared-by", help="Who prepared the report."),
+    checked_by: str | None = typer.Option(None, "--checked-by", help="Who checked it."),
+    approved_by: str | None = typer.Option(None, "--approved-by", help="Head of the issuing body."),
 ) -> None:
     """Evaluate a commune's fact set against rule packs and print the verdicts."""
     _notice(engine)
@@ -158,7 +165,7 @@ def _option_date(option: str, value: str | None):
                        Location(option))])
 
 
-def _notice(engine: "EngineName") -> None:
+def _notice(engine: EngineName) -> None:
     notice = fallback_notice() if engine is EngineName.durable else None
     if notice:
         typer.echo(notice, err=True)
@@ -174,20 +181,17 @@ def review(
     fmt: Format = typer.Option(Format.text, "--format", "-f"),
     lang: Lang = typer.Option(Lang.vi, "--lang", "-l"),
     engine: EngineName = typer.Option(EngineName.durable, "--engine"),
-    params: Optional[Path] = typer.Option(None, "--params", help="Officer parameter values (ntmcert/params/v1)."),
+    params: Path | None = typer.Option(None, "--params", help="Officer parameter values (ntmcert/params/v1)."),
 ) -> None:
     """Annual revocation check (QĐ 18/2022): keep (exit 0), revoke (exit 1) or incomplete (exit 3)."""
-    from ntmcert.render.review import render_review
     from ntmcert.evaluation.review import review as run_review
+    from ntmcert.render.review import render_review
 
     _notice(engine)
     try:
         library = default_library()
         factset = load_factset(facts, catalogue=library.catalogue)
         officer = load_params(params, library) if params else None
-        day = _option_date("--assessed-on", assessed_on)
-        sheet = dossier(profile, hypothetical=bool(changes), org=org, parent_org=parent_org, place=place,
-                        assessed_on=day, prepared_by=prepared_by, checked_by=checked_by, approved_by=approved_by)
         reviewed = library.get(pack)
         against = library.get(reviewed.review_against or reviewed.id)
         verdict = evaluate_pack(factset, against, get_engine(engine.value), officer=officer,
@@ -313,7 +317,7 @@ def main() -> None:
     except NtmcertError as exc:  # e.g. an engine failure: one clear line
         typer.echo(f"ntmcert: {exc.code}: {exc}", err=True)
         sys.exit(EXIT_BAD_INPUT)
-    except Exception as exc:  # noqa: BLE001 - a bug: say so plainly, keep the traceback on request
+    except Exception as exc:
         if os.environ.get("NTMCERT_DEBUG"):
             raise
         typer.echo(f"ntmcert: internal error: {type(exc).__name__}: {exc} "

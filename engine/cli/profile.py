@@ -10,12 +10,11 @@ import datetime as dt
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from ntmcert.core.dates import StrictDate
 from ntmcert.inputs.validation import validate_document
 from ntmcert.inputs.yamlio import load_path
 from ntmcert.render.dossier import Dossier
+from pydantic import BaseModel, ConfigDict, Field
 
 _TEXT = Field(default=None, min_length=1, max_length=200)
 

@@ -8,9 +8,10 @@ no module outside this one branches on the language code.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from ntmcert.core.exact import display_number
 
@@ -28,11 +29,11 @@ class Text:
         """The text in `lang` ("vi" or "en"); any other code reads English."""
         return self.vi if lang == "vi" else self.en
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, str]:
         return {"vi": self.vi, "en": self.en}
 
     @classmethod
-    def of(cls, value: "Text | Mapping[str, str] | tuple[str, str] | str") -> "Text":
+    def of(cls, value: Text | Mapping[str, str] | tuple[str, str] | str) -> Text:
         """A Text from another spelling: a {vi, en} mapping, a (vi, en) pair, or one string for both."""
         if isinstance(value, Text):
             return value
@@ -43,25 +44,25 @@ class Text:
         return cls(value["vi"], value["en"])
 
     @classmethod
-    def build(cls, make: Callable[[str], str]) -> "Text":
+    def build(cls, make: Callable[[str], str]) -> Text:
         """The same sentence built once per language: `Text.build(lambda lang: …)`."""
         return cls(make("vi"), make("en"))
 
-    def map(self, f: Callable[[str, str], str]) -> "Text":
+    def map(self, f: Callable[[str, str], str]) -> Text:
         """Transform each language's text; `f(text, lang)`."""
         return Text(f(self.vi, "vi"), f(self.en, "en"))
 
-    def format(self, **values: Any) -> "Text":
+    def format(self, **values: Any) -> Text:
         """str.format on both texts; a Text value is taken in the matching language."""
         return Text(*(getattr(self, lang).format(**{k: v.get(lang) if isinstance(v, Text) else v
                                                      for k, v in values.items()}) for lang in LANGS))
 
-    def __add__(self, other: "Text | str") -> "Text":
+    def __add__(self, other: Text | str) -> Text:
         other = Text.of(other)
         return Text(self.vi + other.vi, self.en + other.en)
 
     @classmethod
-    def join(cls, sep: "Text | str", parts: Iterable["Text"]) -> "Text":
+    def join(cls, sep: Text | str, parts: Iterable[Text]) -> Text:
         sep_t, items = Text.of(sep), list(parts)
         return cls(sep_t.vi.join(p.vi for p in items), sep_t.en.join(p.en for p in items))
 

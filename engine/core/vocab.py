@@ -42,7 +42,7 @@ TIER_ORDER = (Tier.ntm, Tier.ntm_advanced, Tier.ntm_model, Tier.smart)
 the smart pilots build on a model commune), so holding a tier implies holding every lower one."""
 
 
-def tier_rank(tier: "Tier | str") -> int:
+def tier_rank(tier: Tier | str) -> int:
     return TIER_ORDER.index(Tier(tier))
 
 

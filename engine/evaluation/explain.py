@@ -9,7 +9,18 @@ import math
 from fractions import Fraction
 
 from ntmcert.core.exact import fraction_text
-from ntmcert.core.text import (AND, PROVENANCE_WORDS, BOUND_OPERATOR, LANGS, NEEDED_ANSWER, OPERATOR_WORDS, UNKNOWN, YES_NO, Text, symbol)
+from ntmcert.core.text import (
+    AND,
+    BOUND_OPERATOR,
+    LANGS,
+    NEEDED_ANSWER,
+    OPERATOR_WORDS,
+    PROVENANCE_WORDS,
+    UNKNOWN,
+    YES_NO,
+    Text,
+    symbol,
+)
 from ntmcert.core.text import number as num
 from ntmcert.core.text import percent as pct
 from ntmcert.inputs.catalogue import FactDef, FactKind
@@ -91,7 +102,7 @@ def threshold_view(t: ResolvedThreshold, fact: FactDef) -> dict | None:
         out["valid_from"] = t.valid_from.isoformat() if t.valid_from else None
         out["region"] = t.region.value if t.region else None
     if t.value is None:
-        out["reason"] = t.unknown_reason.to_dict()
+        out["reason"] = t.unknown_reason.to_dict() if t.unknown_reason else None
     return out
 
 
@@ -224,8 +235,7 @@ def _comparison_sentence(lang: str, status: str, fact: FactDef, actual: dict | N
         if t.value is not None:
             body += Text(" Ngưỡng: ", " Threshold: ").get(lang) + f"{symbol(op)} {thr}."
     else:
-        assert actual is not None
-        shown = actual["display"][lang]
+        shown = actual["display"][lang] if actual else "—"
         head = STATUS_HEAD[status].get(lang)
         if t.value is None:
             reason = t.unknown_reason.get(lang) if t.unknown_reason else None

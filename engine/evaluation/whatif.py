@@ -9,14 +9,15 @@ takes it (`kiosks=3`, `smart_irrigation_model=không`, `"households_with_smartph
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from ntmcert.core.errors import InputError, Location, Problem
 from ntmcert.evaluation.verdict import IndicatorResult, Verdict
 from ntmcert.inputs.catalogue import Catalogue, Level
 from ntmcert.inputs.factset import parse_fact_value
 from ntmcert.inputs.yamlio import Document, load_text
-from typing import Any, Callable
 
 SCHEMA = "ntmcert/what-if/v1"
 
@@ -84,7 +85,11 @@ def parse_changes(items: list[str], catalogue: Catalogue | None = None,
         if value is _BAD:
             continue
         found: list[Problem] = []
-        parse_fact_value(value, fact, (), lambda code, msg, path: found.append(Problem(code, msg, where)))
+
+        def report(code: str, msg: str, path: tuple, found: list[Problem] = found, where: Location = where) -> None:
+            found.append(Problem(code, msg, where))
+
+        parse_fact_value(value, fact, (), report)
         if found:
             problems.extend(found)
             continue

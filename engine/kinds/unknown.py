@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, Literal, cast
 
+from ntmcert.core.text import Text
 from ntmcert.evaluation.evaluate import Context
 from ntmcert.evaluation.explain import source_view
-from ntmcert.core.text import Text
-from ntmcert.evaluation.verdict import ComparisonInputs, IndicatorResult
+from ntmcert.evaluation.verdict import IndicatorResult
 from ntmcert.packs.library import PackIndicator
 from ntmcert.packs.registry import DocRow, IndicatorKind, register
 from ntmcert.packs.schema import IndicatorBase, Source

@@ -11,9 +11,8 @@ import datetime as dt
 from dataclasses import dataclass
 from html import escape
 
-from ntmcert.core.text import Text
+from ntmcert.core.text import Text, iso_or_local
 from ntmcert.core.text import date as date_text
-from ntmcert.core.text import iso_or_local
 from ntmcert.evaluation.verdict import Verdict
 from ntmcert.render.common import VERDICT, criteria_met, summary_groups, summary_heads
 

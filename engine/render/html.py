@@ -11,13 +11,23 @@ from __future__ import annotations
 from html import escape
 from urllib.parse import urlsplit
 
-from ntmcert.render.dossier import DOSSIER_CSS, WORDS, Dossier, annex, cover, met_line, page_css
-from ntmcert.evaluation.verdict import CriterionResult, IndicatorResult, Verdict
-from ntmcert.core.text import iso_or_local, LANGS, Text
+from ntmcert.core.text import LANGS, Text, iso_or_local
 from ntmcert.core.text import provenance as provenance_word
 from ntmcert.core.vocab import REGION_NAMES
-from ntmcert.render.common import (tier_name, HEAD, STATUS, SYMBOL, VERDICT, display, leaves, missing_fact_rows, ordered_criteria,
-                     source_text, t)
+from ntmcert.evaluation.verdict import CriterionResult, IndicatorResult, Verdict
+from ntmcert.render.common import (
+    HEAD,
+    STATUS,
+    SYMBOL,
+    VERDICT,
+    display,
+    leaves,
+    missing_fact_rows,
+    source_text,
+    t,
+    tier_name,
+)
+from ntmcert.render.dossier import DOSSIER_CSS, WORDS, Dossier, annex, cover, met_line, page_css
 
 # labels only this report needs
 LABEL = {
@@ -214,7 +224,8 @@ def _verdict(v: Verdict, index: int, lang: str) -> str:
         for p in v.prerequisites:
             src = _source(p.source, lang)
             out.append(f"<li>{_status(p.status, lang)} <strong>{_e(p.title.get(lang))}</strong> "
-                       f'<span class="id">{_e(p.id)}</span> ({_e(tier_name(p.tier, lang))})<br>{_e(p.explanation.get(lang))}'
+                       f'<span class="id">{_e(p.id)}</span> ({_e(tier_name(p.tier, lang))})<br>'
+                       f"{_e(p.explanation.get(lang))}"
                        + (f'<br><span class="muted">{_e(t(HEAD, "source", lang))}: {src}</span>' if src else "")
                        + "</li>")
         out.append("</ul>")

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
-from ntmcert.core.text import iso_or_local, Text
+from ntmcert.core.text import Text, iso_or_local
 from ntmcert.evaluation.verdict import Verdict
-from ntmcert.render.common import (tier_name, HEAD, STATUS, SUMMARY, SYMBOL, VERDICT, summary_groups, summary_heads, display, leaves, missing_fact_rows, ordered_criteria,
-                     source_text, t)
+from ntmcert.render.common import (
+    HEAD,
+    STATUS,
+    SUMMARY,
+    SYMBOL,
+    VERDICT,
+    display,
+    leaves,
+    missing_fact_rows,
+    ordered_criteria,
+    source_text,
+    summary_groups,
+    summary_heads,
+    t,
+    tier_name,
+)
 
 GROUP = Text("Nhóm xã", "Commune group")
 

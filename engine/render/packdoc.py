@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from ntmcert.core.text import UNKNOWN, Text
 from ntmcert.packs.library import Pack
 from ntmcert.packs.registry import kind_of
 from ntmcert.packs.schema import Comparison, ParameterRef, Percent
-from ntmcert.core.text import UNKNOWN, Text
 from ntmcert.render.common import SYMBOL
 
 REQUIRED_ANSWER = {True: Text("đạt / có", "yes"), False: Text("không", "no")}

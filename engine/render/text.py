@@ -6,14 +6,28 @@ from __future__ import annotations
 import io
 import sys
 
+from ntmcert.core.text import iso_or_local
+from ntmcert.evaluation.verdict import Verdict
+from ntmcert.render.common import (
+    HEAD,
+    STATUS,
+    SUMMARY,
+    SYMBOL,
+    VERDICT,
+    attention,
+    display,
+    leaves,
+    missing_fact_rows,
+    ordered_criteria,
+    source_text,
+    summary_groups,
+    summary_heads,
+    t,
+    tier_name,
+)
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text as RichText
-
-from ntmcert.core.text import iso_or_local
-from ntmcert.evaluation.verdict import Verdict
-from ntmcert.render.common import (tier_name, HEAD, STATUS, SUMMARY, SYMBOL, VERDICT, summary_groups, summary_heads, attention, display, leaves, missing_fact_rows,
-                     ordered_criteria, source_text, t)
 
 STYLE = {"pass": "green", "fail": "bold red", "missing": "yellow", "undecidable": "magenta",
          "incomplete": "yellow", "not_applicable": "dim", "certified": "bold green",
@@ -82,7 +96,8 @@ def _one(console: Console, v: Verdict, lang: str) -> None:
     if v.prerequisites:
         console.print(f"{t(HEAD, 'prerequisites', lang)}:")
         for p in v.prerequisites:
-            console.print(f"  [{t(STATUS, p.status, lang)}] {p.id} ({tier_name(p.tier, lang)}): {p.explanation.get(lang)}")
+            console.print(f"  [{t(STATUS, p.status, lang)}] {p.id} ({tier_name(p.tier, lang)}): "
+                          f"{p.explanation.get(lang)}")
     table = Table(show_lines=False, expand=False)
     for col in ("status", "criterion", "indicator", "to_pass"):
         table.add_column(t(HEAD, col, lang))

@@ -86,7 +86,7 @@ def parse_changes(items: list[str], catalogue: Catalogue | None = None,
             continue
         found: list[Problem] = []
 
-        def report(code: str, msg: str, path: tuple, found: list[Problem] = found, where: Location = where) -> None:
+        def report(code: str, msg: str, path: tuple[object, ...], found: list[Problem] = found, where: Location = where) -> None:
             found.append(Problem(code, msg, where))
 
         parse_fact_value(value, fact, (), report)
@@ -102,8 +102,8 @@ def parse_changes(items: list[str], catalogue: Catalogue | None = None,
 _BAD = object()
 
 
-def _read_value(text: str, fact, arg: str, where: Location, problems: list[Problem],
-                read_text: TextReader | None):
+def _read_value(text: str, fact: Any, arg: str, where: Location, problems: list[Problem],
+                read_text: TextReader | None) -> Any:
     if text.startswith("{"):  # the fact set's own form: {count: 1300, of: 1508}
         try:
             doc = load_text(f"v: {text}", arg)

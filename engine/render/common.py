@@ -161,7 +161,7 @@ TIER_ORDER_KEYS = ("ntm", "ntm_advanced", "ntm_model", "smart")
 
 def report_order(verdicts: list[Verdict]) -> list[Verdict]:
     """Complete packs first, the highest tier first (stable otherwise)."""
-    def key(v: Verdict) -> tuple:
+    def key(v: Verdict) -> tuple[bool, int]:
         tier = v.pack.get("tier") if hasattr(v.pack, "get") else None
         rank = TIER_ORDER_KEYS.index(tier) if tier in TIER_ORDER_KEYS else -1
         return (v.pack.get("completeness") == "partial", -rank)

@@ -139,7 +139,7 @@ class TestPacksAndValidate:
 
     def test_validate_ok_and_bad(self, tmp_path):
         ok = invoke("validate", THANH_PHU)
-        assert ok.exit_code == 0 and "valid" in ok.stdout
+        assert ok.exit_code == 0 and "hợp lệ" in ok.stdout
         bad = tmp_path / "bad.yaml"
         bad.write_text("format: ntmcert/factset/v1\n", encoding="utf-8")
         result = invoke("validate", bad)

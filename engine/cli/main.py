@@ -7,6 +7,7 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 import typer
 from ntmcert.api import default_library, default_packs, exit_verdicts
@@ -24,6 +25,7 @@ from ntmcert.cli.profile import dossier
 from ntmcert.cli.sheets import register as register_sheet_commands
 from ntmcert.core.errors import InputError, Location, NtmcertError, PackNotFoundError, Problem
 from ntmcert.core.text import Text
+from ntmcert.core.text import date as date_text
 from ntmcert.evaluation.engines import fallback_notice, get_engine
 from ntmcert.evaluation.evaluate import evaluate_pack
 from ntmcert.evaluation.verdict import dumps
@@ -89,13 +91,13 @@ def evaluate(
         changed = (factset_from_document(apply_changes(load_path(facts), changes), library.catalogue)
                    if changes else None)
         officer = load_params(params, library) if params else None
-        day = _option_date("--assessed-on", assessed_on)
+        day = _option_date("--assessed-on", assessed_on, lang.value)
         sheet = dossier(profile, hypothetical=bool(changes), org=org, parent_org=parent_org, place=place,
                         assessed_on=day, prepared_by=prepared_by, checked_by=checked_by, approved_by=approved_by)
         chosen = [library.get(p) for p in pack] if pack else default_packs(factset, library)
         if not chosen:
             _fail([Problem("no_applicable_pack", f"no bundled pack fits province {factset.commune.province!r} "
-                                                 f"at {factset.as_of}; name one with --pack")], fmt)
+                                                 f"at {factset.as_of}; name one with --pack")], fmt, lang.value)
         eng = get_engine(engine.value)
 
         def run(fs):
@@ -105,9 +107,9 @@ def evaluate(
         verdicts = run(factset)
         after = run(changed) if changed is not None else None
     except InputError as exc:
-        _fail(exc.problems, fmt)
+        _fail(exc.problems, fmt, lang.value)
     except PackNotFoundError as exc:
-        _fail([Problem(exc.code, str(exc))], fmt)
+        _fail([Problem(exc.code, str(exc))], fmt, lang.value)
     if after is None:
         sys.stdout.write(render(verdicts, fmt.value, lang.value, color=sys.stdout.isatty(), width=terminal_width(),
                                 dossier=sheet))
@@ -153,7 +155,7 @@ def render_moves(changes, before, after, fmt: str, lang: str) -> str:
     return "\n".join(lines) + "\n\n"
 
 
-def _option_date(option: str, value: str | None):
+def _option_date(option: str, value: str | None, lang: str = "vi") -> Any:
     if value is None:
         return None
     from ntmcert.core.dates import strict_date
@@ -162,7 +164,7 @@ def _option_date(option: str, value: str | None):
         return strict_date(value)
     except ValueError:
         _fail([Problem("option_bad_date", f"{option} takes a date written YYYY-MM-DD (found {value!r})",
-                       Location(option))])
+                       Location(option))], lang=lang)
 
 
 def _notice(engine: EngineName) -> None:
@@ -198,43 +200,51 @@ def review(
                                 catalogue=library.catalogue, library=library)
         result = run_review(factset, reviewed.id, reviewed.doc.tier, verdict)
     except InputError as exc:
-        _fail(exc.problems, fmt)
+        _fail(exc.problems, fmt, lang.value)
     except PackNotFoundError as exc:
-        _fail([Problem(exc.code, str(exc))], fmt)
+        _fail([Problem(exc.code, str(exc))], fmt, lang.value)
     sys.stdout.write(result.to_json() if fmt is Format.json else render_review(result, fmt.value, lang.value))
     raise typer.Exit(REVIEW_EXIT[result.outcome])
 
 
 @app.command()
-def validate(facts: Path = typer.Argument(..., help="A fact set to check.")) -> None:
+def validate(facts: Path = typer.Argument(..., help="A fact set to check."),
+             lang: Lang = typer.Option(Lang.vi, "--lang", "-l", help="Language of the messages.")) -> None:
     """Check a fact set only (schema, catalogue, values); exit 0 when it is valid, 2 otherwise."""
     try:
         fs = load_factset(facts, catalogue=default_library().catalogue)
     except InputError as exc:
-        _fail(exc.problems)
-    typer.echo(f"{facts}: valid — {fs.commune.name}, {fs.commune.province}, as of {fs.as_of}; "
-               f"{len(fs.facts)} facts, {len(fs.hamlets)} hamlets, sha256 {fs.sha256}")
+        _fail(exc.problems, lang=lang.value)
+    line = Text("{file}: hợp lệ — {name}, {province}, số liệu đến ngày {as_of}; {facts} số liệu, {hamlets} ấp, "
+                "sha256 {sha}",
+                "{file}: valid — {name}, {province}, as of {as_of}; {facts} facts, {hamlets} hamlets, sha256 {sha}")
+    typer.echo(line.get(lang.value).format(file=facts, name=fs.commune.name, province=fs.commune.province,
+                                           as_of=date_text(fs.as_of, lang.value), facts=len(fs.facts),
+                                           hamlets=len(fs.hamlets), sha=fs.sha256))
 
 
 register_sheet_commands(app)  # ntmcert template / ntmcert batch (cli_sheets.py)
 
 
 @packs_app.callback(invoke_without_command=True)
-def packs(ctx: typer.Context) -> None:
+def packs(ctx: typer.Context,
+          lang: Lang = typer.Option(Lang.vi, "--lang", "-l", help="Language of the list.")) -> None:
     """List the bundled packs."""
     if ctx.invoked_subcommand is not None:
         return
+    words = {"national": Text("toàn quốc", "national"), "extends": Text("mở rộng", "extends"),
+             "complete": Text("đầy đủ", "complete"), "partial": Text("chưa đầy đủ", "partial")}
     try:
         library = default_library()
         for p in library.all():
             scope = p.doc.scope
-            where = scope.province or "national"
-            period = f"{scope.valid_from}..{scope.valid_to or ''}"
-            extra = f" extends {p.doc.extends}" if p.doc.extends else ""
-            typer.echo(f"{p.id}\tv{p.version}\t{p.doc.tier.value}\t{where}\t{period}\t{p.doc.completeness}"
-                       f"{extra}\t{p.doc.title.en}")
+            where = scope.province or words["national"].get(lang.value)
+            period = f"{date_text(scope.valid_from, lang.value)}..{date_text(scope.valid_to, lang.value) if scope.valid_to else ''}"
+            extra = f" {words['extends'].get(lang.value)} {p.doc.extends}" if p.doc.extends else ""
+            typer.echo(f"{p.id}\tv{p.version}\t{p.doc.tier.value}\t{where}\t{period}\t"
+                       f"{words[p.doc.completeness].get(lang.value)}{extra}\t{p.doc.title.get(lang.value)}")
     except InputError as exc:
-        _fail(exc.problems)
+        _fail(exc.problems, lang=lang.value)
 
 
 class PackFormat(str, Enum):
@@ -253,7 +263,7 @@ def packs_show(pack_id: str = typer.Argument(..., help="Pack id, e.g. tra-vinh/s
     try:
         pack = default_library().get(pack_id)
     except (InputError, PackNotFoundError) as exc:
-        _fail(exc.problems if isinstance(exc, InputError) else [Problem(exc.code, str(exc))])
+        _fail(exc.problems if isinstance(exc, InputError) else [Problem(exc.code, str(exc))], lang=lang.value)
     sys.stdout.write(render_pack(pack, lang.value) if fmt is PackFormat.md else pack_json(pack))
 
 

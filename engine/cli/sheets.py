@@ -77,9 +77,9 @@ def batch(
         result = run_batch(source, pack, out, lang=lang.value, engine=engine.value, library=library,
                            progress=progress, officer=officer)
     except InputError as exc:
-        _fail(exc.problems)
+        _fail(exc.problems, lang=lang.value)
     except PackNotFoundError as exc:
-        _fail([Problem(exc.code, str(exc))])
+        _fail([Problem(exc.code, str(exc))], lang=lang.value)
     finally:
         _restore_sigterm(previous)
     print_summary(result, library.catalogue)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from ntmcert.core.text import UNKNOWN, Text
+from ntmcert.core.text import UNKNOWN, Text, provenance
+from ntmcert.core.text import date as date_text
 from ntmcert.packs.library import Pack
 from ntmcert.packs.registry import kind_of
 from ntmcert.packs.schema import Comparison, ParameterRef, Percent
-from ntmcert.render.common import SYMBOL
+from ntmcert.render.common import SYMBOL, tier_name
 
 REQUIRED_ANSWER = {True: Text("đạt / có", "yes"), False: Text("không", "no")}
 FROM = Text("từ", "from")
@@ -25,7 +26,7 @@ def _threshold(cmp: Comparison, pack: Pack, lang: str) -> str:
     if isinstance(th, ParameterRef):
         param = pack.parameters[th.parameter]
         values = "; ".join(
-            f"{FROM.get(lang)} {v.valid_from}: "
+            f"{FROM.get(lang)} {date_text(v.valid_from, lang)}: "
             + (str(v.value) if v.value is not None else ", ".join(f"{r.value} {n}" for r, n in v.by_region.items()))
             for v in param.spec.values) or UNKNOWN.get(lang)
         factor = f"{th.factor} × " if th.factor != 1 else ""
@@ -38,11 +39,27 @@ def _label(text, lang: str) -> str:
     return text if isinstance(text, str) else text.get(lang)
 
 
-def _src(source) -> str:
+DOC = {
+    "tier": Text("hạng", "tier"), "scope": Text("phạm vi", "scope"), "national": Text("toàn quốc", "national"),
+    "completeness": Text("mức đầy đủ", "completeness"), "complete": Text("đầy đủ", "complete"),
+    "partial": Text("chưa đầy đủ", "partial"), "layers": Text("các lớp", "layers"),
+    "basis": Text("căn cứ pháp lý", "legal basis"), "prerequisites": Text("Điều kiện tiên quyết", "Prerequisites"),
+    "criteria": Text("Tiêu chí", "Criteria"), "parameters": Text("Tham số", "Parameters"),
+    "heads": Text("tiêu chí | chỉ tiêu | số liệu | quy tắc | lớp | căn cứ",
+                  "criterion | indicator | fact | rule | layer | source"),
+    "unknown_value": Text("chưa rõ", "unknown"), "from": Text("từ", "from"), "hamlets": Text("các ấp", "hamlets"),
+}
+
+
+def _d(value, lang: str) -> str:
+    return date_text(value, lang) if value else "…"
+
+
+def _src(source, lang: str) -> str:
     text = source.document + (f", {source.article}" if source.article else "")
     if source.url:
         text = f"[{text}]({source.url})"
-    return f"{text} — *{source.provenance.value}*"
+    return f"{text} — *{provenance(source.provenance.value, lang)}*"
 
 
 def _cell(text: str) -> str:
@@ -51,19 +68,21 @@ def _cell(text: str) -> str:
 
 def render_pack(pack: Pack, lang: str = "vi") -> str:
     d = pack.doc
+    w = {k: v.get(lang) for k, v in DOC.items()}
     title = d.title.get(lang)
     out = [f"# {title}", "", f"- id: `{pack.id}` v{pack.version} (sha256 `{pack.sha256[:16]}…`)",
-           f"- tier: {d.tier.value}; scope: {d.scope.province or 'national'}, {d.scope.valid_from} → "
-           f"{d.scope.valid_to or '…'}; completeness: {d.completeness}"
+           f"- {w['tier']}: {tier_name(d.tier.value, lang)}; {w['scope']}: {d.scope.province or w['national']}, "
+           f"{_d(d.scope.valid_from, lang)} → {_d(d.scope.valid_to, lang)}; {w['completeness']}: {w[d.completeness]}"
            + (f" ({_label(d.completeness_note, lang)})" if d.completeness_note else ""),
-           f"- layers: {' → '.join(pack.chain)}",
-           "- legal basis: " + "; ".join(f"{b.document} ({b.provenance.value})" for b in d.legal_basis), ""]
+           f"- {w['layers']}: {' → '.join(pack.chain)}",
+           f"- {w['basis']}: " + "; ".join(f"{b.document} ({provenance(b.provenance.value, lang)})"
+                                          for b in d.legal_basis), ""]
     if pack.prerequisites:
-        out += ["## Prerequisites", ""]
-        out += [f"- `{p.id}`: tier `{p.tier.value}` — {p.title.get(lang)} ({_src(p.source)})"
+        out += [f"## {w['prerequisites']}", ""]
+        out += [f"- `{p.id}`: {w['tier']} {tier_name(p.tier.value, lang)} — {p.title.get(lang)} ({_src(p.source, lang)})"
                 for p in pack.prerequisites]
         out.append("")
-    out += ["## Criteria", "", "| criterion | indicator | fact | rule | layer | source |", "|---|---|---|---|---|---|"]
+    out += [f"## {w['criteria']}", "", f"| {w['heads']} |", "|---|---|---|---|---|---|"]
     for crit in pack.criteria:
         ct = crit.spec.title.get(lang)
         req = "" if crit.spec.require == "all" else f" (≥ {crit.spec.require.at_least})"
@@ -73,14 +92,14 @@ def render_pack(pack: Pack, lang: str = "vi") -> str:
                 out.append(f"| `{crit.id}` {_cell(ct)}{req}{key} | {name} | {fact} | {_cell(rule)} | {ind.layer} | "
                            f"{_cell(source)} |")
     if pack.parameters:
-        out += ["", "## Parameters", ""]
+        out += ["", f"## {w['parameters']}", ""]
         for name, p in sorted(pack.parameters.items()):
             out.append(f"- `{name}` ({p.layer}): {p.spec.title.get(lang)}"
-                       + (f"; unknown — {_src(p.spec.unknown_source)}" if not p.spec.values and p.spec.unknown_source
-                          else ""))
+                       + (f"; {w['unknown_value']} — {_src(p.spec.unknown_source, lang)}"
+                          if not p.spec.values and p.spec.unknown_source else ""))
             for v in p.spec.values:
                 val = v.value if v.value is not None else ", ".join(f"{r.value}: {n}" for r, n in v.by_region.items())
-                out.append(f"  - from {v.valid_from}: {val} ({_src(v.source)})")
+                out.append(f"  - {w['from']} {_d(v.valid_from, lang)}: {val} ({_src(v.source, lang)})")
     out.append("")
     return "\n".join(out)
 
@@ -91,7 +110,7 @@ def _rows(spec, pack: Pack, lang: str):
         fact = f"`{row.fact}`" if row.fact else "—"
         if row.title is None:  # a continuation row: the rule is left to the province
             yield (f"{prefix}`{row.ident}` ▸", fact, UNKNOWN_HAMLETS.get(lang),
-                   _src(row.source))
+                   _src(row.source, lang))
             continue
         title = row.title.get(lang)
         if row.comparison is not None:
@@ -101,7 +120,8 @@ def _rows(spec, pack: Pack, lang: str):
             rule = f"{title}: ≥ {row.count}"
         else:
             rule = f"{title}: " + UNKNOWN.get(lang)
-        yield (f"{prefix}`{row.ident}`", fact if row.fact != "hamlets" else "hamlets", rule, _src(row.source))
+        yield (f"{prefix}`{row.ident}`", fact if row.fact != "hamlets" else DOC["hamlets"].get(lang), rule,
+               _src(row.source, lang))
 
 
 def pack_json(pack: Pack) -> str:

@@ -347,7 +347,7 @@ def yes_no(value: Any) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise CellError("cell_bad_yes_no", f"write có or không (also yes/no, true/false, 1/0, đạt/không đạt); "
+    raise CellError("cell_bad_yes_no", "write 'có' or 'không' (also yes/no, true/false, 1/0, 'đạt'/'không đạt'); "
                     f"found {_show(value)}")
 
 

@@ -1,0 +1,125 @@
+"""Input problems as a Vietnamese reader is told them.
+
+A problem's message is written once, in English, where it is found; its code is a stable identifier.
+For Vietnamese output the code picks a Vietnamese sentence, and the values the English message
+quotes (ids, cell contents, file names) follow it unchanged: the reader sees Vietnamese words and
+the exact values, never an English sentence. Codes the table does not know fall back to their
+stage-suffix ("factset_missing_key" → "missing_key"), then to a general sentence.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ntmcert.core.errors import Problem
+
+MESSAGES_VI = {
+    # fact sets and their values
+    "fact_unknown": "mã số liệu không có trong danh mục",
+    "fact_wrong_level": "số liệu này ghi sai cấp (xã hay ấp)",
+    "fact_null": "số liệu để trống giá trị: chưa biết thì bỏ hẳn số liệu",
+    "fact_bad_type": "giá trị không đúng kiểu của số liệu",
+    "fact_bad_shape": "số liệu ghi sai dạng",
+    "fact_not_whole": "số đếm phải là số nguyên",
+    "fact_negative": "số liệu không được âm",
+    "fact_zero_of": "mẫu số (tổng) bằng 0",
+    "fact_count_above_of": "tử số lớn hơn mẫu số",
+    "fact_percent_range": "tỷ lệ phải từ 0% đến 100%",
+    "fact_empty_bound": "khoảng giá trị ghi không có giá trị nào",
+    "factset_not_mapping": "tệp số liệu phải là một bảng khóa: giá trị",
+    "hamlet_duplicate": "tên ấp bị ghi hai lần",
+    "hamlet_ambiguous_commune": "không xác định được ấp thuộc xã nào",
+    "bad_date": "ngày không hợp lệ (ghi YYYY-MM-DD)",
+    "bad_number": "số không hợp lệ",
+    "inexact_number": "số phải ghi chính xác (không dùng số thực nhị phân)",
+    "non_finite_number": "số không hữu hạn",
+    # --set
+    "set_syntax": "viết --set dạng số_liệu=giá_trị trên một dòng",
+    "set_null": "null không phải là giá trị: muốn bỏ số liệu thì để trống sau dấu =",
+    "set_value": "giá trị --set không đọc được",
+    "set_bad_yes_no": "ghi có hoặc không (hoặc đạt / không đạt)",
+    "set_bad_number": "số không hợp lệ: ghi chữ số, dấu phẩy thập phân hoặc dấu chấm hàng nghìn",
+    "set_ambiguous_number": "số có thể là hàng nghìn hoặc thập phân: ghi rõ",
+    "set_bad_bound": "khoảng giá trị không hợp lệ (ví dụ: trên 90%, >=80 <90)",
+    "option_bad_date": "ngày không hợp lệ (ghi YYYY-MM-DD)",
+    # spreadsheets
+    "cell_ambiguous_number": "số có thể là hàng nghìn hoặc thập phân: ghi rõ",
+    "cell_bad_bound": "khoảng giá trị không hợp lệ (ví dụ: trên 90%, >=80 <90)",
+    "cell_bad_choice": "giá trị không thuộc các lựa chọn cho phép",
+    "cell_bad_commune_row": "commune_row là số dòng hoặc mã của xã",
+    "cell_bad_date": "ngày không hợp lệ (YYYY-MM-DD hoặc DD/MM/YYYY)",
+    "cell_bad_group": "nhóm xã là 1, 2 hoặc 3",
+    "cell_bad_number": "số không hợp lệ",
+    "cell_bad_region": "vùng không hợp lệ",
+    "cell_bad_yes_no": "ghi có hoặc không (hoặc đạt / không đạt)",
+    "cell_missing_value": "ô bắt buộc đang để trống",
+    "cell_recognition_incomplete": "quyết định công nhận cần cả số và ngày",
+    "cell_share_incomplete": "tỷ lệ cần cả tử số và mẫu số",
+    "cell_share_twice": "chỉ ghi tử số và mẫu số, hoặc tỷ lệ %, không ghi cả hai",
+    "sheet_duplicate_column": "cột bị lặp",
+    "sheet_empty": "bảng tính không có dữ liệu",
+    "sheet_missing_column": "thiếu cột bắt buộc",
+    "sheet_unknown_column": "cột không được nhận biết",
+    "csv_syntax": "tệp CSV sai cú pháp",
+    "batch_bad_input": "tệp vào không dùng được",
+    "batch_bad_output": "tệp kết quả không ghi được",
+    "batch_empty": "không có xã nào để đánh giá",
+    "template_bad_output": "thư mục ghi mẫu không tồn tại",
+    "template_exists": "tệp mẫu đã có (có thể đã nhập số liệu): đặt tên khác hoặc thêm --force",
+    # files and YAML / JSON
+    "file_too_large": "tệp quá lớn",
+    "file_unreadable": "không đọc được tệp",
+    "yaml_syntax": "tệp YAML sai cú pháp",
+    "yaml_alias": "tệp YAML dùng bí danh (alias), không được phép",
+    "yaml_bad_key": "khóa YAML không hợp lệ",
+    "yaml_bad_tag": "thẻ YAML không được phép",
+    "yaml_merge_key": "khóa gộp YAML (<<) không được phép",
+    "yaml_too_deep": "tệp YAML lồng quá sâu",
+    "json_syntax": "tệp JSON sai cú pháp",
+    "json_too_deep": "tệp JSON lồng quá sâu",
+    "duplicate_key": "khóa bị ghi hai lần",
+    # packs and catalogue
+    "no_applicable_pack": "không có bộ tiêu chí nào phù hợp tỉnh và thời điểm: chọn bằng --pack",
+    "pack_not_found": "không có bộ tiêu chí này",
+    "catalogue_duplicate_fact": "mã số liệu khai báo hai lần trong danh mục",
+    "unknown_operator": "phép so sánh không hợp lệ",
+    "bad_threshold": "ngưỡng không hợp lệ",
+    # stage suffixes of schema problems (factset_missing_key, pack_unknown_key, …)
+    "missing_key": "thiếu khóa bắt buộc",
+    "unknown_key": "khóa không được nhận biết",
+    "bad_choice": "giá trị không thuộc các lựa chọn cho phép",
+    "empty_text": "văn bản để trống",
+    "bad_id": "mã không đúng quy cách",
+    "too_few_items": "danh sách có quá ít phần tử",
+    "out_of_range": "giá trị nằm ngoài khoảng cho phép",
+    "bad_type": "giá trị sai kiểu",
+    "invalid": "giá trị không hợp lệ",
+}
+GENERAL_VI = "dữ liệu vào không hợp lệ"
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+_SUFFIXES = sorted({k for k in MESSAGES_VI if "_" in k}, key=len, reverse=True)
+
+
+def vietnamese(code: str) -> str:
+    """The Vietnamese sentence for a problem code."""
+    if code in MESSAGES_VI:
+        return MESSAGES_VI[code]
+    for suffix in _SUFFIXES:
+        if code.endswith("_" + suffix):
+            return MESSAGES_VI[suffix]
+    tail = code.rpartition("_")[2]
+    return MESSAGES_VI.get(tail, GENERAL_VI)
+
+
+def problem_text(problem: Problem, lang: str) -> str:
+    """`location: code: message` in the reader's language (English as found; Vietnamese from the code,
+    with the values the message quotes, and a "did you mean" suggestion kept)."""
+    if lang != "vi":
+        return str(problem)
+    quoted = _QUOTED.findall(problem.message)
+    text = vietnamese(problem.code)
+    if "did you mean" in problem.message and len(quoted) > 1:
+        text += f": {quoted[0]} (có phải là {', '.join(quoted[1:])}?)"
+    elif quoted:
+        text += ": " + ", ".join(quoted)
+    return f"{problem.location}: {problem.code}: {text}"

@@ -222,3 +222,78 @@ class TestResultsWorkbook:
         doc = json.loads(out.read_text(encoding="utf-8").splitlines()[0])
         ind = next(i for c in doc["criteria"] for i in c["indicators"] if i["id"] == "tv.smart.gov.records_online")
         assert ind["actual"]["count"] == "1362" and ind["actual"]["of"] == "1508"
+
+
+NO_HAMLETS = """\
+format: ntmcert/factset/v1
+commune: {name: Xã Thử, province: Trà Vinh, region: dbscl}
+as_of: 2024-12-31
+recognitions: [{tier: ntm_advanced, decision: 1/QĐ-UBND, date: 2023-05-15}]
+facts: {income_per_capita: 66}
+"""
+
+
+class TestHamletsWithoutHamlets:
+    @pytest.mark.parametrize("lang,every", [("vi", "(mọi ấp)"), ("en", "(every hamlet)")])
+    def test_say_what_to_collect_in_words_never_a_count(self, tmp_path, lang, every):
+        path = tmp_path / "f.yaml"
+        path.write_text(NO_HAMLETS, encoding="utf-8")
+        v = evaluate(path, "tra-vinh/model-ntm-2021-2025")
+        ind = v.indicator("km.smart_hamlet")
+        assert ind.status == "missing" and ind.actual is None and ind.margin is None
+        assert every.replace("(every hamlet)", "for every hamlet") in ind.to_pass["display"][lang] or \
+            every in ind.to_pass["display"][lang]
+        for fmt in ("text", "md", "html"):
+            out = invoke("evaluate", path, "--pack", "tra-vinh/model-ntm-2021-2025", "--format", fmt,
+                         "--lang", lang).stdout
+            assert "0 ấp" not in out and "-1 ấp" not in out and "−1 ấp" not in out and "cần thêm 1 ấp" not in out
+            assert "0 hamlets" not in out and "needs 1 more hamlet" not in out
+            assert every in out  # the facts to collect say "every hamlet" in words
+
+
+class TestSummaryFirst:
+    @pytest.mark.parametrize("fmt", ["text", "md", "html"])
+    def test_summary_opens_every_multi_verdict_report_highest_tier_first(self, fmt):
+        out = invoke("evaluate", SEEDS / "example-smart-certified.yaml", "--format", fmt).stdout
+        head = out[:out.index("tra-vinh/smart-commune 1.0.0")] if fmt == "text" else out
+        assert "Tổng hợp kết quả" in head
+        first_pack = out.index("tra-vinh/smart-commune")
+        assert out.index("Tổng hợp kết quả") < first_pack < out.index("vn/smart-commune-pilot")
+        assert "không thể tự kết luận đạt chuẩn" in out  # the partial pack stands under its own heading
+        assert "3/3" in out
+
+    def test_json_keeps_its_shape(self):
+        doc = json.loads(invoke("evaluate", SEEDS / "example-smart-certified.yaml", "--format", "json").stdout)
+        assert doc["schema"] == "ntmcert/verdict-list/v1" and set(doc) == {"schema", "verdicts"}
+
+    def test_single_verdict_has_no_summary_in_text(self):
+        out = invoke("evaluate", THANH_PHU, "--pack", "tra-vinh/smart-commune").stdout
+        assert "Tổng hợp kết quả" not in out
+
+
+class TestTerminalWidth:
+    def test_80_columns(self):
+        import os
+        import subprocess
+        import sys
+
+        env = {**os.environ, "COLUMNS": "80"}
+        out = subprocess.run([sys.executable, "-m", "ntmcert", "evaluate", str(THANH_PHU)], capture_output=True,
+                             text=True, env=env, timeout=120).stdout
+        lines = out.splitlines()
+        assert lines and max(len(line) for line in lines) <= 80
+        # the tables keep their columns: every row of a table has its borders at the same places
+        tables = [line for line in lines if line.startswith(("│", "┃"))]
+        assert tables
+        widths = {len(line) for line in tables}
+        assert len(widths) <= 3  # one width per table at most (summary, partial summary, criteria)
+
+    def test_wide_terminal_uses_its_width(self):
+        import os
+        import subprocess
+        import sys
+
+        env = {**os.environ, "COLUMNS": "160"}
+        out = subprocess.run([sys.executable, "-m", "ntmcert", "evaluate", str(THANH_PHU)], capture_output=True,
+                             text=True, env=env, timeout=120).stdout
+        assert max(len(line) for line in out.splitlines()) > 120

@@ -102,14 +102,14 @@ def _result(spec: HamletsIndicator, layer: str, per_hamlet: list) -> IndicatorRe
     vi = f"{passing}/{len(hamlets)} ấp đạt đủ các chỉ tiêu; cần ít nhất {need}."
     en = f"{passing} of {len(hamlets)} hamlets meet every indicator; at least {need} needed."
     if not hamlets:
-        vi, en = "Bộ số liệu chưa có ấp nào.", "The fact set lists no hamlets."
+        return _no_hamlets(spec, layer, missing)
     views: dict[str, Any] = {
         "actual": {"form": "hamlet_count", "value": str(passing),
                    "display": {"vi": f"{passing} ấp", "en": f"{passing} hamlet" + ("s" if passing != 1 else "")}},
         "threshold": {"value": str(need), "unknown": False, "layer": layer,
                       "display": {"vi": f"{need} ấp", "en": f"{need} hamlet" + ("s" if need != 1 else "")}},
         "margin": {"value": str(passing - need), "unit": "hamlets",
-                   "display": {"vi": f"{passing - need:+d} ấp", "en": f"{passing - need:+d} hamlets"}},
+                   "display": {"vi": f"{_signed(passing - need)} ấp", "en": f"{_signed(passing - need)} hamlets"}},
         "source": source_view(spec.source), "explanation": Text(vi, en),
     }
     if status != "pass":
@@ -118,6 +118,31 @@ def _result(spec: HamletsIndicator, layer: str, per_hamlet: list) -> IndicatorRe
             "en": f"needs {need - passing} more hamlet(s) meeting every indicator"}}
     return IndicatorResult(id=spec.id, title=spec.title, status=status, op=spec.op,
                            layer=layer, hamlets=tuple(hamlets), missing_facts=missing, views=views)
+
+
+def _signed(n: int) -> str:
+    return ("+" if n >= 0 else "−") + str(abs(n))
+
+
+def _no_hamlets(spec: HamletsIndicator, layer: str, missing: tuple[str, ...]) -> IndicatorResult:
+    """No hamlet is listed: nothing is counted, so no count, margin or "n more" is shown; what to
+    collect is said in words, for every hamlet."""
+    subs = [] if spec.hamlet_indicators == "unknown" else list(spec.hamlet_indicators)
+    what = Text.join("; ", [sub.title for sub in subs]) if subs else Text("các chỉ tiêu của ấp", "the hamlet indicators")
+    need = spec.threshold
+    views: dict[str, Any] = {
+        "actual": None,
+        "threshold": {"value": str(need), "unknown": False, "layer": layer,
+                      "display": {"vi": f"{need} ấp", "en": f"{need} hamlet" + ("s" if need != 1 else "")}},
+        "margin": None,
+        "source": source_view(spec.source),
+        "explanation": Text("Bộ số liệu chưa có ấp nào: cần danh sách ấp và số liệu của từng ấp.",
+                            "The fact set lists no hamlets: the hamlets and each hamlet's figures are needed."),
+        "to_pass": {"value": None, "display": (Text("cần số liệu (mọi ấp): ", "needs, for every hamlet: ")
+                                               + what).to_dict()},
+    }
+    return IndicatorResult(id=spec.id, title=spec.title, status="missing", op=spec.op, layer=layer, hamlets=(),
+                           missing_facts=missing, views=views)
 
 
 register(HamletsKind())

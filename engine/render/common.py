@@ -45,6 +45,8 @@ HEAD = {
     "decides": Text("quyết định", "decides"),
     "notes": Text("Ghi chú", "Notes"),
 }
+EVERY_HAMLET = Text("(mọi ấp)", "(every hamlet)")
+HAMLET = Text("ấp", "hamlet")
 RECOGNITION_FACT = Text("Quyết định công nhận {tier} (số, ngày) hoặc \"không\"",
                         "The decision recognising the commune as {tier} (number, date), or \"none\"")
 SEVERITY = {"fail": 0, "missing": 1, "undecidable": 2, "incomplete": 1, "pass": 3, "not_applicable": 4}
@@ -101,8 +103,12 @@ def missing_fact_rows(verdict: Verdict, lang: str) -> list[tuple[str, str, str]]
             rows.append((ref, label, ", ".join(p.id for p in verdict.prerequisites if p.tier == tier)))
             continue
         fact_id = ref.rsplit(":", 1)[-1]
+        where = ""
+        if ref.startswith("hamlet:"):  # hamlet:*:<fact> (every hamlet) or hamlet:<name>:<fact>
+            name = ref.split(":", 2)[1]
+            where = (EVERY_HAMLET.get(lang) if name == "*" else f"({HAMLET.get(lang)} {name})") + " "
         fact = verdict.facts.get(fact_id)
-        label = fact.label.get(lang) if fact else fact_id
+        label = where + (fact.label.get(lang) if fact else fact_id)
         if fact and fact.unit:
             label += f" ({fact.unit.get(lang)})"
         rows.append((ref, label, ", ".join(sorted(users.get(ref, set())))))

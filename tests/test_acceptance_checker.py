@@ -203,7 +203,9 @@ facts:
         for line, (row, key_path, code) in zip(lines, expected):
             assert line.startswith(f"{path}:{row}:"), line
             assert f"[{key_path}]" in line and f" {code}: " in line
-        assert "did you mean 'commune_records_online'" in lines[2]
+        assert "(có phải là 'commune_records_online'?)" in lines[2]  # Vietnamese by default, the values kept
+        english = run_cli("evaluate", str(path), "--lang", "en").stderr.strip().splitlines()
+        assert "did you mean 'commune_records_online'" in english[2]
 
     def test_json_errors_document(self, tmp_path):
         path = tmp_path / "bad.yaml"

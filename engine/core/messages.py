@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from ntmcert.core.errors import Problem
+from ntmcert.core.text import Text
 
 MESSAGES_VI = {
     # fact sets and their values
@@ -114,8 +115,10 @@ def vietnamese(code: str) -> str:
 def problem_text(problem: Problem, lang: str) -> str:
     """`location: code: message` in the reader's language (English as found; Vietnamese from the code,
     with the values the message quotes, and a "did you mean" suggestion kept)."""
-    if lang != "vi":
-        return str(problem)
+    return Text(_vietnamese_line(problem), str(problem)).get(lang)
+
+
+def _vietnamese_line(problem: Problem) -> str:
     quoted = _QUOTED.findall(problem.message)
     text = vietnamese(problem.code)
     if "did you mean" in problem.message and len(quoted) > 1:

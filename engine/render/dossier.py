@@ -64,7 +64,7 @@ def place_date(d: Dossier, lang: str) -> str:
     when = ""
     if d.assessed_on is not None:
         day = d.assessed_on
-        when = (f"ngày {day.day:02d} tháng {day.month} năm {day.year}" if lang == "vi" else date_text(day, lang))
+        when = Text(f"ngày {day.day:02d} tháng {day.month} năm {day.year}", date_text(day, "en")).get(lang)
     return ", ".join(x for x in (d.place, when) if x)
 
 

@@ -388,7 +388,7 @@ class TestBatchAcceptance:
         typo = tmp_path / "typo.csv"
         typo.write_text("commune.name,commune.province,commune.region,as_of,facts.commune_records_onlin.count\n"
                         "A,Trà Vinh,dbscl,2025-06-30,1\n", encoding="utf-8")
-        result = invoke("batch", typo, "--pack", PACK, "--out", tmp_path / "o.xlsx")
+        result = invoke("batch", typo, "--pack", PACK, "--out", tmp_path / "o.xlsx", "--lang", "en")
         assert result.exit_code == 2
         assert "typo.csv:1:5 [facts.commune_records_onlin.count]: sheet_unknown_column" in result.output
         assert "did you mean 'commune_records_online'" in result.output
@@ -470,7 +470,7 @@ class TestHamlets:
         source = tmp_path / "h.csv"
         source.write_text("commune.name,commune.province,commune.region,as_of,facts.automation_stages.percent\n"
                           "A,Trà Vinh,dbscl,2024-08-31,95\n", encoding="utf-8")
-        result = invoke("batch", source, "--pack", MODEL_PACK, "--out", tmp_path / "o.csv")
+        result = invoke("batch", source, "--pack", MODEL_PACK, "--out", tmp_path / "o.csv", "--lang", "en")
         assert result.exit_code == 2 and "hamlet-level fact" in result.output
 
 

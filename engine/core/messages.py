@@ -82,6 +82,20 @@ MESSAGES_VI = {
     # packs and catalogue
     "no_applicable_pack": "không có bộ tiêu chí nào phù hợp tỉnh và thời điểm: chọn bằng --pack",
     "pack_not_found": "không có bộ tiêu chí này",
+    "pack_folder_empty": "thư mục không có bộ tiêu chí nào",
+    "pack_folder_missing": "không phải thư mục chứa các bộ tiêu chí",
+    "pack_bad_operator": "phép so sánh không hợp lệ trong bộ tiêu chí",
+    "pack_dangling_parameter": "bộ tiêu chí dùng tham số chưa khai báo",
+    "pack_duplicate_id": "mã bị trùng trong bộ tiêu chí",
+    "pack_extends_cycle": "các bộ tiêu chí mở rộng lẫn nhau thành vòng",
+    "pack_extends_missing": "bộ tiêu chí được mở rộng không tồn tại",
+    "pack_fact_level": "bộ tiêu chí dùng số liệu sai cấp (xã hay ấp)",
+    "pack_hash_collision": "mã băm bộ tiêu chí bị trùng",
+    "pack_id_mismatch": "mã bộ tiêu chí không khớp với thư mục",
+    "pack_prerequisite_cycle": "điều kiện tiên quyết tạo thành vòng",
+    "pack_prerequisite_missing": "bộ tiêu chí của điều kiện tiên quyết không tồn tại",
+    "pack_threshold_kind": "ngưỡng không đúng kiểu của số liệu",
+    "pack_unknown_fact": "bộ tiêu chí dùng mã số liệu không có trong danh mục",
     "catalogue_duplicate_fact": "mã số liệu khai báo hai lần trong danh mục",
     "unknown_operator": "phép so sánh không hợp lệ",
     "bad_threshold": "ngưỡng không hợp lệ",
@@ -98,6 +112,7 @@ MESSAGES_VI = {
 }
 GENERAL_VI = "dữ liệu vào không hợp lệ"
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+_VALUE = re.compile(r"'[^']*'|\"[^\"]*\"|[^\s'\"(),;]*(?:\d|/|_|\w\.\w)[^\s'\"(),;]*")
 _SUFFIXES = sorted({k for k in MESSAGES_VI if "_" in k}, key=len, reverse=True)
 
 
@@ -119,10 +134,21 @@ def problem_text(problem: Problem, lang: str) -> str:
 
 
 def _vietnamese_line(problem: Problem) -> str:
-    quoted = _QUOTED.findall(problem.message)
-    text = vietnamese(problem.code)
-    if "did you mean" in problem.message and len(quoted) > 1:
-        text += f": {quoted[0]} (có phải là {', '.join(quoted[1:])}?)"
-    elif quoted:
-        text += ": " + ", ".join(quoted)
+    message, _, suggestion = problem.message.partition("did you mean")
+    values = _values(message)
+    text = vietnamese(problem.code) + (": " + ", ".join(values) if values else "")
+    suggested = _QUOTED.findall(suggestion)
+    if suggested:
+        text += f" (có phải là {', '.join(suggested)}?)"
     return f"{problem.location}: {problem.code}: {text}"
+
+
+def _values(message: str) -> list[str]:
+    """What an English message names, in order and once each: quoted values, then paths, numbers
+    and identifiers (anything with a digit, a slash, a dot inside or an underscore)."""
+    found: list[str] = []
+    for m in _VALUE.finditer(message):
+        value = m.group(0).rstrip(".:;,")
+        if value and value not in found and not any(value in f for f in found):
+            found.append(value)
+    return found

@@ -21,6 +21,7 @@ from .yamlio import load_path
 from .cli_common import (EXIT_BAD_INPUT, EXIT_CERTIFIED, EXIT_INCOMPLETE, EXIT_NOT_CERTIFIED, EngineName, Format,
                          Lang, _fail)
 from .cli_sheets import register as register_sheet_commands
+from .cli_packtools import register as register_packtools
 from .params import load_params
 from .render import render
 from .verdict import dumps
@@ -168,6 +169,7 @@ def validate(facts: Path = typer.Argument(..., help="A fact set to check.")) -> 
 
 
 register_sheet_commands(app)  # ntmcert template / ntmcert batch (cli_sheets.py)
+register_packtools(app)  # packs law / new / diff, params check (cli_packtools.py)
 
 
 @packs_app.callback(invoke_without_command=True)

@@ -8,7 +8,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from ntmcert import default_library
 from ntmcert.legal_sources import check_citations, documents_cited, law_docs, load_register, pack_citations
 from ntmcert.pack import PackLibrary

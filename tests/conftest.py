@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from ntmcert import default_library
-from ntmcert.catalogue import bundled_catalogue
+from ntmcert.inputs.catalogue import bundled_catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from ntmcert import default_library
-from ntmcert.legal_sources import check_citations, documents_cited, law_docs, load_register, pack_citations
-from ntmcert.pack import PackLibrary
+from ntmcert.packs.legal_sources import check_citations, documents_cited, law_docs, load_register, pack_citations
+from ntmcert.packs.library import PackLibrary
 
 from .conftest import ROOT
 

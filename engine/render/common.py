@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..catalogue import Catalogue, bundled_catalogue
-from ..verdict import CriterionResult, IndicatorResult, Verdict
+from ntmcert.inputs.catalogue import Catalogue, bundled_catalogue
+from ntmcert.evaluation.verdict import CriterionResult, IndicatorResult, Verdict
 
 FORMATS = ("text", "json", "md", "html")
 LANGS = ("vi", "en")

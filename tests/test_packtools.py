@@ -139,6 +139,13 @@ def test_new_overlay_ledger_covers_and_passes_the_edge_tests(scaffolded):
     assert not problems, problems[:5]
 
 
+def test_new_overlay_ledger_restates_the_inherited_regional_values(scaffolded):
+    rules, pack_id = scaffolded
+    child = load_path(rules / pack_id / "tests" / "edges.yaml").data
+    parent = load_path(ROOT / "rules" / BASE / "tests" / "edges.yaml").data
+    assert child["parameters"] == parent["parameters"] and child["aggregates"] == parent["aggregates"]
+
+
 def test_new_overlay_refuses_to_overwrite(scaffolded):
     rules, pack_id = scaffolded
     before = (rules / pack_id / "pack.yaml").read_bytes()

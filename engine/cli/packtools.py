@@ -120,7 +120,8 @@ def packs_new(extends: str = typer.Option(..., "--extends", help="The national p
         _fail([Problem(exc.code, str(exc))])
     for path in written:
         typer.echo(f"wrote {path}")
-    typer.echo(f"next: fill in {out / made.pack_id / 'pack.yaml'}, then `ntmcert packs check {out}`")
+    typer.echo(f"next: fill in {out / made.pack_id / 'pack.yaml'}; then `ntmcert packs check {out}`, "
+               "`ntmcert packs docs`, `ntmcert packs law` and the tests")
 
 
 def params_check(file: Path = typer.Argument(..., help="An officer parameter file (ntmcert/params/v1).")) -> None:

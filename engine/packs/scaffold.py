@@ -8,6 +8,7 @@ register of legal sources, the ledger, the cases).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import shutil
@@ -54,6 +55,28 @@ def _ledger_lines(parent: Pack, parent_ledger: Path) -> list[str]:
             lines.append(f"  {_q(key)}: {_q(str(entries[key]))}")
         else:  # no hand-written entry to copy: say so, so that someone checks it against the law
             lines.append(f"  {_q(key)}: {_q('?')}  # restate from the law: no ledger entry in {parent.id}")
+    return lines
+
+
+def _plain_yaml(value) -> str:
+    """A flow-style YAML value (mappings, dates, numbers and text) that reads back the same."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_q(str(k))}: {_plain_yaml(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (dt.date, int)) and not isinstance(value, bool):
+        return value.isoformat() if isinstance(value, dt.date) else str(value)
+    return _q(str(value))
+
+
+def _other_sections(parent_ledger: Path) -> list[str]:
+    """The parent ledger's `parameters:` (regional values) and `aggregates:` (hamlet shares),
+    which the overlay inherits with the numbers they restate."""
+    data = load_path(parent_ledger).data if parent_ledger.is_file() else {}
+    lines: list[str] = []
+    for section in ("parameters", "aggregates"):
+        entries = data.get(section) if isinstance(data, dict) else None
+        if entries:
+            lines.append(f"{section}:")
+            lines += [f"  {_q(str(k))}: {_plain_yaml(v)}" for k, v in entries.items()]
     return lines
 
 
@@ -173,6 +196,7 @@ def scaffold(library: PackLibrary, extends: str, province: str, pack_id: str | N
         "# A comparison the province changes must be restated here from the province's decision.",
         "edges:" + ("" if _comparison_count(parent) else " {}"),
         *_ledger_lines(parent, ledger_path),
+        *_other_sections(ledger_path),
     ]
     base = new_id
     return Scaffold(new_id, {f"{base}/pack.yaml": "\n".join(pack) + "\n",

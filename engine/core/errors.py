@@ -6,6 +6,7 @@ nothing in this module formats for a terminal: renderers do that.
 
 from __future__ import annotations
 
+from typing import Any
 from dataclasses import dataclass, field
 
 
@@ -27,7 +28,7 @@ class Location:
         where = ":".join(parts)
         return f"{where} [{self.key_path}]" if self.key_path else where
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"file": self.file, "line": self.line, "column": self.column, "key_path": self.key_path}
 
 
@@ -42,7 +43,7 @@ class Problem:
     def __str__(self) -> str:
         return f"{self.location}: {self.code}: {self.message}"
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "location": self.location.to_dict()}
 
 
@@ -74,7 +75,7 @@ class EngineError(NtmcertError):
     code = "engine_error"
 
 
-def _problem_order(p: Problem) -> tuple:
+def _problem_order(p: Problem) -> tuple[str, int, int, str, str, str]:
     loc = p.location
     return (loc.file or "", loc.line or 0, loc.column or 0, loc.key_path or "", p.code, p.message)
 

@@ -20,33 +20,9 @@ from ntmcert.packs.registry import kind_of
 from ntmcert.packs.schema import Comparison, ParameterRef
 from ntmcert.packs.resolve import (OfficerValue, RegionChoice, ResolvedThreshold, commune_group, effective_region, own_region,
                       resolve_threshold)
-from ntmcert.evaluation.verdict import (CriterionResult, HamletResult, IndicatorResult, PrerequisiteResult, Text,
-                      Verdict)
-
-
-@dataclass(slots=True)
-class PlannedComparison:
-    """One comparison waiting for its status; afterwards, the inputs of its explanation
-    (explain.comparison_views reads status, fact, value, op, threshold, source, layer, pack_id)."""
-
-    key: str
-    cmp: Comparison
-    fact: FactDef
-    value: FactValue | None
-    threshold: ResolvedThreshold
-    layer: str
-    missing_ref: str  # how the fact is named in missing_facts
-    pack_id: str
-    title: Text
-    status: str | None = None  # set now for missing/unknown, by the engine otherwise
-
-    @property
-    def op(self) -> str:
-        return self.cmp.op
-
-    @property
-    def source(self):
-        return self.cmp.source
+from ntmcert.evaluation.verdict import (CommuneGroup, CriterionResult, EngineInfo, FactLabel, IndicatorResult, PackInfo,
+                                        PrerequisiteResult, RegionInfo, Text, Verdict,
+                                        ComparisonInputs)
 
 
 @dataclass
@@ -57,7 +33,7 @@ class Context:
     catalogue: Catalogue
     officer: dict[str, list[OfficerValue]]
     derive: Callable[[str], Verdict] | None = None
-    planned: list[PlannedComparison] = field(default_factory=list)
+    planned: list[ComparisonInputs] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
 
 
@@ -92,12 +68,12 @@ def evaluate_pack(factset: FactSet, pack: Pack, engine: Engine, *,
                 and all(p.status == "pass" for p in prerequisites))
     verdict = "not_certified" if failing else ("certified" if complete else "incomplete")
     missing = sorted({m for c in criteria for i in c.indicators for m in i.missing_facts})
-    region = {"used": ctx.region.region.value, "own": ctx.region.own_region.value,
-              "provenance": ctx.region.provenance,
-              "reason": {"vi": ctx.region.reason_vi, "en": ctx.region.reason_en}}
+    group = None
     if pack.doc.commune_groups:
-        group, vi, en = commune_group(factset.commune)
-        region["commune_group"] = {"value": group, "reason": {"vi": vi, "en": en}}
+        value, vi, en = commune_group(factset.commune)
+        group = CommuneGroup(value, {"vi": vi, "en": en})
+    region = RegionInfo(ctx.region.region.value, ctx.region.own_region.value, ctx.region.provenance,
+                        {"vi": ctx.region.reason_vi, "en": ctx.region.reason_en}, group)
     notes = []
     scope = pack.doc.scope
     if factset.as_of < scope.valid_from or (scope.valid_to is not None and factset.as_of > scope.valid_to):
@@ -112,19 +88,30 @@ def evaluate_pack(factset: FactSet, pack: Pack, engine: Engine, *,
         notes.append(Text(f"Bộ tiêu chí chưa đầy đủ: {vi}", f"The criteria set is partial: {en}"))
     return Verdict(
         verdict=verdict,
-        pack={"id": pack.id, "version": pack.version, "sha256": pack.sha256, "tier": pack.doc.tier.value,
-              "title": pack.doc.title.model_dump(), "completeness": pack.doc.completeness,
-              "chain": list(pack.chain)},
+        pack=PackInfo(pack.id, pack.version, pack.sha256, pack.doc.tier.value, pack.doc.title.model_dump(),
+                      pack.doc.completeness, list(pack.chain)),
         commune=factset.commune_view,
         as_of=factset.as_of.isoformat(),
         factset_sha256=factset.sha256,
-        engine={"name": engine.name, "version": engine.version},
+        engine=EngineInfo(engine.name, engine.version),
         region=region,
         prerequisites=prerequisites,
         criteria=criteria,
         missing_facts=tuple(missing),
         notes=tuple(notes),
+        facts=_fact_labels(ctx.catalogue, missing),
     )
+
+
+def _fact_labels(catalogue: Catalogue, refs) -> dict[str, FactLabel]:
+    """Labels (and units) of the facts a verdict names, keyed by fact id."""
+    out = {}
+    for ref in refs:
+        fact = catalogue.get(ref.rsplit(":", 1)[-1])
+        if fact is not None:
+            out[fact.id] = FactLabel(Text(fact.label.vi, fact.label.en),
+                                     Text(fact.unit.vi, fact.unit.en) if fact.unit else None)
+    return out
 
 
 # ----------------------------------------------------------------------------- planning
@@ -144,12 +131,12 @@ def _prepared(ctx: Context, cmp: Comparison, layer: str, title) -> tuple[FactDef
 
 
 def plan_comparison(ctx: Context, key: str, rule: str, cmp: Comparison, layer: str,
-                     facts: dict[str, FactValue], missing_ref: str, title=None) -> PlannedComparison:
+                     facts: dict[str, FactValue], missing_ref: str, title=None) -> ComparisonInputs:
     fact, threshold, title_text = _prepared(ctx, cmp, layer, title)
     value = facts.get(cmp.fact)
     if threshold is None:  # a parameter: depends on the date, the region and the officer's values
         threshold = resolve_threshold(cmp, ctx.pack, layer, ctx.factset.as_of, ctx.region.region, ctx.officer)
-    planned = PlannedComparison(key, cmp, fact, value, threshold, layer, missing_ref, ctx.pack.id, title_text)
+    planned = ComparisonInputs(key, cmp, fact, value, threshold, layer, missing_ref, ctx.pack.id, title_text)
     if value is None:
         planned.status = "missing"
     elif threshold.value is None:
@@ -177,7 +164,7 @@ def facts_and_ref(ctx: Context, hamlet: tuple[int, str] | None):
 
 # ----------------------------------------------------------------------------- results
 
-def compare_result(ctx: Context, ident: str, p: PlannedComparison) -> IndicatorResult:
+def compare_result(ctx: Context, ident: str, p: ComparisonInputs) -> IndicatorResult:
     return IndicatorResult.comparison(ident, p.title, p.status, p.cmp.fact, p.cmp.op, p.layer,
                                       (p.missing_ref,) if p.status == "missing" else (), p)
 

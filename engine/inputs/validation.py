@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -84,7 +86,8 @@ def add_pydantic_problems(collector: ProblemCollector, doc: Document, exc: Valid
         elif kind == "missing":
             msg = "required key is missing"
         elif "input" in err and kind not in ("missing",):
-            shown = repr(err["input"])
+            found = err["input"]
+            shown = found.isoformat() if isinstance(found, dt.date) else repr(found)  # a date reads as a date
             if len(shown) > 60:
                 shown = shown[:57] + "..."
             msg = f"{msg} (found {shown})"

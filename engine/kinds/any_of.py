@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import Field
 
-from ntmcert.evaluation.evaluate import (Context, PlannedComparison, combine_undecided, compare_result,
-                                         facts_and_ref, plan_comparison)
-from ntmcert.evaluation.verdict import IndicatorResult, Text
+from ntmcert.evaluation.evaluate import Context, combine_undecided, compare_result, facts_and_ref, plan_comparison
+from ntmcert.evaluation.verdict import ComparisonInputs, IndicatorResult, Text
 from ntmcert.packs.library import PackIndicator
 from ntmcert.packs.registry import DocRow, IndicatorKind, LocatedComparison, register
 from ntmcert.packs.schema import Comparison, IndicatorBase
@@ -41,7 +40,7 @@ class AnyOfKind(IndicatorKind):
 
     def plan(self, ctx: Context, indicator: PackIndicator, hamlet: tuple[int, str] | None
              ) -> Callable[[], IndicatorResult]:
-        spec, layer = indicator.spec, indicator.layer
+        spec, layer = cast(AnyOfIndicator, indicator.spec), indicator.layer
         facts, suffix, ref = facts_and_ref(ctx, hamlet)
         alts = [plan_comparison(ctx, f"{spec.id}#{k}{suffix}", f"{spec.id}#{k}", alt, layer, facts, ref(alt.fact))
                 for k, alt in enumerate(spec.alternatives)]
@@ -52,7 +51,7 @@ class AnyOfKind(IndicatorKind):
             yield DocRow(f"{spec.id}#{k}", alt.fact, spec.title, alt.source, comparison=alt, alternative=k)
 
 
-def _result(ctx: Context, spec: AnyOfIndicator, layer: str, alts: list[PlannedComparison]) -> IndicatorResult:
+def _result(ctx: Context, spec: AnyOfIndicator, layer: str, alts: list[ComparisonInputs]) -> IndicatorResult:
     results = tuple(compare_result(ctx, f"{spec.id}#{k}", alt) for k, alt in enumerate(alts))
     statuses = [r.status for r in results]
     if "pass" in statuses:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from ntmcert.evaluation.evaluate import Context
 from ntmcert.evaluation.explain import source_view
-from ntmcert.evaluation.verdict import IndicatorResult, Text
+from ntmcert.evaluation.verdict import ComparisonInputs, IndicatorResult, Text
 from ntmcert.packs.library import PackIndicator
 from ntmcert.packs.registry import DocRow, IndicatorKind, register
 from ntmcert.packs.schema import IndicatorBase, Source
@@ -26,7 +26,7 @@ class UnknownKind(IndicatorKind):
 
     def plan(self, ctx: Context, indicator: PackIndicator, hamlet: tuple[int, str] | None
              ) -> Callable[[], IndicatorResult]:
-        spec = indicator.spec
+        spec = cast(UnknownIndicator, indicator.spec)
         return lambda: unknown_result(spec, indicator.layer, spec.source)
 
     def doc_rows(self, spec: Any) -> Iterator[DocRow]:

@@ -16,6 +16,7 @@ from pydantic_core import PydanticCustomError
 
 from ntmcert.inputs.catalogue import Label
 from ntmcert.core.exact import PACK_OPERATORS
+from ntmcert.core.dates import StrictDate
 from ntmcert.core.vocab import Region, Tier
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
@@ -47,7 +48,7 @@ class LegalBasis(BaseModel):
     model_config = _STRICT
     document: str = Field(min_length=1)
     title: str | None = None
-    date: dt.date | None = None
+    date: StrictDate | None = None
     url: str | None = None
     provenance: Provenance
     note: str | None = None  # what is known of its scope, and what of it the pack encodes
@@ -58,11 +59,11 @@ class Scope(BaseModel):
 
     model_config = _STRICT
     province: str | None = None
-    valid_from: dt.date
-    valid_to: dt.date | None = None
+    valid_from: StrictDate
+    valid_to: StrictDate | None = None
 
     @model_validator(mode="after")
-    def _order(self):
+    def _order(self) -> Scope:
         if self.valid_to is not None and self.valid_to < self.valid_from:
             raise ValueError("valid_to is before valid_from")
         return self
@@ -84,17 +85,13 @@ class ParameterRef(BaseModel):
 
     @field_validator("factor")
     @classmethod
-    def _positive(cls, v):
+    def _positive(cls, v: Decimal) -> Decimal:
         if not v.is_finite() or v <= 0:
             raise ValueError("factor must be a positive number")
         return v
 
 
 Threshold = Union[bool, int, Decimal, Percent, ParameterRef, Literal["unknown"]]
-
-if TYPE_CHECKING:  # the real unions are built from the registered kinds (install_kinds)
-    Indicator = IndicatorBase
-    HamletIndicator = IndicatorBase
 
 
 class Comparison(BaseModel):
@@ -109,7 +106,7 @@ class Comparison(BaseModel):
 
     @field_validator("op")
     @classmethod
-    def _op(cls, v):
+    def _op(cls, v: str) -> str:
         if v not in PACK_OPERATORS:
             raise PydanticCustomError("unknown_operator", "unknown operator {op}; allowed: {allowed}",
                                       {"op": repr(v), "allowed": ", ".join(PACK_OPERATORS)})
@@ -117,7 +114,7 @@ class Comparison(BaseModel):
 
     @field_validator("threshold", mode="before")
     @classmethod
-    def _no_float(cls, v):
+    def _no_float(cls, v: Any) -> Any:
         if isinstance(v, float):
             raise PydanticCustomError("inexact_number",
                                       "thresholds must be exact numbers (written in YAML, not binary floats)")
@@ -134,6 +131,11 @@ class IndicatorBase(BaseModel):
     id: str = Field(pattern=ID_PATTERN)
     title: Label
     override: bool = False  # an extending pack must say so to replace a parent's indicator
+
+
+if TYPE_CHECKING:  # the real unions are built from the registered kinds (install_kinds)
+    Indicator = IndicatorBase
+    HamletIndicator = IndicatorBase
 
 
 class AtLeast(BaseModel):
@@ -157,13 +159,13 @@ class DatedValue(BaseModel):
     """A parameter value in force from a date, for every region or by region."""
 
     model_config = _STRICT
-    valid_from: dt.date = Field(alias="from")
+    valid_from: StrictDate = Field(alias="from")
     value: Decimal | None = None
     by_region: dict[Region, Decimal] | None = None
     source: Source
 
     @model_validator(mode="after")
-    def _one(self):
+    def _one(self) -> DatedValue:
         if (self.value is None) == (self.by_region is None):
             raise ValueError("give exactly one of value or by_region")
         return self
@@ -182,7 +184,7 @@ class Parameter(BaseModel):
     percent: bool = False
 
     @model_validator(mode="after")
-    def _explained(self):
+    def _explained(self) -> Parameter:
         if not self.values and self.unknown_source is None:
             raise ValueError("a parameter without values must say where its number would come from "
                              "(unknown_source)")
@@ -201,7 +203,7 @@ class Prerequisite(BaseModel):
     tier: Tier
     title: Label
     pack: str | None = Field(default=None, pattern=PACK_ID_PATTERN)  # the lower tier's pack
-    recognised_from: dt.date | None = None  # recognitions before this date do not count
+    recognised_from: StrictDate | None = None  # recognitions before this date do not count
     source: Source
 
 
@@ -229,11 +231,11 @@ class PackDoc(BaseModel):
     criteria: tuple[Criterion, ...] = ()
 
 
-def install_kinds(kinds: list) -> None:
+def install_kinds(kinds: list[Any]) -> None:
     """Accept the registered indicator kinds in packs: rebuild the models that hold indicators with
     the discriminated union of the kinds' models (`Indicator`, and `HamletIndicator` for those
     allowed inside a `hamlets` indicator). Called once, when `ntmcert.kinds` is imported."""
-    def union(models: list) -> Any:
+    def union(models: list[type[BaseModel]]) -> Any:
         return Annotated[Union[tuple(models)], Field(discriminator="kind")]  # noqa: UP007 (a runtime union)
 
     namespace = {"Indicator": union([k.model for k in kinds]),

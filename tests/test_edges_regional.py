@@ -16,7 +16,6 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-
 from ntmcert import evaluate, load_factset
 from ntmcert.core.vocab import Region
 from ntmcert.inputs.yamlio import load_path
@@ -25,7 +24,7 @@ from ntmcert.packs.registry import kind_of
 from ntmcert.packs.schema import ParameterRef, Percent
 
 from .conftest import ROOT
-from .test_edges import (LIBRARY, OPS, PACK_IDS, Entry, comparisons, edge_values, ledger, parse_entry)
+from .test_edges import LIBRARY, OPS, PACK_IDS, Entry, comparisons, edge_values, ledger, parse_entry
 
 AGGREGATE = re.compile(r"^(>=|>)\s+([0-9.]+)%\s+of hamlets$")
 
@@ -89,7 +88,8 @@ def regional_mismatches(pack, key, cmp, hamlet, entry: Entry, region: Region, te
     out = []
     for value, want in cases:
         data = {"format": "ntmcert/factset/v1", "as_of": as_of,
-                "commune": {"name": "Xã Vùng", "province": pack.doc.scope.province or "Trà Vinh", "region": region.value}}
+                "commune": {"name": "Xã Vùng", "province": pack.doc.scope.province or "Trà Vinh",
+                            "region": region.value}}
         if hamlet:
             data["hamlets"] = [{"name": "Ấp Biên", "facts": {cmp.fact: value}}]
         else:

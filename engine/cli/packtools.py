@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import typer
 from ntmcert.api import default_library
@@ -17,7 +18,7 @@ from ntmcert.cli.common import _fail
 from ntmcert.core.errors import InputError, PackNotFoundError, Problem
 
 
-class DiffFormat(str, Enum):
+class DiffFormat(StrEnum):
     text = "text"
     json = "json"
 
@@ -134,7 +135,7 @@ def params_check(file: Path = typer.Argument(..., help="An officer parameter fil
         values = load_params(file, library)
     except InputError as exc:
         _fail(exc.problems)
-    declared: dict[str, list] = {}
+    declared: dict[str, list[tuple[Any, Any]]] = {}
     for pack in library.all():
         for name, param in pack.parameters.items():
             if param.layer == pack.id:  # where it is declared, not every pack inheriting it

@@ -12,22 +12,29 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Literal
-
-from pydantic import Field
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from ntmcert.core.exact import to_fraction
 from ntmcert.evaluation.evaluate import Context, combine_undecided, plan_indicator
 from ntmcert.evaluation.explain import pct, source_view
-from ntmcert.evaluation.verdict import HamletResult, IndicatorResult, Text
+from ntmcert.evaluation.verdict import HamletResult, HamletStatus, IndicatorResult, IndicatorStatus, Text
 from ntmcert.packs.library import PackIndicator
 from ntmcert.packs.registry import DocRow, IndicatorKind, LocatedComparison, kind_of, register
 from ntmcert.packs.schema import IndicatorBase, Percent, Source
+from pydantic import Field
 
 if TYPE_CHECKING:
     from ntmcert.packs.schema import HamletIndicator
 
-_OPS = {">=": lambda a, b: a >= b, ">": lambda a, b: a > b}
+def _at_least(a: Fraction, b: Fraction) -> bool:
+    return a >= b
+
+
+def _above(a: Fraction, b: Fraction) -> bool:
+    return a > b
+
+
+_OPS: dict[str, Callable[[Fraction, Fraction], bool]] = {">=": _at_least, ">": _above}
 
 
 class HamletShareIndicator(IndicatorBase):
@@ -60,7 +67,7 @@ class HamletShareKind(IndicatorKind):
 
     def plan(self, ctx: Context, indicator: PackIndicator, hamlet: tuple[int, str] | None
              ) -> Callable[[], IndicatorResult]:
-        spec, layer = indicator.spec, indicator.layer
+        spec, layer = cast(HamletShareIndicator, indicator.spec), indicator.layer
         per_hamlet = []
         for i, h in enumerate(ctx.factset.hamlets):
             subs = [plan_indicator(ctx, PackIndicator(sub, layer), (i, h.name)) for sub in spec.hamlet_indicators]
@@ -83,12 +90,14 @@ def hamlet_facts(spec: Any) -> list[str]:
     return [located.comparison.fact for located in HamletShareKind().comparisons(spec)]
 
 
-def _result(spec: HamletShareIndicator, layer: str, per_hamlet: list, total_value) -> IndicatorResult:
+def _result(spec: HamletShareIndicator, layer: str, per_hamlet: list[tuple[str, list[Callable[[], IndicatorResult]]]],
+            total_value: Any) -> IndicatorResult:
     hamlets = []
     for name, builders in per_hamlet:
         subs = tuple(build() for build in builders)
         statuses = [s.status for s in subs]
-        h_status = "fail" if "fail" in statuses else ("pass" if all(s == "pass" for s in statuses) else "incomplete")
+        h_status: HamletStatus = ("fail" if "fail" in statuses
+                                  else "pass" if all(s == "pass" for s in statuses) else "incomplete")
         hamlets.append(HamletResult(name, h_status, subs))
     hamlets.sort(key=lambda h: h.name)
     passing = sum(h.status == "pass" for h in hamlets)
@@ -96,7 +105,9 @@ def _result(spec: HamletShareIndicator, layer: str, per_hamlet: list, total_valu
     t = to_fraction(spec.threshold.percent) / 100
     test = _OPS[spec.op]
     listed_missing = tuple(sorted({m for h in open_ for s in h.indicators for m in s.missing_facts}))
-    total = None
+    status: IndicatorStatus
+    missing: tuple[str, ...]
+    total: int | None = None
     if total_value is not None and total_value.interval.is_point:
         total = max(int(total_value.interval.lo), len(hamlets))  # more hamlets listed than the total: count them
     if total is None or total == 0:
@@ -104,7 +115,7 @@ def _result(spec: HamletShareIndicator, layer: str, per_hamlet: list, total_valu
         missing = ((spec.total_fact,) if total_value is None else ()) + listed_missing
         if not hamlets:
             missing += tuple(f"hamlet:*:{f}" for f in sorted(set(hamlet_facts(spec))))
-        low = high = None
+        low = None
     else:
         unlisted = total - len(hamlets)
         low, high = Fraction(passing, total), Fraction(passing + len(open_) + unlisted, total)
@@ -114,11 +125,11 @@ def _result(spec: HamletShareIndicator, layer: str, per_hamlet: list, total_valu
             status, missing = "fail", ()
         else:
             open_statuses = [s.status for h in open_ for s in h.indicators] + (["missing"] if unlisted else [])
-            status = combine_undecided(open_statuses)
+            status = cast(IndicatorStatus, combine_undecided(open_statuses))
             unlisted_refs = tuple(f"hamlet:*:{f}" for f in sorted(set(hamlet_facts(spec)))) if unlisted else ()
             missing = listed_missing + unlisted_refs
     shown_t = {lang: pct(t, lang) for lang in ("vi", "en")}
-    if low is None:
+    if low is None or total is None:
         vi = f"Chưa rõ tổng số ấp của xã ({spec.total_fact}): không tính được tỷ lệ; cần {spec.op} {shown_t['vi']}."
         en = f"The commune's number of hamlets ({spec.total_fact}) is not known: no share; {spec.op} " \
              f"{shown_t['en']} needed."

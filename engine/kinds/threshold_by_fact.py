@@ -11,17 +11,15 @@ only if both branches agree; otherwise it waits for the choosing fact, never gue
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from pydantic import model_validator
-
-from ntmcert.evaluation.evaluate import (Context, PlannedComparison, combine_undecided, compare_result,
-                                         facts_and_ref, plan_comparison)
-from ntmcert.evaluation.verdict import IndicatorResult, Text
+from ntmcert.evaluation.evaluate import Context, combine_undecided, compare_result, facts_and_ref, plan_comparison
+from ntmcert.evaluation.verdict import ComparisonInputs, IndicatorResult, IndicatorStatus, Text
 from ntmcert.inputs.catalogue import Label
 from ntmcert.packs.library import PackIndicator
 from ntmcert.packs.registry import DocRow, IndicatorKind, LocatedComparison, register
 from ntmcert.packs.schema import Comparison, IndicatorBase
+from pydantic import model_validator
 
 BRANCHES = ("when", "then", "else")
 
@@ -35,7 +33,7 @@ class ThresholdByFactIndicator(IndicatorBase):
     otherwise: Comparison
 
     @model_validator(mode="after")
-    def _same_fact(self):
+    def _same_fact(self) -> ThresholdByFactIndicator:
         if self.then.fact != self.otherwise.fact or self.then.op != self.otherwise.op:
             raise ValueError("then and otherwise compare the same fact with the same operator; only the "
                              "threshold is chosen")
@@ -61,7 +59,7 @@ class ThresholdByFactKind(IndicatorKind):
 
     def plan(self, ctx: Context, indicator: PackIndicator, hamlet: tuple[int, str] | None
              ) -> Callable[[], IndicatorResult]:
-        spec, layer = indicator.spec, indicator.layer
+        spec, layer = cast(ThresholdByFactIndicator, indicator.spec), indicator.layer
         facts, suffix, ref = facts_and_ref(ctx, hamlet)
         planned = [plan_comparison(ctx, f"{spec.id}#{b}{suffix}", f"{spec.id}#{b}", cmp, layer, facts, ref(cmp.fact))
                    for b, cmp in zip(BRANCHES, _parts(spec), strict=True)]
@@ -77,8 +75,9 @@ class ThresholdByFactKind(IndicatorKind):
 
 
 def _result(ctx: Context, spec: ThresholdByFactIndicator, layer: str,
-            planned: list[PlannedComparison]) -> IndicatorResult:
+            planned: list[ComparisonInputs]) -> IndicatorResult:
     when, then, other = (compare_result(ctx, f"{spec.id}#{b}", p) for b, p in zip(BRANCHES, planned, strict=True))
+    status: IndicatorStatus
     if when.status in ("pass", "fail"):
         chosen = then if when.status == "pass" else other
         status, missing = chosen.status, chosen.missing_facts
@@ -92,7 +91,7 @@ def _result(ctx: Context, spec: ThresholdByFactIndicator, layer: str,
         en = "The condition choosing the threshold is not known, but both thresholds give the same result."
     else:
         chosen = None
-        status = combine_undecided([when.status, then.status, other.status])
+        status = cast(IndicatorStatus, combine_undecided([when.status, then.status, other.status]))
         missing = tuple(dict.fromkeys((*when.missing_facts, *then.missing_facts, *other.missing_facts)))
         vi = "Chưa rõ điều kiện chọn ngưỡng, và hai ngưỡng cho kết quả khác nhau: cần số liệu của điều kiện."
         en = "The condition choosing the threshold is not known, and the two thresholds differ: its figure is needed."

@@ -32,7 +32,7 @@ class Change:
     before: Any = None
     after: Any = None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"change": self.change, "kind": self.kind, "path": list(self.path), "before": self.before,
                 "after": self.after}
 
@@ -79,7 +79,8 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def _flatten_model(model, prefix: tuple[str, ...], out: dict, skip=("override",)) -> None:
+def _flatten_model(model: Any, prefix: tuple[str, ...], out: dict[tuple[str, ...], Any],
+                   skip: tuple[str, ...] = ("override",)) -> None:
     """Fields of an indicator-like model: sub-models with ids recurse; thresholds become one word."""
     for name in type(model).model_fields:
         if name in skip or name == "id":
@@ -169,7 +170,7 @@ def diff(a: Pack, b: Pack) -> list[Change]:
     gone = [p for p in fa if p not in fb and _node(fa[p])]
     new = [p for p in fb if p not in fa and _node(fb[p])]
 
-    def covered(path, roots):
+    def covered(path: tuple[str, ...], roots: list[tuple[str, ...]]) -> bool:
         return any(path[:len(r)] == r and path != r for r in roots)
 
     for path in list(dict.fromkeys([*fa, *fb])):
@@ -202,9 +203,9 @@ def load_for_diff(ref: str, library: PackLibrary) -> tuple[Pack, str]:
     return other.get(pack_id), str(file)
 
 
-def report(a: Pack, a_ref: str, b: Pack, b_ref: str, changes: list[Change]) -> dict:
+def report(a: Pack, a_ref: str, b: Pack, b_ref: str, changes: list[Change]) -> dict[str, Any]:
     """The JSON document (ntmcert/pack-diff/v1)."""
-    def side(p: Pack, ref: str) -> dict:
+    def side(p: Pack, ref: str) -> dict[str, str]:
         return {"ref": ref, "id": p.id, "version": p.version, "sha256": p.sha256}
 
     counts: dict[str, int] = {}

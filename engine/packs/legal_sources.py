@@ -13,13 +13,14 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from ntmcert.core.errors import Problem
 from ntmcert.core.paths import rules_dir
 from ntmcert.inputs.catalogue import Label
 from ntmcert.inputs.validation import validate_document
 from ntmcert.inputs.yamlio import load_path
+from ntmcert.packs.library import PackLibrary
 from ntmcert.packs.schema import LegalBasis, PackDoc, Provenance, Source
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -85,7 +86,7 @@ class Citation:
     provenance: str
 
 
-def _walk(node, where: str) -> Iterator[tuple[str, Source | LegalBasis]]:
+def _walk(node: Any, where: str) -> Iterator[tuple[str, Source | LegalBasis]]:
     """Every Source and LegalBasis under a model, with the ids leading to it (generic, so new
     indicator kinds are covered without change)."""
     if isinstance(node, (Source, LegalBasis)):
@@ -148,7 +149,7 @@ def documents_cited(text: str, register: LawRegister) -> tuple[list[str], list[s
     return found, uncovered
 
 
-def check_citations(library, register: LawRegister) -> list[Problem]:
+def check_citations(library: PackLibrary, register: LawRegister) -> list[Problem]:
     """A problem for every cited document no register entry covers."""
     problems = []
     for pack in library.all():
@@ -198,7 +199,7 @@ def render_page(entry: LawDocument, citations: list[Citation]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def law_docs(library, register: LawRegister) -> dict[str, str]:
+def law_docs(library: PackLibrary, register: LawRegister) -> dict[str, str]:
     """{file name: Markdown}: README.md (the index) and one page per register entry."""
     cited: dict[str, list[Citation]] = {d.id: [] for d in register.documents}
     for pack in library.all():

@@ -16,6 +16,7 @@ import tempfile
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ntmcert.core.errors import InputError, Location, Problem
 from ntmcert.inputs.yamlio import load_path
@@ -43,7 +44,7 @@ class Scaffold:
 def _ledger_lines(parent: Pack, parent_ledger: Path) -> list[str]:
     """The parent's ledger entries, restated (they were written by hand against the law); the
     overlay inherits every comparison, and its ledger must list each one."""
-    entries: dict = {}
+    entries: dict[str, Any] = {}
     if parent_ledger.is_file():
         data = load_path(parent_ledger).data
         entries = dict(data.get("edges") or {}) if isinstance(data, dict) else {}
@@ -58,7 +59,7 @@ def _ledger_lines(parent: Pack, parent_ledger: Path) -> list[str]:
     return lines
 
 
-def _plain_yaml(value) -> str:
+def _plain_yaml(value: Any) -> str:
     """A flow-style YAML value (mappings, dates, numbers and text) that reads back the same."""
     if isinstance(value, dict):
         return "{" + ", ".join(f"{_q(str(k))}: {_plain_yaml(v)}" for k, v in value.items()) + "}"

@@ -49,16 +49,21 @@ def test_parameter_values_match_the_ledger(pack_id):
     held = {name: p for name, p in pack.parameters.items() if p.spec.values}
     assert set(written) == set(held), "the ledger's parameters: section must restate every parameter with values"
     for name, param in held.items():
-        entry = written[name]
-        values = param.spec.values
-        assert len(values) == 1, "one dated value per parameter is restated; extend the ledger format for more"
-        v = values[0]
-        assert dt.date.fromisoformat(str(entry["from"])) == v.valid_from, name
-        if v.by_region is not None:
-            assert {Region(r): _value(t, param.spec.percent) for r, t in entry["values"].items()} == {
-                r: Fraction(n) for r, n in v.by_region.items()}, name
-        else:
-            assert _value(entry["value"], param.spec.percent) == Fraction(v.value), name
+        entries = dated(written[name])
+        values = sorted(param.spec.values, key=lambda v: v.valid_from)
+        assert [dt.date.fromisoformat(str(e["from"])) for e in entries] == [v.valid_from for v in values], name
+        for entry, v in zip(entries, values, strict=True):
+            if v.by_region is not None:
+                assert {Region(r): _value(t, param.spec.percent) for r, t in entry["values"].items()} == {
+                    r: Fraction(n) for r, n in v.by_region.items()}, name
+            else:
+                assert _value(entry["value"], param.spec.percent) == Fraction(v.value), name
+
+
+def dated(entry) -> list[dict]:
+    """A parameter's ledger entry: one {from, value | values}, or a list of them (one per date)."""
+    entries = entry if isinstance(entry, list) else [entry]
+    return sorted(entries, key=lambda e: dt.date.fromisoformat(str(e["from"])))
 
 
 def regional_cases(pack_id: str):
@@ -70,7 +75,7 @@ def regional_cases(pack_id: str):
         param = pack.parameters[cmp.threshold.parameter].spec
         if not param.values:
             continue
-        written = sections(pack_id)["parameters"][cmp.threshold.parameter]
+        written = dated(sections(pack_id)["parameters"][cmp.threshold.parameter])[-1]  # the latest, as as_of is
         for region in Region:
             text = (written.get("values") or {}).get(region.value, written.get("value"))
             yield pack, key, cmp, hamlet, entries[key], region, text, param.percent
@@ -117,10 +122,15 @@ def test_a_changed_regional_value_is_caught(pack_id):
             continue
         name = cmp.threshold.parameter
         param = pack.parameters[name]
-        v = param.spec.values[0]
-        by_region = dict(v.by_region or {})
-        by_region[region] = by_region[region] + 1 if by_region[region] < 100 else by_region[region] - 1
-        spec = param.spec.model_copy(update={"values": (v.model_copy(update={"by_region": by_region}),)})
+        v = max(param.spec.values, key=lambda x: x.valid_from)
+        if v.by_region is not None:
+            by_region = dict(v.by_region)
+            by_region[region] = by_region[region] + 1 if by_region[region] < 100 else by_region[region] - 1
+            changed = v.model_copy(update={"by_region": by_region})
+        else:
+            changed = v.model_copy(update={"value": v.value + 1})
+        values = tuple(changed if x is v else x for x in param.spec.values)
+        spec = param.spec.model_copy(update={"values": values})
         mutant = dataclasses.replace(pack, parameters={**pack.parameters, name: dataclasses.replace(param, spec=spec)},
                                      sha256=pack.sha256[:56] + f"{hash((key, region)) & 0xFFFFFFFF:08x}", memo={})
         if not regional_mismatches(mutant, key, cmp, hamlet, entry, region, text, percent):

@@ -67,6 +67,14 @@ def test_diff_names_an_operator_and_a_source(tmp_path):
     assert [(c["kind"], c["path"]) for c in doc["changes"]] == [("source", ["c01", "c01.met", "source", "article"])]
 
 
+def test_diff_never_prints_terminal_escapes(tmp_path):
+    folder = pack_copy(tmp_path, edit=("article: Phụ lục I, tiêu chí 1 (Quy hoạch)",
+                                       'article: "Phụ lục I \\x1b[2J\\u202e"'))
+    text = invoke("packs", "diff", BASE, folder).stdout
+    assert "\x1b" not in text and "\u202e" not in text
+    assert "\\u001b[2J\\u202e" in text
+
+
 def test_diff_of_a_pack_with_itself_is_empty_and_exits_0(tmp_path):
     result = invoke("packs", "diff", BASE, pack_copy(tmp_path))
     assert result.exit_code == 0
@@ -158,6 +166,13 @@ def test_new_overlay_of_a_provincial_pack_is_refused(tmp_path):
     result = invoke("packs", "new", "--extends", "tra-vinh/smart-commune", "--province", "Bến Tre", "--out",
                     tmp_path)
     assert result.exit_code == 2 and "scaffold_bad_parent" in result.output
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("province", ["", "Trà Vinh\nformat: evil", "x" * 101, "\x1b[31mĐỏ"])
+def test_new_overlay_refuses_a_hostile_province(tmp_path, province):
+    result = invoke("packs", "new", "--extends", BASE, "--province", province, "--out", tmp_path)
+    assert result.exit_code == 2 and "scaffold_bad_province" in result.output
     assert not any(tmp_path.iterdir())
 
 

@@ -128,6 +128,7 @@ def packs_new(extends: str = typer.Option(..., "--extends", help="The national p
 def params_check(file: Path = typer.Argument(..., help="An officer parameter file (ntmcert/params/v1).")) -> None:
     """Check an officer parameter file against the bundled packs: exit 0 when valid (and show what each
     value would replace), 2 with every problem located otherwise."""
+    from ntmcert.packs.diff import printable
     from ntmcert.packs.params import load_params
 
     try:
@@ -152,7 +153,7 @@ def params_check(file: Path = typer.Argument(..., help="An officer parameter fil
             where = f"region {v.region.value}" if v.region else "every region"
             replaces = [f"{pack.id}: {'a value' if param.spec.values else 'unknown'}"
                         for pack, param in declared.get(name, [])]
-            typer.echo(f"    {v.value} {when}, {where} — {v.source.document} [{v.source.provenance.value}]"
+            typer.echo(f"    {v.value} {when}, {where} — {printable(v.source.document)} [{v.source.provenance.value}]"
                        f"{' (override)' if v.override else ''}; replaces {'; '.join(replaces) or '—'}")
         if regional and all(v.region is None for v in values[name]):
             typer.echo(f"    note: the packs give {name} by region; these values apply to every region")

@@ -8,6 +8,7 @@ threshold is exactly one change.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,11 +39,17 @@ class Change:
 
     def text(self) -> str:
         mark = {"added": "+", "removed": "-", "changed": "~"}[self.change]
-        where = " › ".join(self.path)
+        where = printable(" › ".join(self.path))
         if self.change == "changed":
             return f"{mark} {self.kind:<12} {where}: {_show(self.before)} → {_show(self.after)}"
         value = self.after if self.after is not None else self.before
         return f"{mark} {self.kind:<12} {where}" + ("" if _node(value) else f": {_show(value)}")
+
+
+def printable(text: str) -> str:
+    """Text safe to print on a terminal: control and format characters (escape sequences, bidi
+    overrides) are shown as \\uXXXX, never sent raw."""
+    return "".join(f"\\u{ord(c):04x}" if unicodedata.category(c)[0] == "C" else c for c in text)
 
 
 def _node(value: Any) -> bool:
@@ -54,7 +61,7 @@ def _show(value: Any) -> str:
         return "{" + ", ".join(f"{k}: {_show(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list):
         return "[" + ", ".join(_show(v) for v in value) + "]"
-    return "—" if value is None else str(value)
+    return "—" if value is None else printable(str(value))
 
 
 def threshold_text(threshold: Any) -> str:
@@ -216,8 +223,8 @@ def report(a: Pack, a_ref: str, b: Pack, b_ref: str, changes: list[Change]) -> d
 
 
 def render_text(a: Pack, a_ref: str, b: Pack, b_ref: str, changes: list[Change]) -> str:
-    lines = [f"--- {a_ref} ({a.id} v{a.version}, sha256 {a.sha256[:16]}…)",
-             f"+++ {b_ref} ({b.id} v{b.version}, sha256 {b.sha256[:16]}…)"]
+    lines = [f"--- {printable(a_ref)} ({a.id} v{a.version}, sha256 {a.sha256[:16]}…)",
+             f"+++ {printable(b_ref)} ({b.id} v{b.version}, sha256 {b.sha256[:16]}…)"]
     if not changes:
         lines.append("no differences in criteria, indicators, thresholds, operators, parameters or sources")
     lines += [c.text() for c in changes]

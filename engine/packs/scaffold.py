@@ -112,8 +112,9 @@ def scaffold(library: PackLibrary, extends: str, province: str, pack_id: str | N
              parent_rules: Path | None = None) -> Scaffold:
     """The overlay's pack.yaml, tests/cases.yaml and tests/edges.yaml."""
     parent = library.get(extends)
-    if not province.strip():
-        raise InputError([Problem("scaffold_bad_province", "--province is empty")])
+    if not province.strip() or len(province) > 100 or any(unicodedata.category(c).startswith("C") for c in province):
+        raise InputError([Problem("scaffold_bad_province", "--province must be a province name: 1 to 100 "
+                                  "printable characters")])
     if parent.doc.scope.province and parent.doc.scope.province != province:
         raise InputError([Problem("scaffold_bad_parent", f"{extends} is already {parent.doc.scope.province}'s "
                                                          f"pack; extend a national pack")])

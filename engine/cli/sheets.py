@@ -1,7 +1,7 @@
 """The spreadsheet commands: `ntmcert template` (a pack's blank workbook) and `ntmcert batch`
 (many communes at once). `register(app)` adds them to the main typer app.
 
-Exit codes of `batch` (see engine/batch.py): 0 every commune certified, 1 some not certified, 3
+Exit codes of `batch` (see engine/sheets/batch.py): 0 every commune certified, 1 some not certified, 3
 some incomplete and none not certified, 2 usage or unreadable input (nothing written) or some row
 with input errors (the output is written, the error column says what to fix).
 """

@@ -19,7 +19,8 @@ from yaml.composer import Composer
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from ntmcert.core.errors import Location, ProblemCollector
+from ntmcert.core.errors import InputError, Location, ProblemCollector
+from ntmcert.core.files import read_bounded
 
 MAX_BYTES = 5 * 1024 * 1024
 """The largest input file read: a fact set or pack is kilobytes; anything this large is a mistake."""
@@ -97,27 +98,23 @@ _STR_TAG = "tag:yaml.org,2002:str"
 
 
 def read_text(path: Path, collector: ProblemCollector) -> str | None:
-    """Read a UTF-8 file of bounded size; report a problem instead of raising."""
+    """Read a UTF-8 regular file of bounded size; report a problem instead of raising. A pipe or
+    device is refused unread (core.files.open_regular); the size is bounded by the bytes read."""
     try:
-        size = path.stat().st_size
-    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
-        collector.add("file_unreadable", f"cannot read the file: {getattr(exc, 'strerror', None) or exc}")
-        return None
-    if size > MAX_BYTES:
-        collector.add("file_too_large", f"the file is {size:,} bytes; at most {MAX_BYTES:,} are read")
+        raw = read_bounded(path, MAX_BYTES)
+    except InputError as exc:
+        for p in exc.problems:
+            collector.add(p.code, p.message)
         return None
     try:
-        raw = path.read_bytes()
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         before = raw[:exc.start]
         line = before.count(b"\n") + 1
-        column = exc.start - (before.rfind(b"\n") + 1) + 1
-        collector.add("file_not_utf8", f"the file is not UTF-8 text (byte {exc.start}: {raw[exc.start]:#04x}); "
-                      "save it as UTF-8", line=line, column=column)
-        return None
-    except OSError as exc:
-        collector.add("file_unreadable", f"cannot read the file: {exc.strerror or exc}")
+        start = before.rfind(b"\n") + 1
+        column = len(before[start:].decode("utf-8", "replace")) + 1  # in characters, as an editor counts
+        collector.add("file_not_utf8", f"the file is not UTF-8 text (byte {exc.start}: {raw[exc.start]:#04x}, "
+                      f"line {line}, column {column}); save it as UTF-8", line=line, column=column)
         return None
 
 
@@ -133,6 +130,7 @@ def load_path(path: str | Path) -> Document:
 def load_text(text: str, file: str | None = None, *, json_syntax: bool = False) -> Document:
     """Load a document from text; JSON when asked, YAML otherwise."""
     collector = ProblemCollector(file)
+    text = text.removeprefix("\ufeff")  # a byte-order mark, as Windows editors write: JSON too, like YAML and CSV
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         collector.add("file_too_large", f"the document is larger than {MAX_BYTES:,} bytes")
         collector.raise_if_any()

@@ -90,6 +90,16 @@ class Column:
 
 # ----------------------------------------------------------------------------- cells
 
+class Uncomputed:
+    """A formula cell saved without its computed value (openpyxl reads it as blank)."""
+
+    def __repr__(self) -> str:
+        return "<formula without a computed value>"
+
+
+UNCOMPUTED = Uncomputed()
+
+
 class CellError(ValueError):
     """A cell's value cannot be read for its column."""
 
@@ -314,6 +324,9 @@ _READERS = {"text": text, "code": text, "region": region, "group": group, "flag"
 
 def read_cell(column: Column, value: Any, percent_format: bool = False) -> Any:
     """The fact-set value of one non-blank cell; raises CellError."""
+    if isinstance(value, Uncomputed):
+        raise CellError("cell_formula_not_computed", "the cell holds a formula saved without its computed value: "
+                        "open and save the file in Excel or LibreOffice so the values are computed")
     kind = column.kind
     simple = _READERS.get(kind)
     if simple is not None:

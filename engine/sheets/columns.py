@@ -177,6 +177,10 @@ def data_rows(rows: Iterable[Any], columns: list[Column | None],
     width = len(columns)
     header_allowed = True
     for cells in rows:
+        if cells.problems:  # a row that could not be read is a data row, reported as such
+            header_allowed = False
+            yield cells
+            continue
         cells.values = (list(cells.values) + [None] * width)[:width]
         if all(_blank(v) for v in cells.values):
             continue

@@ -11,6 +11,8 @@ import sqlite3
 import tempfile
 from typing import Any
 
+from ntmcert.sheets.cells import UNCOMPUTED, Uncomputed
+
 
 def encode(value: Any, percent_format: bool) -> Any:
     """A cell value as JSON (dates and numbers tagged, numbers with their percent format)."""
@@ -24,6 +26,8 @@ def encode(value: Any, percent_format: bool) -> Any:
         return {"i": str(value), "%": percent_format}
     if isinstance(value, (dt.time, dt.timedelta)):
         return str(value)
+    if isinstance(value, Uncomputed):
+        return {"uncomputed": True}
     return value
 
 
@@ -40,6 +44,8 @@ def decode(value: Any) -> Any:
             return float(value["f"])
         if "i" in value:
             return int(value["i"])
+        if "uncomputed" in value:
+            return UNCOMPUTED
     return value
 
 

@@ -5,18 +5,33 @@ The column and cell conventions are described in cells.py; rows become fact sets
 
 from __future__ import annotations
 
-import csv
+import io
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from ntmcert.core.errors import InputError, Location, Problem
+from ntmcert.core.files import BoundedReader, open_regular
 from ntmcert.inputs.catalogue import Catalogue, Level
-from ntmcert.sheets.cells import COMMUNE_SHEET, HAMLET_SHEET, CellError, _blank, _file_label, _letters, hamlet_key, text
+from ntmcert.sheets.cells import (
+    COMMUNE_SHEET,
+    HAMLET_SHEET,
+    UNCOMPUTED,
+    CellError,
+    _blank,
+    _file_label,
+    _letters,
+    hamlet_key,
+    text,
+)
 from ntmcert.sheets.columns import Column, data_rows, read_header
+from ntmcert.sheets.csvrecords import MAX_CSV_BYTES, CsvRecords
 from ntmcert.sheets.hamlets import HamletStore, decode, encode
 from ntmcert.sheets.rows import RowCells, SheetRow, _Builder, build_commune, build_hamlet
+from ntmcert.sheets.xlsxcheck import check_workbook
 
 # ----------------------------------------------------------------------------- reading files
 
@@ -44,7 +59,8 @@ class SheetReader:
         self.total: int | None = None
         self.template_pack: str | None = None
         self._wb = None
-        self._csv = None
+        self._fh: BinaryIO | None = None
+        self._uncomputed: dict[str, set[tuple[int, int]]] = {}
         self._hamlets: HamletStore | None = None
         self._hamlet_columns: list[Column | None] = []
         suffix = self.path.suffix.lower()
@@ -65,20 +81,22 @@ class SheetReader:
 
         import openpyxl
 
+        self._fh = open_regular(self.path)
+        scan = check_workbook(self._fh, str(self.path))  # a DTD, a zip bomb, too many rows: refused here
+        self._uncomputed = scan.uncomputed
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # e.g. "Data Validation extension is not supported"
-                self._wb = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+                self._wb = openpyxl.load_workbook(self._fh, read_only=True, data_only=True)
+            names = self._wb.sheetnames
+            self._sheet = self._wb[COMMUNE_SHEET] if COMMUNE_SHEET in names else self._wb[names[0]]
+            first = next(self._sheet.iter_rows(min_row=1, max_row=1, values_only=True), ())
         except Exception as exc:
-            raise InputError([Problem("file_unreadable", f"cannot read the workbook: {type(exc).__name__}: {exc}",
-                                      Location(str(self.path)))]) from None
-        names = self._wb.sheetnames
-        self._sheet = self._wb[COMMUNE_SHEET] if COMMUNE_SHEET in names else self._wb[names[0]]
+            raise _unreadable(self.path, exc) from None
         self._sheet_name = self._sheet.title
         keywords = self._wb.properties.keywords or ""
         m = re.search(r"pack=(\S+)", keywords)
         self.template_pack = m.group(1) if m else None
-        first = next(self._sheet.iter_rows(min_row=1, max_row=1, values_only=True), ())
         self.columns = read_header(list(first), Level.commune, self.catalogue, self.file,
                                    self._sheet_name, hamlets_allowed=True)
         self._width = len(self.columns)
@@ -88,7 +106,10 @@ class SheetReader:
         self.total = max(max_row - 1, 0) if max_row else None
         if HAMLET_SHEET in names:
             ham = self._wb[HAMLET_SHEET]
-            first = next(ham.iter_rows(min_row=1, max_row=1, values_only=True), ())
+            try:
+                first = next(ham.iter_rows(min_row=1, max_row=1, values_only=True), ())
+            except Exception as exc:
+                raise _unreadable(self.path, exc) from None
             if any(not _blank(v) for v in first):
                 self._hamlet_columns = read_header(list(first), Level.hamlet, self.catalogue, self.file, HAMLET_SHEET,
                                                    hamlets_allowed=True)
@@ -101,57 +122,44 @@ class SheetReader:
                     raise
 
     def _open_csv(self) -> None:
-        try:
-            self._csv = open(self.path, newline="", encoding="utf-8-sig")
-            first_line = self._csv.readline()
-            self._csv.seek(0)
-        except UnicodeDecodeError as exc:
-            raise InputError([Problem("file_not_utf8", f"the CSV file is not UTF-8 text ({exc.reason}); save it as "
-                                      "CSV UTF-8", Location(str(self.path)))]) from None
-        except OSError as exc:
-            raise InputError([Problem("file_unreadable", f"cannot read the file: {exc.strerror or exc}",
-                                      Location(str(self.path)))]) from None
-        counts = {d: first_line.count(d) for d in (",", ";", "\t")}
-        self._delimiter = max(counts, key=counts.get) if any(counts.values()) else ","
-        self._reader = csv.reader(self._csv, delimiter=self._delimiter)
-        first = self._next_csv_record()
+        self._fh = open_regular(self.path)
+        fd = self._fh.fileno()
+        size = os.fstat(fd).st_size
+        if size > MAX_CSV_BYTES:
+            raise InputError([Problem("file_too_large", f"the file is {size:,} bytes; at most {MAX_CSV_BYTES:,} are "
+                                      "read", Location(str(self.path)))])
+        self._records = CsvRecords(io.BufferedReader(BoundedReader(self._fh, MAX_CSV_BYTES, self.path)), self.file)
+        first = next(self._records, None)
         if first is None:
             raise InputError([Problem("sheet_empty", "the file is empty: the first row must hold the column ids",
                                       Location(self.file, 1))])
-        self.columns = read_header(first, Level.commune, self.catalogue, self.file, None, hamlets_allowed=False)
+        if first.problems:  # the row of column ids itself cannot be read
+            raise InputError(first.problems)
+        self.columns = read_header(first.values, Level.commune, self.catalogue, self.file, None,
+                                   hamlets_allowed=False)
+        self._records.width = len(self.columns)
         self._width = len(self.columns)
         self._percent_indexes = frozenset()
-        self.total = _count_lines(self.path) - 1
-
-    def _next_csv_record(self) -> list[str] | None:
-        try:
-            return next(self._reader)
-        except StopIteration:
-            return None
-        except UnicodeDecodeError as exc:
-            raise InputError([Problem("file_not_utf8", f"the CSV file is not UTF-8 text ({exc.reason}); save it as "
-                                      "CSV UTF-8", Location(self.file, self._reader.line_num + 1))]) from None
-        except csv.Error as exc:
-            raise InputError([Problem("csv_syntax", str(exc), Location(self.file, self._reader.line_num))]) from None
+        self.total = _count_lines(fd) - 1
 
     # -- rows
 
     def _raw_rows(self) -> Iterator[RowCells]:
         if self._wb is not None:
-            yield from _sheet_rows(self._sheet, self._width, self._percent_indexes)
+            yield from _sheet_rows(self._sheet, self._width, self._percent_indexes,
+                                   self._uncomputed.get(self._sheet._worksheet_path, set()), self.path)
         else:
-            number_ = 1
-            while True:
-                record = self._next_csv_record()
-                if record is None:
-                    return
-                number_ += 1
-                yield RowCells(number_, record)
+            for record in self._records:
+                yield RowCells(record.row, record.values, problems=record.problems)
 
     def __iter__(self) -> Iterator[SheetRow]:
         required = {c.id: i for i, c in enumerate(self.columns, start=1) if c is not None}
         for cells in data_rows(self._raw_rows(), self.columns, self.header_rows):
             builder = _Builder(self.file, self._wb is not None)
+            if cells.problems:
+                builder.problems.extend(cells.problems)
+                yield SheetRow(self.file, cells.row, {}, builder, required)
+                continue
             data = build_commune(self.columns, cells, builder)
             if self._hamlets is not None:
                 code = data.get("commune", {}).get("code")
@@ -195,7 +203,8 @@ class SheetReader:
         width = len(self._hamlet_columns)
         key_index = self._hamlet_index("commune_row")
         pct = frozenset(i for i, c in enumerate(self._hamlet_columns) if c is not None and c.kind == "percent")
-        for cells in data_rows(_sheet_rows(sheet, width, pct), self._hamlet_columns):
+        uncomputed = self._uncomputed.get(sheet._worksheet_path, set())
+        for cells in data_rows(_sheet_rows(sheet, width, pct, uncomputed, self.path), self._hamlet_columns):
             raw = cells.values[key_index]
             try:
                 key = None if _blank(raw) else hamlet_key(raw)
@@ -213,8 +222,8 @@ class SheetReader:
 
     def close(self) -> None:
         """Release the file and the hamlet store (safe to call twice)."""
-        wb, fh, store = self._wb, self._csv, self._hamlets
-        self._csv, self._hamlets = None, None
+        wb, fh, store = self._wb, self._fh, self._hamlets
+        self._fh, self._hamlets = None, None
         if wb is not None:
             wb.close()
         if fh is not None:
@@ -229,20 +238,39 @@ class SheetReader:
         self.close()
 
 
-def _count_lines(path: Path) -> int:
-    lines = 0
-    last = b"\n"
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            lines += chunk.count(b"\n")
-            last = chunk[-1:]
+def _count_lines(fd: int) -> int:
+    """Lines of the open file, read with pread (the stream's position is left alone), bounded."""
+    lines, offset, last = 0, 0, b"\n"
+    while offset < MAX_CSV_BYTES and (chunk := os.pread(fd, 1 << 20, offset)):
+        lines += chunk.count(b"\n")
+        offset += len(chunk)
+        last = chunk[-1:]
     return lines + (last != b"\n")
 
 
-def _sheet_rows(sheet, width: int, percent_indexes: frozenset[int]) -> Iterator[RowCells]:
-    """A worksheet's rows from row 2, with the indexes of percent columns formatted as percentages."""
-    for number_, row in enumerate(sheet.iter_rows(min_row=2, max_col=width), start=2):
+def _unreadable(path: Path, exc: Exception) -> InputError:
+    return InputError([Problem("file_unreadable", f"cannot read the workbook: {type(exc).__name__}: "
+                               f"{str(exc)[:200]}", Location(str(path)))])
+
+
+def _sheet_rows(sheet, width: int, percent_indexes: frozenset[int], uncomputed: set[tuple[int, int]],
+                path: Path) -> Iterator[RowCells]:
+    """A worksheet's rows from row 2, with the indexes of percent columns formatted as percentages;
+    a formula saved without its value is UNCOMPUTED, never blank."""
+    rows = sheet.iter_rows(min_row=2, max_col=width)
+    number_ = 1
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except Exception as exc:
+            raise _unreadable(path, exc) from None
+        number_ += 1
         values = [c.value for c in row]
+        if uncomputed:
+            values = [UNCOMPUTED if v is None and (number_, i) in uncomputed else v
+                      for i, v in enumerate(values, start=1)]
         formats = frozenset(i for i in percent_indexes if i < len(row) and row[i].value is not None
                             and "%" in (getattr(row[i], "number_format", "") or ""))
         yield RowCells(number_, values, formats)

@@ -23,6 +23,7 @@ class RowCells:
     row: int
     values: list[Any]
     percent_formats: frozenset[int] = frozenset()  # indexes of cells formatted as percentages
+    problems: list[Problem] = field(default_factory=list)  # a row that could not be read into cells at all
 
 
 @dataclass
@@ -204,6 +205,8 @@ class SheetRow:
     def load(self, catalogue: Catalogue) -> FactSet:
         """The validated fact set; raises InputError with every problem of the row, each at its cell."""
         problems = list(self.builder.problems)
+        if not self.data:  # the row could not even be split into cells: its own problems say why
+            raise InputError(problems)
         try:
             factset = load_factset(self.data, catalogue=catalogue, file=self.file)
         except InputError as exc:

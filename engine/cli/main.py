@@ -13,7 +13,8 @@ import typer
 
 from ntmcert.api import applicable_packs, default_library
 from ntmcert.evaluation.engines import fallback_notice, get_engine
-from ntmcert.core.errors import InputError, NtmcertError, PackNotFoundError, Problem
+from ntmcert.core.errors import InputError, Location, NtmcertError, PackNotFoundError, Problem
+from ntmcert.core.files import atomic_path, check_output_folder
 from ntmcert.evaluation.evaluate import evaluate_pack
 from ntmcert.inputs.factset import factset_from_document, load_factset
 from ntmcert.evaluation.whatif import apply_changes, document as whatif_document, moved as whatif_moved, parse_changes
@@ -249,12 +250,20 @@ def packs_docs(out: Path = typer.Option(Path("docs/criteria"), "--out", help="Fo
         for name in stale:
             typer.echo(f"out of date: {out / name}", err=True)
         raise typer.Exit(1 if stale else 0)
+    try:  # every target checked before the first is written: a file in place of a folder is not half-done
+        check_output_folder(out, code="docs_bad_output")
+        for name in stale:
+            check_output_folder((out / name).parent, code="docs_bad_output")
+            if (out / name).is_dir():
+                raise InputError([Problem("docs_bad_output", f"{out / name} is a folder", Location(str(out / name),
+                                                                                                    None, None, "--out"))])
+    except InputError as exc:
+        _fail(exc.problems)
     for name in stale:
         target = out / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
-        tmp.write_text(docs[name], encoding="utf-8")
-        tmp.replace(target)  # written whole or not at all
+        with atomic_path(target) as tmp:  # written whole or not at all
+            tmp.write_text(docs[name], encoding="utf-8")
     typer.echo(f"{len(docs)} files in {out}, {len(stale)} updated")
 
 

@@ -14,7 +14,8 @@ from typing import Optional
 import typer
 
 from ntmcert.cli.common import EngineName, Lang, _fail
-from ntmcert.core.errors import InputError, PackNotFoundError, Problem
+from ntmcert.core.errors import InputError, Location, PackNotFoundError, Problem
+from ntmcert.core.files import check_output_file
 
 def template(
     pack: str = typer.Option(..., "--pack", "-p", help="Pack id, e.g. tra-vinh/smart-commune."),
@@ -26,9 +27,12 @@ def template(
     from ntmcert.sheets.template import write_template
 
     if out.suffix.lower() != ".xlsx":
-        _fail([Problem("template_bad_output", f"--out must be an .xlsx file (found {out.name!r})")])
-    if not out.parent.is_dir():
-        _fail([Problem("template_bad_output", f"the folder {str(out.parent)!r} does not exist")])
+        _fail([Problem("template_bad_output", f"--out must be an .xlsx file (found {out.name!r})",
+                       Location(str(out), None, None, "--out"))])
+    try:
+        check_output_file(out, code="template_bad_output")
+    except InputError as exc:
+        _fail(exc.problems)
     if out.exists() and not force:
         _fail([Problem("template_exists", f"{out} exists and may hold figures already entered; choose another "
                                           "name or add --force to replace it")])

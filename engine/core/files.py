@@ -101,54 +101,54 @@ class BoundedReader(io.RawIOBase):
 # ----------------------------------------------------------------------------- outputs
 
 
-def check_output_file(out: str | Path, *, option: str = "--out", inputs: tuple[str | Path, ...] = (),
-                      code_prefix: str = "output") -> None:
-    """Refuse an output file path before any work starts (exit 2, nothing written): its folder
+def check_output_file(out: str | Path, *, code: str, option: str = "--out",
+                      inputs: tuple[str | Path, ...] = ()) -> None:
+    """Refuse an output file path before any work starts (exit 2 with `code`, nothing written): its folder
     missing or not a folder, read-only, the path a folder or something other than a regular file,
     or one of the `inputs` (the results would overwrite the figures they come from)."""
     out = Path(out)
     where = str(out)
 
-    def fail(code: str, message: str) -> InputError:
-        return _refuse(f"{code_prefix}_{code}", message, where, option)
+    def fail(message: str) -> InputError:
+        return _refuse(code, message, where, option)
 
     parent = out.parent
     if not parent.exists():
-        raise fail("folder_missing", f"the folder {str(parent)!r} does not exist: create it first")
+        raise fail(f"the folder {str(parent)!r} does not exist: create it first")
     if not parent.is_dir():
-        raise fail("folder_not_folder", f"{str(parent)!r} is a file, not a folder")
+        raise fail(f"{str(parent)!r} is a file, not a folder")
     if out.is_dir():
-        raise fail("is_folder", f"{where!r} is a folder: give a file name inside it")
+        raise fail(f"{where!r} is a folder: give a file name inside it")
     if out.exists() or out.is_symlink():
         try:
             info = out.stat()
         except OSError:
-            raise fail("not_regular_file", f"{where!r} is a broken link") from None
+            raise fail(f"{where!r} is a broken link") from None
         if not stat.S_ISREG(info.st_mode):
-            raise fail("not_regular_file", f"{where!r} is {_kind(info.st_mode)}: give a regular file name")
+            raise fail(f"{where!r} is {_kind(info.st_mode)}: give a regular file name")
         for source in inputs:
             with contextlib.suppress(OSError):
                 if os.path.samefile(out, source):
-                    raise fail("is_input", "this is the input file: the results would overwrite the communes' "
+                    raise fail("this is the input file: the results would overwrite the communes' "
                                "figures; give another name")
     _check_writable(parent, fail)
 
 
-def check_output_folder(out: str | Path, *, option: str = "--out", code_prefix: str = "output") -> None:
+def check_output_folder(out: str | Path, *, code: str, option: str = "--out") -> None:
     """Refuse an output folder path before any work starts: a file in place of the folder (or of
     a folder above it), or a folder that cannot be written; folders that do not exist yet are made
     later, under the nearest existing one."""
     out = Path(out)
     where = str(out)
 
-    def fail(code: str, message: str) -> InputError:
-        return _refuse(f"{code_prefix}_{code}", message, where, option)
+    def fail(message: str) -> InputError:
+        return _refuse(code, message, where, option)
 
     existing = out
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
     if not existing.is_dir():
-        raise fail("not_folder", f"{str(existing)!r} is a file, not a folder")
+        raise fail(f"{str(existing)!r} is a file, not a folder")
     _check_writable(existing, fail)
 
 
@@ -157,7 +157,7 @@ def _check_writable(folder: Path, fail) -> None:
     try:
         fd, probe = tempfile.mkstemp(prefix=".ntmcert-probe-", dir=folder)
     except OSError as exc:
-        raise fail("folder_read_only", f"cannot write in the folder {str(folder)!r}: "
+        raise fail(f"cannot write in the folder {str(folder)!r}: "
                    f"{exc.strerror or exc}") from None
     os.close(fd)
     os.unlink(probe)

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from ntmcert.core.errors import InputError, Location, NtmcertError, Problem
-from ntmcert.core.files import atomic_path
+from ntmcert.core.files import atomic_path, check_output_file
 from ntmcert.evaluation.engines import get_engine
 from ntmcert.evaluation.evaluate import evaluate_pack
 from ntmcert.inputs.catalogue import Catalogue
@@ -101,20 +101,10 @@ class BatchResult:
 
 def check_output(source: Path, out: Path) -> None:
     """Usage problems of the output path (raised before anything is read or written)."""
-    problems = []
     if out.suffix.lower() not in OUTPUT_SUFFIXES:
-        problems.append(Problem("batch_bad_output", f"--out must end in {', '.join(OUTPUT_SUFFIXES)} (found "
-                                f"{out.name!r})", Location(str(out))))
-    elif not out.parent.is_dir():
-        problems.append(Problem("batch_bad_output", f"the folder {str(out.parent)!r} does not exist",
-                                Location(str(out))))
-    elif out.exists() and source.exists() and out.resolve() == source.resolve():
-        problems.append(Problem("batch_bad_output", "--out is the input file: the results would overwrite the "
-                                "communes' figures", Location(str(out))))
-    elif out.is_dir():
-        problems.append(Problem("batch_bad_output", f"{str(out)!r} is a folder", Location(str(out))))
-    if problems:
-        raise InputError(problems)
+        raise InputError([Problem("batch_bad_output", f"--out must end in {', '.join(OUTPUT_SUFFIXES)} (found "
+                                  f"{out.name!r})", Location(str(out), None, None, "--out"))])
+    check_output_file(out, code="batch_bad_output", inputs=(source,))
 
 
 @dataclass(frozen=True)

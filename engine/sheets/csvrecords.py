@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from ntmcert.core.errors import InputError, Location, Problem
+from ntmcert.sheets.cells import MAX_CELL_CHARS
 
 MAX_CSV_BYTES = 256 * 1024 * 1024  # the whole file (read as a stream: memory stays flat)
 MAX_LINE_BYTES = 4 * 1024 * 1024  # one physical line, and one record
 MAX_RECORD_LINES = 50  # lines one quoted cell may span
-MAX_CELL_CHARS = 32_767  # the most a spreadsheet cell holds
 _LONE_CR = re.compile(r"(?<=\r)(?!\n)")
 
 

@@ -22,6 +22,7 @@ from ntmcert.sheets.cells import (
     TEMPLATE_FORMAT,
 )
 from ntmcert.sheets.columns import COMMUNE_COLUMNS, Column
+from ntmcert.sheets.safecell import cell_value
 
 # ----------------------------------------------------------------------------- the template
 
@@ -141,9 +142,9 @@ def _fill_sheet(ws, columns: list[Column]) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    ws.append([c.id for c in columns])
-    ws.append([c.vi for c in columns])
-    ws.append([c.en for c in columns])
+    ws.append([cell_value(c.id) for c in columns])
+    ws.append([cell_value(c.vi) for c in columns])
+    ws.append([cell_value(c.en) for c in columns])
     id_font = Font(name="Consolas", size=9, color="595959")
     vi_font = Font(bold=True)
     en_font = Font(italic=True, color="404040")
@@ -268,7 +269,7 @@ def _instructions(ws, pack: Pack, catalogue: Catalogue, commune_cols: list[Colum
         ("", False),
     ]
     for line, bold in lines:
-        ws.append([line])
+        ws.append([cell_value(line)])
         if bold:
             ws.cell(row=ws.max_row, column=1).font = Font(bold=True)
     ws.append(["Cột / Column", "Trang / Sheet", "Loại / Kind", "Đơn vị / Unit", "Tiêu đề / Header",
@@ -279,7 +280,7 @@ def _instructions(ws, pack: Pack, catalogue: Catalogue, commune_cols: list[Colum
         for col in cols:
             unit = f"{col.fact.unit.vi} / {col.fact.unit.en}" if col.fact is not None and col.fact.unit else ""
             users = ", ".join(facts.get(col.fact, [])) if col.fact is not None else ""
-            ws.append([col.id, sheet, col.kind, unit, f"{col.vi} / {col.en}", users])
+            ws.append([cell_value(v) for v in (col.id, sheet, col.kind, unit, f"{col.vi} / {col.en}", users)])
     for letter, width in zip("ABCDEF", (48, 16, 12, 22, 80, 40)):
         ws.column_dimensions[letter].width = width
     for row in ws.iter_rows(min_row=1, max_row=ws.max_row, max_col=1):

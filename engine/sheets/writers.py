@@ -21,25 +21,12 @@ from ntmcert.sheets.results import (
     Summary,
     _cell_text,
 )
-
-MAX_CELL = 32000  # a spreadsheet cell holds at most 32,767 characters
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, str):
-        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
-        if len(value) > MAX_CELL:
-            value = value[:MAX_CELL - 1] + "…"
-    return value
-
+from ntmcert.sheets.safecell import csv_row, text_cell
 
 
 class _XlsxWriter:
     def __init__(self, path: Path, lang: str):
         import openpyxl
-        from openpyxl.cell import WriteOnlyCell
         from openpyxl.styles import Alignment, Font
 
         self.path = path
@@ -57,34 +44,21 @@ class _XlsxWriter:
         self.summary.column_dimensions["A"].width = 40
         self.summary.column_dimensions["B"].width = 24
         self.summary.column_dimensions["C"].width = 70
-        ids = []
-        for cid, _, _ in RESULT_COLUMNS:
-            cell = WriteOnlyCell(self.results, cid)
-            cell.font = Font(name="Consolas", size=9, color="595959")
-            ids.append(cell)
-        heads = []
-        for _, vi, en in RESULT_COLUMNS:
-            cell = WriteOnlyCell(self.results, vi if lang == "vi" else en)
-            cell.font = Font(bold=True)
-            heads.append(cell)
-        self.results.append(ids)
-        self.results.append(heads)
+        id_font = Font(name="Consolas", size=9, color="595959")
+        self.results.append([text_cell(self.results, cid, font=id_font) for cid, _, _ in RESULT_COLUMNS])
+        bold = Font(bold=True)
+        self.results.append([text_cell(self.results, vi if lang == "vi" else en, font=bold)
+                             for _, vi, en in RESULT_COLUMNS])
         self._wrap = Alignment(wrap_text=True, vertical="top")
-        self._wrapped = [i for i, (cid, _, _) in enumerate(RESULT_COLUMNS) if cid in ("to_pass", "error")]
-        self._cell = WriteOnlyCell
+        self._wrapped = {i for i, (cid, _, _) in enumerate(RESULT_COLUMNS) if cid in ("to_pass", "error")}
 
     def write(self, outcome: Outcome, row: list[Any]) -> None:
-        values: list[Any] = [_clean(v) for v in row]
-        for i in self._wrapped:
-            if isinstance(values[i], str) and "\n" in values[i]:
-                cell = self._cell(self.results, values[i])
-                cell.alignment = self._wrap
-                values[i] = cell
-        self.results.append(values)
+        self.results.append([text_cell(self.results, v, alignment=self._wrap if i in self._wrapped and
+                                       isinstance(v, str) and "\n" in v else None) for i, v in enumerate(row)])
 
     def finish(self, summary: Summary, catalogue: Catalogue) -> None:
         for line in summary.rows_out(catalogue):
-            self.summary.append([_clean(v) for v in line])
+            self.summary.append([text_cell(self.summary, v) for v in line])
         self.wb.save(self.path)
         self._saved = True
 
@@ -107,10 +81,10 @@ class _CsvWriter:
     def __init__(self, path: Path, lang: str):
         self.fh = open(path, "w", newline="", encoding="utf-8-sig")  # noqa: SIM115 - closed by finish/close
         self.out = csv.writer(self.fh)
-        self.out.writerow([cid for cid, _, _ in RESULT_COLUMNS])
+        self.out.writerow(csv_row([cid for cid, _, _ in RESULT_COLUMNS]))
 
     def write(self, outcome: Outcome, row: list[Any]) -> None:
-        self.out.writerow(["" if v is None else v for v in row])
+        self.out.writerow(csv_row(row))
 
     def finish(self, summary: Summary, catalogue: Catalogue) -> None:
         self.fh.close()
@@ -146,4 +120,4 @@ class _JsonlWriter:
 WRITERS = {".xlsx": _XlsxWriter, ".csv": _CsvWriter, ".jsonl": _JsonlWriter}
 
 
-__all__ = ["MAX_CELL", "WRITERS"]
+__all__ = ["WRITERS"]

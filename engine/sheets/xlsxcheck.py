@@ -17,6 +17,7 @@ from typing import BinaryIO
 from xml.parsers import expat
 
 from ntmcert.core.errors import InputError, Location, Problem
+from ntmcert.sheets.cells import MAX_CELL_CHARS
 
 MAX_WORKBOOK_BYTES = 50 * 1024 * 1024  # the .xlsx file itself (compressed)
 MAX_XML_BYTES = 256 * 1024 * 1024  # all XML parts together, decompressed
@@ -25,7 +26,6 @@ MAX_PARTS = 1000  # entries of the zip
 MAX_SHEETS = 50
 MAX_ROWS = 200_000  # rows of one sheet
 MAX_COLUMNS = 1_000  # the template has a few dozen
-MAX_CELL_CHARS = 32_767  # the most a spreadsheet cell holds
 MAX_UNCOMPUTED = 10_000  # formula cells without a value remembered (each is an error)
 
 _XML = (".xml", ".rels", ".vml")

@@ -15,6 +15,7 @@ from ntmcert.api import applicable_packs, default_library
 from ntmcert.evaluation.engines import fallback_notice, get_engine
 from ntmcert.core.errors import InputError, Location, NtmcertError, PackNotFoundError, Problem
 from ntmcert.core.files import atomic_path, check_output_folder
+from ntmcert.core.text import printable, shorten
 from ntmcert.evaluation.evaluate import evaluate_pack
 from ntmcert.inputs.factset import factset_from_document, load_factset
 from ntmcert.evaluation.whatif import apply_changes, document as whatif_document, moved as whatif_moved, parse_changes
@@ -72,7 +73,8 @@ def evaluate(
         chosen = [library.get(p) for p in pack] if pack else applicable_packs(factset, library)
         if not chosen:
             _fail([Problem("no_applicable_pack", f"no bundled pack fits province {factset.commune.province!r} "
-                                                 f"at {factset.as_of}; name one with --pack")], fmt)
+                                                 f"at {factset.as_of}; name one with --pack",
+                           Location(str(facts), None, None, "commune.province"))], fmt)
         eng = get_engine(engine.value)
 
         def run(fs):
@@ -107,7 +109,7 @@ def render_moves(changes, before, after, fmt: str, lang: str) -> str:
 
     vi = lang == "vi"
     lines = ["Giả định (không sửa tệp số liệu):" if vi else "What-if (the fact file is not modified):"]
-    lines += [f"  --set {c.text}" for c in changes]
+    lines += [f"  --set {printable(shorten(c.text))}" for c in changes]
     moves = [m for b, a in zip(before, after) for m in whatif_moved(b, a)]
     lines.append("Thay đổi kết quả:" if vi else "Statuses that moved:")
     lines += [f"  {m.pack} {m.ref}: {word(m.ref, m.before)} → {word(m.ref, m.after)}" for m in moves] or [

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ntmcert.core.text import printable
+
 
 @dataclass(frozen=True, order=True)
 class Location:
@@ -40,7 +42,8 @@ class Problem:
     location: Location = field(default_factory=Location)
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.code}: {self.message}"
+        # one problem, one line, whatever a file name or a quoted value holds (no terminal control)
+        return printable(f"{self.location}: {self.code}: {self.message}")
 
     def to_dict(self) -> dict:
         return {"code": self.code, "message": self.message, "location": self.location.to_dict()}

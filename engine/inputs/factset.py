@@ -23,11 +23,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import PydanticCustomError
 
 from ntmcert.inputs.catalogue import Catalogue, FactDef, FactKind, Level, bundled_catalogue
-from ntmcert.core.errors import InputError
+from ntmcert.core.errors import InputError, ProblemCollector
 from ntmcert.core.vocab import REGION_NAMES, TIER_NAMES, Region, Tier  # noqa: F401  (re-exported for fact-set users)
 from ntmcert.core.exact import Interval, fraction_text, to_fraction
 from ntmcert.inputs.validation import add_pydantic_problems
-from ntmcert.inputs.yamlio import Document, KeyPath, load_path, to_date
+from ntmcert.core.text import nfc
+from ntmcert.inputs.yamlio import Document, KeyPath, check_text, load_path, to_date
 
 FORMAT = "ntmcert/factset/v1"
 
@@ -138,7 +139,7 @@ class PartialDate:
         # decisions of the programme are dated from its start (2010) to this century's end
         if not 1900 <= year <= 2999 or (month is not None and not 1 <= month <= 12) or (
                 day is not None and month is None):
-            raise ValueError(f"{shown!r} is not a plausible decision date (years 1900–2999)")
+            raise ValueError(f"{_as_text(shown)} is not a plausible decision date (years 1900–2999)")
         return cls(year, month, day)
 
 
@@ -190,7 +191,10 @@ class FactSetInput(BaseModel):
     @field_validator("as_of", mode="before")
     @classmethod
     def _as_of(cls, v):
-        return _date_field(v)
+        d = _date_field(v)
+        if isinstance(d, dt.date) and not 1900 <= d.year <= 2999:
+            raise ValueError(f"{d.isoformat()} is not a plausible date for the figures (years 1900–2999)")
+        return d
 
 
 def _date_field(v):
@@ -443,6 +447,13 @@ class FactSet:
 
 
 
+def _as_text(value: Any) -> str:
+    """A value as a message shows it: a date as a date (2024-02-06), not as Python writes it."""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return repr(value.isoformat())
+    return repr(value)
+
+
 def _drop_none(d: dict) -> dict:
     return {k: v for k, v in d.items() if v is not None}
 
@@ -458,6 +469,12 @@ def load_factset(source: str | Path | dict | FactSetInput, *, catalogue: Catalog
         doc = Document(source.model_dump(mode="python"), file, {})
     elif isinstance(source, dict):
         doc = Document(source, file, {})
+    else:
+        doc = None
+    if doc is not None:  # data from Python or a sheet: the text checks a file gets when it loads
+        collector = ProblemCollector(file)
+        check_text(doc.data, (), collector)
+        collector.raise_if_any()
     else:
         doc = load_path(source)
     return factset_from_document(doc, catalogue)
@@ -490,6 +507,7 @@ def factset_from_document(doc: Document, catalogue: Catalogue) -> FactSet:
             continue
         name = h.get("name")
         if isinstance(name, str):
+            name = nfc(name)  # compared as one spelling: an NFD copy of a name is the same hamlet
             if name.strip() in seen:
                 report("hamlet_duplicate", f"hamlet {name!r} is listed twice", ("hamlets", i, "name"))
             seen.add(name.strip())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -84,11 +86,20 @@ def add_pydantic_problems(collector: ProblemCollector, doc: Document, exc: Valid
         elif kind == "missing":
             msg = "required key is missing"
         elif "input" in err and kind not in ("missing",):
-            shown = repr(err["input"])
+            shown = _shown(err["input"])
             if len(shown) > 60:
                 shown = shown[:57] + "..."
             msg = f"{msg} (found {shown})"
         collector.add(f"{stage}_{_category(kind)}", msg, line=loc.line, column=loc.column, key_path=loc.key_path)
+
+
+def _shown(value) -> str:
+    """An input value as a message quotes it: dates as dates, exact numbers as written."""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return repr(value)
 
 
 def _data_path(data, prefix: tuple, loc: tuple, kind: str = "") -> tuple:

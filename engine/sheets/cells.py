@@ -57,6 +57,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from ntmcert.core.text import has_control, printable
 from ntmcert.core.vocab import REGION_NAMES
 from ntmcert.inputs.catalogue import FactDef
 from ntmcert.inputs.yamlio import MAX_DIGITS
@@ -270,8 +271,14 @@ def partial_date(value: Any) -> Any:
 
 
 def text(value: Any) -> str:
+    if isinstance(value, str) and has_control(value, lines=True):
+        found = next(ch for ch in value if has_control(ch, lines=True))
+        raise CellError("text_control_character", f"the cell holds the control character {printable(found)}: "
+                        "remove it; names and notes are shown on terminals and in reports")
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value).strip()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, dt.datetime):

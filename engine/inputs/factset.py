@@ -193,7 +193,8 @@ class FactSetInput(BaseModel):
     def _as_of(cls, v):
         d = _date_field(v)
         if isinstance(d, dt.date) and not 1900 <= d.year <= 2999:
-            raise ValueError(f"{d.isoformat()} is not a plausible date for the figures (years 1900–2999)")
+            raise PydanticCustomError("date_implausible", "{shown} is not a plausible date for the figures "
+                                      "(years 1900–2999)", {"shown": d.isoformat()})
         return d
 
 

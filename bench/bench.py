@@ -85,7 +85,7 @@ WORKER = textwrap.dedent("""
     factsets = [load_factset(d) for d in communes(count)]   # parsing is not what is timed
     if mode == "floor":
         # the floor: the same comparisons, as bare integer arithmetic in a Python loop
-        from ntmcert.packs.schema import iter_comparisons
+        from ntmcert.packs.registry import comparisons as iter_comparisons
         rules = [(c.fact, c.op, Fraction(c.threshold.percent) / 100) for cr in pack.criteria
                  for ind in cr.indicators for c in iter_comparisons(ind.spec)]
         ops = {">=": lambda a, b: a >= b, ">": lambda a, b: a > b, "<=": lambda a, b: a <= b, "<": lambda a, b: a < b}

@@ -9,6 +9,8 @@ Fact set in, verdict out::
 """
 
 from ntmcert.core.version import __version__
+# the indicator kinds register themselves with the pack schema before any pack is read
+import ntmcert.kinds  # noqa: F401
 from ntmcert.api import applicable_packs, default_library, evaluate
 from ntmcert.core.errors import InputError, NtmcertError, PackNotFoundError, Problem
 from ntmcert.inputs.factset import FactSet, FactSetInput, load_factset

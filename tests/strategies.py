@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 
 from ntmcert.inputs.catalogue import Catalogue, FactKind
 from ntmcert.packs.library import Pack
-from ntmcert.packs.schema import Percent, iter_comparisons
-from ntmcert.packs.schema import HamletsIndicator
+from ntmcert.packs.registry import comparisons as iter_comparisons
+from ntmcert.packs.schema import Percent
+from ntmcert.kinds.hamlets import HamletsIndicator
 
 TIERS = ("ntm", "ntm_advanced", "ntm_model", "smart")
 REGIONS = ("tdmnpb", "dbsh", "btb", "dhntb", "tn", "dnb", "dbscl")

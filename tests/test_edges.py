@@ -23,7 +23,10 @@ from ntmcert import default_library, evaluate, load_factset
 from ntmcert.inputs.catalogue import FactKind, Level
 from ntmcert.packs.compiler import rule_keys
 from ntmcert.packs.library import PackCriterion, PackIndicator
-from ntmcert.packs.schema import AnyOfIndicator, CompareIndicator, HamletsIndicator, Percent, Source
+from ntmcert.kinds.any_of import AnyOfIndicator
+from ntmcert.kinds.compare import CompareIndicator
+from ntmcert.kinds.hamlets import HamletsIndicator
+from ntmcert.packs.schema import Percent, Source
 from ntmcert.packs.resolve import OfficerValue
 from ntmcert.inputs.yamlio import load_path
 

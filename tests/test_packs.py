@@ -9,7 +9,7 @@ import pytest
 
 from ntmcert.core.errors import InputError, PackNotFoundError
 from ntmcert.packs.library import PackLibrary
-from ntmcert.packs.schema import iter_comparisons
+from ntmcert.packs.registry import comparisons as iter_comparisons
 
 HEADER = """format: ntmcert/pack/v1
 id: {id}

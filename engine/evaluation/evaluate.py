@@ -16,48 +16,24 @@ from ntmcert.evaluation.explain import source_view
 from ntmcert.inputs.factset import FactSet, FactValue
 from ntmcert.core.vocab import TIER_NAMES, Tier
 from ntmcert.packs.library import Pack, PackIndicator
-from ntmcert.packs.schema import (AnyOfIndicator, Comparison, CompareIndicator, HamletsIndicator, ParameterRef,
-                          UnknownIndicator)
+from ntmcert.packs.registry import kind_of
+from ntmcert.packs.schema import Comparison, ParameterRef
 from ntmcert.packs.resolve import (OfficerValue, RegionChoice, ResolvedThreshold, commune_group, effective_region, own_region,
                       resolve_threshold)
-from ntmcert.evaluation.verdict import (CriterionResult, HamletResult, IndicatorResult, PrerequisiteResult, Text,
-                      Verdict)
-
-
-@dataclass(slots=True)
-class _Planned:
-    """One comparison waiting for its status; afterwards, the inputs of its explanation
-    (explain.comparison_views reads status, fact, value, op, threshold, source, layer, pack_id)."""
-
-    key: str
-    cmp: Comparison
-    fact: FactDef
-    value: FactValue | None
-    threshold: ResolvedThreshold
-    layer: str
-    missing_ref: str  # how the fact is named in missing_facts
-    pack_id: str
-    title: Text
-    status: str | None = None  # set now for missing/unknown, by the engine otherwise
-
-    @property
-    def op(self) -> str:
-        return self.cmp.op
-
-    @property
-    def source(self):
-        return self.cmp.source
+from ntmcert.evaluation.verdict import (CommuneGroup, CriterionResult, EngineInfo, FactLabel, IndicatorResult, PackInfo,
+                                        PrerequisiteResult, RegionInfo, Text, Verdict,
+                                        ComparisonInputs)
 
 
 @dataclass
-class _Context:
+class Context:
     pack: Pack
     factset: FactSet
     region: RegionChoice
     catalogue: Catalogue
     officer: dict[str, list[OfficerValue]]
     derive: Callable[[str], Verdict] | None = None
-    planned: list[_Planned] = field(default_factory=list)
+    planned: list[ComparisonInputs] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
 
 
@@ -78,9 +54,9 @@ def evaluate_pack(factset: FactSet, pack: Pack, engine: Engine, *,
     derive = derive_lower if derive_prerequisites and library is not None else None
     region_choice = (own_region(factset.commune) if pack.doc.commune_groups
                      else effective_region(factset.commune, factset.as_of))
-    ctx = _Context(pack, factset, region_choice, catalogue or bundled_catalogue(), officer or {}, derive)
+    ctx = Context(pack, factset, region_choice, catalogue or bundled_catalogue(), officer or {}, derive)
     # plan: walk the pack once, creating every comparison (and a check where both sides exist)
-    builders = [(crit, [(ind, _plan_indicator(ctx, ind)) for ind in crit.indicators]) for crit in pack.criteria]
+    builders = [(crit, [(ind, plan_indicator(ctx, ind)) for ind in crit.indicators]) for crit in pack.criteria]
     decisions = engine.decide(pack, ctx.checks) if ctx.checks else {}
     for planned in ctx.planned:
         if planned.status is None:
@@ -92,12 +68,12 @@ def evaluate_pack(factset: FactSet, pack: Pack, engine: Engine, *,
                 and all(p.status == "pass" for p in prerequisites))
     verdict = "not_certified" if failing else ("certified" if complete else "incomplete")
     missing = sorted({m for c in criteria for i in c.indicators for m in i.missing_facts})
-    region = {"used": ctx.region.region.value, "own": ctx.region.own_region.value,
-              "provenance": ctx.region.provenance,
-              "reason": {"vi": ctx.region.reason_vi, "en": ctx.region.reason_en}}
+    group = None
     if pack.doc.commune_groups:
-        group, vi, en = commune_group(factset.commune)
-        region["commune_group"] = {"value": group, "reason": {"vi": vi, "en": en}}
+        value, vi, en = commune_group(factset.commune)
+        group = CommuneGroup(value, {"vi": vi, "en": en})
+    region = RegionInfo(ctx.region.region.value, ctx.region.own_region.value, ctx.region.provenance,
+                        {"vi": ctx.region.reason_vi, "en": ctx.region.reason_en}, group)
     notes = []
     scope = pack.doc.scope
     if factset.as_of < scope.valid_from or (scope.valid_to is not None and factset.as_of > scope.valid_to):
@@ -112,24 +88,35 @@ def evaluate_pack(factset: FactSet, pack: Pack, engine: Engine, *,
         notes.append(Text(f"Bộ tiêu chí chưa đầy đủ: {vi}", f"The criteria set is partial: {en}"))
     return Verdict(
         verdict=verdict,
-        pack={"id": pack.id, "version": pack.version, "sha256": pack.sha256, "tier": pack.doc.tier.value,
-              "title": pack.doc.title.model_dump(), "completeness": pack.doc.completeness,
-              "chain": list(pack.chain)},
+        pack=PackInfo(pack.id, pack.version, pack.sha256, pack.doc.tier.value, pack.doc.title.model_dump(),
+                      pack.doc.completeness, list(pack.chain)),
         commune=factset.commune_view,
         as_of=factset.as_of.isoformat(),
         factset_sha256=factset.sha256,
-        engine={"name": engine.name, "version": engine.version},
+        engine=EngineInfo(engine.name, engine.version),
         region=region,
         prerequisites=prerequisites,
         criteria=criteria,
         missing_facts=tuple(missing),
         notes=tuple(notes),
+        facts=_fact_labels(ctx.catalogue, missing),
     )
+
+
+def _fact_labels(catalogue: Catalogue, refs) -> dict[str, FactLabel]:
+    """Labels (and units) of the facts a verdict names, keyed by fact id."""
+    out = {}
+    for ref in refs:
+        fact = catalogue.get(ref.rsplit(":", 1)[-1])
+        if fact is not None:
+            out[fact.id] = FactLabel(Text(fact.label.vi, fact.label.en),
+                                     Text(fact.unit.vi, fact.unit.en) if fact.unit else None)
+    return out
 
 
 # ----------------------------------------------------------------------------- planning
 
-def _prepared(ctx: _Context, cmp: Comparison, layer: str, title) -> tuple[FactDef, ResolvedThreshold | None, Text]:
+def _prepared(ctx: Context, cmp: Comparison, layer: str, title) -> tuple[FactDef, ResolvedThreshold | None, Text]:
     """The fact's catalogue entry, the title's Text and, for a literal threshold, its resolved
     value: the same for every commune, so made once per pack and catalogue."""
     memo = ctx.pack.memo.setdefault(("comparisons", id(ctx.catalogue)), {})
@@ -143,13 +130,13 @@ def _prepared(ctx: _Context, cmp: Comparison, layer: str, title) -> tuple[FactDe
     return found
 
 
-def _plan_comparison(ctx: _Context, key: str, rule: str, cmp: Comparison, layer: str,
-                     facts: dict[str, FactValue], missing_ref: str, title=None) -> _Planned:
+def plan_comparison(ctx: Context, key: str, rule: str, cmp: Comparison, layer: str,
+                     facts: dict[str, FactValue], missing_ref: str, title=None) -> ComparisonInputs:
     fact, threshold, title_text = _prepared(ctx, cmp, layer, title)
     value = facts.get(cmp.fact)
     if threshold is None:  # a parameter: depends on the date, the region and the officer's values
         threshold = resolve_threshold(cmp, ctx.pack, layer, ctx.factset.as_of, ctx.region.region, ctx.officer)
-    planned = _Planned(key, cmp, fact, value, threshold, layer, missing_ref, ctx.pack.id, title_text)
+    planned = ComparisonInputs(key, cmp, fact, value, threshold, layer, missing_ref, ctx.pack.id, title_text)
     if value is None:
         planned.status = "missing"
     elif threshold.value is None:
@@ -160,144 +147,34 @@ def _plan_comparison(ctx: _Context, key: str, rule: str, cmp: Comparison, layer:
     return planned
 
 
-def _plan_indicator(ctx: _Context, ind: PackIndicator, hamlet: tuple[int, str] | None = None):
-    """Plan an indicator's comparisons now; return a function that builds its result later."""
-    spec, layer = ind.spec, ind.layer
-    if hamlet is None and type(spec) is CompareIndicator:  # the common case, kept short
-        planned = _plan_comparison(ctx, spec.id, spec.id, spec, layer, ctx.factset.facts, spec.fact, spec.title)
-        return lambda: _compare_result(ctx, spec.id, planned)
-    facts = ctx.factset.hamlets[hamlet[0]].facts if hamlet else ctx.factset.facts
-    suffix = f"@{hamlet[0]}" if hamlet else ""
+def plan_indicator(ctx: Context, ind: PackIndicator, hamlet: tuple[int, str] | None = None):
+    """Plan an indicator's comparisons now (its kind decides how); return a function that builds
+    its result once the engine has decided."""
+    return kind_of(ind.spec).plan(ctx, ind, hamlet)
 
-    def ref(fact_id: str) -> str:
-        return f"hamlet:{hamlet[1]}:{fact_id}" if hamlet else fact_id
 
-    if isinstance(spec, CompareIndicator):
-        planned = _plan_comparison(ctx, spec.id + suffix, spec.id, spec, layer, facts, ref(spec.fact), spec.title)
-        return lambda: _compare_result(ctx, spec.id, planned)
-    if isinstance(spec, AnyOfIndicator):
-        alts = [_plan_comparison(ctx, f"{spec.id}#{k}{suffix}", f"{spec.id}#{k}", alt, layer, facts, ref(alt.fact))
-                for k, alt in enumerate(spec.alternatives)]
-        return lambda: _any_of_result(ctx, spec, layer, alts)
-    if isinstance(spec, HamletsIndicator):
-        if spec.hamlet_indicators == "unknown":
-            return lambda: _unknown_result(spec, layer, spec.hamlet_definition_source or spec.source)
-        per_hamlet = []
-        for i, h in enumerate(ctx.factset.hamlets):
-            subs = [_plan_indicator(ctx, PackIndicator(sub, layer), (i, h.name)) for sub in spec.hamlet_indicators]
-            per_hamlet.append((h.name, subs))
-        return lambda: _hamlets_result(ctx, spec, layer, per_hamlet)
-    if isinstance(spec, UnknownIndicator):
-        return lambda: _unknown_result(spec, layer, spec.source)
-    raise TypeError(type(spec))
+def facts_and_ref(ctx: Context, hamlet: tuple[int, str] | None):
+    """The facts an indicator reads (the commune's, or one hamlet's), the key suffix of its checks,
+    and how a missing fact is named in `missing_facts`."""
+    if hamlet is None:
+        return ctx.factset.facts, "", (lambda fact_id: fact_id)
+    return (ctx.factset.hamlets[hamlet[0]].facts, f"@{hamlet[0]}",
+            (lambda fact_id: f"hamlet:{hamlet[1]}:{fact_id}"))
 
 
 # ----------------------------------------------------------------------------- results
 
-def _compare_result(ctx: _Context, ident: str, p: _Planned) -> IndicatorResult:
+def compare_result(ctx: Context, ident: str, p: ComparisonInputs) -> IndicatorResult:
     return IndicatorResult.comparison(ident, p.title, p.status, p.cmp.fact, p.cmp.op, p.layer,
                                       (p.missing_ref,) if p.status == "missing" else (), p)
 
 
-def _combine_undecided(statuses: Sequence[str]) -> str:
+def combine_undecided(statuses: Sequence[str]) -> str:
+    """The status of an undecided combination: missing if any part lacks a fact, else undecidable."""
     return "missing" if "missing" in statuses else "undecidable"
 
 
-def _any_of_result(ctx: _Context, spec: AnyOfIndicator, layer: str, alts: list[_Planned]) -> IndicatorResult:
-    results = tuple(_compare_result(ctx, f"{spec.id}#{k}", alt) for k, alt in enumerate(alts))
-    statuses = [r.status for r in results]
-    if "pass" in statuses:
-        status = "pass"
-    elif all(s == "fail" for s in statuses):
-        status = "fail"
-    else:
-        status = _combine_undecided(statuses)
-    missing = () if status == "pass" else tuple(m for r in results for m in r.missing_facts)
-    head = {"pass": ("Đạt (ít nhất một phương án đạt)", "Pass (at least one alternative passes)"),
-            "fail": ("Chưa đạt: không phương án nào đạt", "Fail: no alternative passes"),
-            "missing": ("Chưa đủ số liệu để kết luận các phương án", "Missing data to decide the alternatives"),
-            "undecidable": ("Chưa kết luận được phương án nào", "No alternative can be decided")}[status]
-    views = {"explanation": Text(head[0] + ".", head[1] + ".")}
-    if status != "pass":
-        ways = [(alt, r) for alt, r in zip(alts, results) if r.status != "fail" or r.to_pass]
-        parts = {lang: [] for lang in ("vi", "en")}
-        for alt, r in ways:
-            for lang in ("vi", "en"):
-                label = alt.fact.label.vi if lang == "vi" else alt.fact.label.en
-                need = r.to_pass["display"][lang] if r.to_pass else ""
-                parts[lang].append(f"{label}: {need}" if need else label)
-        views["to_pass"] = {"display": {"vi": "một trong: " + " | hoặc ".join(parts["vi"]),
-                                        "en": "any one of: " + " | or ".join(parts["en"])},
-                            "ways": [r.to_pass for _, r in ways]}
-    return IndicatorResult(id=spec.id, title=Text(spec.title.vi, spec.title.en), status=status, layer=layer,
-                           alternatives=results, missing_facts=missing, views=views)
-
-
-def _hamlets_result(ctx: _Context, spec: HamletsIndicator, layer: str, per_hamlet) -> IndicatorResult:
-    hamlets = []
-    for name, builders in per_hamlet:
-        subs = tuple(build() for build in builders)
-        statuses = [s.status for s in subs]
-        h_status = "fail" if "fail" in statuses else ("pass" if all(s == "pass" for s in statuses) else "incomplete")
-        hamlets.append(HamletResult(name, h_status, subs))
-    hamlets.sort(key=lambda h: h.name)
-    passing = sum(h.status == "pass" for h in hamlets)
-    open_ = [h for h in hamlets if h.status == "incomplete"]
-    need = spec.threshold
-    missing: tuple[str, ...] = ()
-    if not hamlets:
-        status = "missing"
-        missing = tuple(sorted({f"hamlet:*:{c.fact}" for sub in spec.hamlet_indicators for c in _comparisons(sub)}))
-    elif passing >= need:
-        status = "pass"
-    elif passing + len(open_) < need:
-        status = "fail"
-    else:
-        sub_statuses = [s.status for h in open_ for s in h.indicators]
-        status = _combine_undecided(sub_statuses)
-    if status in ("missing", "undecidable") and hamlets:
-        missing = tuple(sorted({m for h in open_ for s in h.indicators for m in s.missing_facts}))
-    vi = f"{passing}/{len(hamlets)} ấp đạt đủ các chỉ tiêu; cần ít nhất {need}."
-    en = f"{passing} of {len(hamlets)} hamlets meet every indicator; at least {need} needed."
-    if not hamlets:
-        vi, en = "Bộ số liệu chưa có ấp nào.", "The fact set lists no hamlets."
-    views = {
-        "actual": {"form": "hamlet_count", "value": str(passing),
-                   "display": {"vi": f"{passing} ấp", "en": f"{passing} hamlet" + ("s" if passing != 1 else "")}},
-        "threshold": {"value": str(need), "unknown": False, "layer": layer,
-                      "display": {"vi": f"{need} ấp", "en": f"{need} hamlet" + ("s" if need != 1 else "")}},
-        "margin": {"value": str(passing - need), "unit": "hamlets",
-                   "display": {"vi": f"{passing - need:+d} ấp", "en": f"{passing - need:+d} hamlets"}},
-        "source": source_view(spec.source), "explanation": Text(vi, en),
-    }
-    if status != "pass":
-        views["to_pass"] = {"value": str(need), "display": {
-            "vi": f"cần thêm {need - passing} ấp đạt đủ các chỉ tiêu",
-            "en": f"needs {need - passing} more hamlet(s) meeting every indicator"}}
-    return IndicatorResult(id=spec.id, title=Text(spec.title.vi, spec.title.en), status=status, op=spec.op,
-                           layer=layer, hamlets=tuple(hamlets), missing_facts=missing, views=views)
-
-
-def _comparisons(spec):
-    if isinstance(spec, CompareIndicator):
-        yield spec
-    elif isinstance(spec, AnyOfIndicator):
-        yield from spec.alternatives
-
-
-def _unknown_result(spec, layer: str, source) -> IndicatorResult:
-    vi = "Nội dung chỉ tiêu chưa được mã hóa (văn bản chưa có hoặc do tỉnh quy định): không thể kết luận."
-    en = "The indicator's content is not encoded (text unavailable or delegated to the province): undecidable."
-    if source.note:
-        vi += f" Ghi chú: {source.note}"
-        en += f" Note: {source.note}"
-    return IndicatorResult(id=spec.id, title=Text(spec.title.vi, spec.title.en), status="undecidable", layer=layer,
-                           views={"source": source_view(source), "explanation": Text(vi, en),
-                                  "threshold": {"value": None, "unknown": True, "layer": layer,
-                                                "display": {"vi": "chưa rõ", "en": "unknown"}}})
-
-
-def _criterion(ctx: _Context, crit, indicators: list) -> CriterionResult:
+def _criterion(ctx: Context, crit, indicators: list) -> CriterionResult:
     results = tuple(r for _, r in indicators)
     spec = crit.spec
     require = "all" if spec.require == "all" else f"at_least:{spec.require.at_least}"
@@ -318,7 +195,7 @@ def _criterion(ctx: _Context, crit, indicators: list) -> CriterionResult:
                            results)
 
 
-def _prerequisite(ctx: _Context, prereq) -> PrerequisiteResult:
+def _prerequisite(ctx: Context, prereq) -> PrerequisiteResult:
     found = [r for r in ctx.factset.counting_recognitions(Tier(prereq.tier))
              if prereq.recognised_from is None or r.date.earliest >= prereq.recognised_from]
     title = Text(prereq.title.vi, prereq.title.en)

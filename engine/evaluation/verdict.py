@@ -7,15 +7,99 @@ Renderers (text, Markdown, JSON) all read this structure; `to_dict` is the JSON 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, fields
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from ntmcert.inputs.catalogue import FactDef
+    from ntmcert.inputs.factset import FactValue
+    from ntmcert.packs.resolve import ResolvedThreshold
+    from ntmcert.packs.schema import Comparison, Source
 
 SCHEMA = "ntmcert/verdict/v1"
 
-INDICATOR_STATUSES = ("pass", "fail", "missing", "undecidable")
-CRITERION_STATUSES = ("pass", "fail", "incomplete", "not_applicable")
-VERDICTS = ("certified", "not_certified", "incomplete")
+IndicatorStatus = Literal["pass", "fail", "missing", "undecidable"]
+CriterionStatus = Literal["pass", "fail", "incomplete", "not_applicable"]
+PrerequisiteStatus = Literal["pass", "fail", "incomplete", "missing"]
+VerdictValue = Literal["certified", "not_certified", "incomplete"]
+HamletStatus = Literal["pass", "fail", "incomplete"]
+
+
+class _Record(Mapping[str, Any]):
+    """A typed, frozen part of the verdict that also reads as the mapping its JSON is made of
+    (`verdict.pack.id` and `verdict.pack["id"]` are the same value)."""
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._keys() or (getattr(self, key) is None and key not in self._always()):
+            raise KeyError(key)  # an absent optional part reads as a missing key, as in the JSON
+        return getattr(self, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(k for k in self._keys() if getattr(self, k) is not None or k in self._always())
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    @classmethod
+    def _keys(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
+
+    @classmethod
+    def _always(cls) -> tuple[str, ...]:
+        return cls._keys()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (v.to_dict() if isinstance(v, _Record) else v) for k, v in self.items()}
+
+
+@dataclass(frozen=True)
+class PackInfo(_Record):
+    """Which pack decided: id, version, content hash of its whole chain, tier, title, completeness."""
+
+    id: str
+    version: str
+    sha256: str
+    tier: str
+    title: dict[str, str]
+    completeness: str
+    chain: list[str]
+
+
+@dataclass(frozen=True)
+class EngineInfo(_Record):
+    name: str
+    version: str
+
+
+@dataclass(frozen=True)
+class CommuneGroup(_Record):
+    value: int | None
+    reason: dict[str, str]
+
+
+@dataclass(frozen=True)
+class RegionInfo(_Record):
+    """The region whose thresholds were used, the commune's own, and why they differ (if they do)."""
+
+    used: str
+    own: str
+    provenance: str
+    reason: dict[str, str]
+    commune_group: CommuneGroup | None = None
+
+    @classmethod
+    def _always(cls) -> tuple[str, ...]:
+        return ("used", "own", "provenance", "reason")
+
+
+@dataclass(frozen=True)
+class FactLabel:
+    """How reports name a fact the verdict mentions (from the catalogue the evaluation used)."""
+
+    label: Text
+    unit: Text | None = None
 
 
 @dataclass(frozen=True)
@@ -30,23 +114,55 @@ class Text:
         return {"vi": self.vi, "en": self.en}
 
 
+@dataclass(slots=True)
+class ComparisonInputs:
+    """The inputs of one comparison's explanation, kept in its result so that the text is made only
+    when read (explain.comparison_views). The evaluator fills `status` once the engine has decided
+    (or at planning, for a missing fact or an unknown threshold); nothing changes it afterwards."""
+
+    key: str
+    cmp: Comparison
+    fact: FactDef
+    value: FactValue | None
+    threshold: ResolvedThreshold
+    layer: str
+    missing_ref: str  # how the fact is named in missing_facts
+    pack_id: str
+    title: Text
+    status: str | None = None  # set now for missing/unknown, by the engine otherwise
+
+    @property
+    def op(self) -> str:
+        return self.cmp.op
+
+    @property
+    def source(self):
+        return self.cmp.source
+
+
 @dataclass(frozen=True, eq=False)
 class IndicatorResult:
     """One indicator (or one alternative, or one hamlet's indicator): its status, and the inputs
     of its explanation. The views (actual, threshold, margin, to_pass, source, explanation) are
-    built from `detail` only when read: evaluating stays cheap, rendering pays for the text."""
+    built from `detail` only when read: evaluating stays cheap, rendering pays for the text.
+    Two results are equal when their JSON forms are."""
 
     id: str
     title: Text
-    status: str
+    status: IndicatorStatus
     fact: str | None = None
     op: str | None = None
     layer: str | None = None
     alternatives: tuple["IndicatorResult", ...] = ()
     hamlets: tuple["HamletResult", ...] = ()
     missing_facts: tuple[str, ...] = ()
-    detail: Any = None  # a comparison's explanation inputs (see explain.comparison_views)
+    detail: ComparisonInputs | None = None  # a comparison's explanation inputs (explain.comparison_views)
     views: dict | None = None  # prebuilt views of composite indicators
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and self.to_dict() == other.to_dict()  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]  (mutable-looking views: equal by value, not hashable)
 
     @cached_property
     def _views(self) -> dict:
@@ -90,7 +206,7 @@ class IndicatorResult:
 @dataclass(frozen=True)
 class HamletResult:
     name: str
-    status: str
+    status: HamletStatus
     indicators: tuple[IndicatorResult, ...]
 
     def to_dict(self) -> dict:
@@ -101,7 +217,7 @@ class HamletResult:
 class CriterionResult:
     id: str
     title: Text
-    status: str
+    status: CriterionStatus
     require: str  # "all" or "at_least:k"
     key: bool
     layer: str
@@ -119,7 +235,7 @@ class PrerequisiteResult:
     id: str
     tier: str
     title: Text
-    status: str  # pass | fail | incomplete (incomplete only when derived from the lower pack)
+    status: PrerequisiteStatus  # incomplete only when derived from the lower pack
     satisfied_by: dict | None
     explanation: Text
     source: dict
@@ -138,23 +254,25 @@ class PrerequisiteResult:
 class Verdict:
     """The outcome of evaluating one pack against one fact set."""
 
-    verdict: str
-    pack: dict  # {id, version, sha256, title, tier, completeness, chain}
-    commune: dict
+    verdict: VerdictValue
+    pack: PackInfo
+    commune: Mapping[str, Any]  # the commune as given (name, province, region, …), JSON-ready
     as_of: str
     factset_sha256: str
-    engine: dict  # {name, version}
-    region: dict  # {used, own, reason{vi,en}}
+    engine: EngineInfo
+    region: RegionInfo
     prerequisites: tuple[PrerequisiteResult, ...]
     criteria: tuple[CriterionResult, ...]
     missing_facts: tuple[str, ...]
     notes: tuple[Text, ...] = field(default=())
+    # labels of the facts it names, so renderers need no catalogue (not part of the JSON)
+    facts: Mapping[str, FactLabel] = field(default_factory=dict, compare=False)
 
     def to_dict(self) -> dict:
         return {
-            "schema": SCHEMA, "verdict": self.verdict, "pack": self.pack, "commune": self.commune,
-            "as_of": self.as_of, "factset_sha256": self.factset_sha256, "engine": self.engine,
-            "region": self.region,
+            "schema": SCHEMA, "verdict": self.verdict, "pack": self.pack.to_dict(), "commune": dict(self.commune),
+            "as_of": self.as_of, "factset_sha256": self.factset_sha256, "engine": self.engine.to_dict(),
+            "region": self.region.to_dict(),
             "prerequisites": [p.to_dict() for p in self.prerequisites],
             "criteria": [c.to_dict() for c in self.criteria],
             "missing_facts": list(self.missing_facts),

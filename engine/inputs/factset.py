@@ -24,6 +24,7 @@ from pydantic_core import PydanticCustomError
 
 from ntmcert.inputs.catalogue import Catalogue, FactDef, FactKind, Level, bundled_catalogue
 from ntmcert.core.errors import InputError, ProblemCollector
+from ntmcert.core.dates import strict_date
 from ntmcert.core.vocab import REGION_NAMES, TIER_NAMES, Region, Tier  # noqa: F401  (re-exported for fact-set users)
 from ntmcert.core.exact import Interval, fraction_text, to_fraction
 from ntmcert.inputs.validation import add_pydantic_problems
@@ -199,12 +200,7 @@ class FactSetInput(BaseModel):
 
 
 def _date_field(v):
-    if v is None or isinstance(v, dt.date):
-        return v
-    d = to_date(v)
-    if d is None:
-        raise PydanticCustomError("bad_date", "{found} is not a real date (YYYY-MM-DD)", {"found": repr(v)})
-    return d
+    return strict_date(v)
 
 
 # ---------------------------------------------------------------- fact values

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -86,20 +86,12 @@ def add_pydantic_problems(collector: ProblemCollector, doc: Document, exc: Valid
         elif kind == "missing":
             msg = "required key is missing"
         elif "input" in err and kind not in ("missing",):
-            shown = _shown(err["input"])
+            found = err["input"]
+            shown = found.isoformat() if isinstance(found, dt.date) else repr(found)  # a date reads as a date
             if len(shown) > 60:
                 shown = shown[:57] + "..."
             msg = f"{msg} (found {shown})"
         collector.add(f"{stage}_{_category(kind)}", msg, line=loc.line, column=loc.column, key_path=loc.key_path)
-
-
-def _shown(value) -> str:
-    """An input value as a message quotes it: dates as dates, exact numbers as written."""
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return repr(value)
 
 
 def _data_path(data, prefix: tuple, loc: tuple, kind: str = "") -> tuple:

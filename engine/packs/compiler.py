@@ -24,7 +24,7 @@ from fractions import Fraction
 from ntmcert.core.errors import InputError, Location, Problem
 from ntmcert.core.exact import OPERATORS, Interval
 from ntmcert.packs.library import Pack
-from ntmcert.packs.schema import AnyOfIndicator, CompareIndicator, HamletsIndicator
+from ntmcert.packs.registry import kind_of
 
 SENTINEL = "$sentinel"
 OUTCOMES = ("pass", "fail", "undecidable")
@@ -47,15 +47,6 @@ def rule_keys(pack: Pack) -> list[str]:
     return list(rule_operators(pack))
 
 
-def _leaves(spec):
-    """(rule key, operator) of every comparison directly in an indicator (not in hamlet groups)."""
-    if isinstance(spec, CompareIndicator):
-        yield spec.id, spec.op
-    elif isinstance(spec, AnyOfIndicator):
-        for k, alt in enumerate(spec.alternatives):
-            yield f"{spec.id}#{k}", alt.op
-
-
 def rule_operators(pack: Pack) -> dict[str, str]:
     """The operator of every rule key, in pack order."""
     return {key: slot.op for key, slot in slots(pack).items()}
@@ -73,12 +64,10 @@ def slots(pack: Pack) -> dict[str, Slot]:
     for crit in pack.criteria:
         commune_leaves = []
         for ind in crit.indicators:
-            spec = ind.spec
-            if isinstance(spec, HamletsIndicator):
-                if spec.hamlet_indicators != "unknown":
-                    place(f"h:{spec.id}", [leaf for sub in spec.hamlet_indicators for leaf in _leaves(sub)], True)
-            else:
-                commune_leaves.extend(_leaves(spec))
+            kind = kind_of(ind.spec)
+            for prefix, leaves in kind.hamlet_groups(ind.spec):
+                place(prefix, leaves, True)
+            commune_leaves.extend(kind.leaves(ind.spec))
         if commune_leaves:
             place(f"c:{crit.id}", commune_leaves, False)
     return out

@@ -12,9 +12,11 @@ from pathlib import Path
 
 from ntmcert.inputs.catalogue import Catalogue, FactKind, Level, bundled_catalogue
 from ntmcert.core.errors import InputError, Location, PackNotFoundError, Problem, ProblemCollector
-from ntmcert.packs.schema import (AnyOfIndicator, Comparison, CompareIndicator, Criterion, HamletsIndicator,
-                          Indicator, PackDoc, Parameter, ParameterRef, Percent, Prerequisite,
-                          UnknownIndicator)
+from ntmcert.packs.registry import kind_of
+from ntmcert.packs.schema import (Comparison, Criterion, IndicatorBase, PackDoc, Parameter, ParameterRef, Percent,
+                                  Prerequisite)
+
+Indicator = IndicatorBase  # any registered kind's model (see ntmcert.packs.registry)
 from ntmcert.core.paths import rules_dir
 from ntmcert.inputs.validation import validate_document
 from ntmcert.core.files import read_bounded
@@ -304,18 +306,9 @@ class PackLibrary:
 
 
     def _check_indicator(self, spec: Indicator, pack: Pack, level: Level, problem, sub: tuple) -> None:
-        if isinstance(spec, CompareIndicator):
-            self._check_comparison(spec, pack, level, problem, sub)
-        elif isinstance(spec, AnyOfIndicator):
-            for k, alt in enumerate(spec.alternatives):
-                self._check_comparison(alt, pack, level, problem, sub + ("alternatives", k))
-        elif isinstance(spec, HamletsIndicator):  # the schema keeps hamlet groups out of hamlet groups
-            if spec.hamlet_indicators != "unknown":
-                for k, sub_ind in enumerate(spec.hamlet_indicators):
-                    self._check_indicator(sub_ind, pack, Level.hamlet, problem,
-                                          sub + ("hamlet_indicators", k))
-        elif isinstance(spec, UnknownIndicator):
-            pass
+        for located in kind_of(spec).comparisons(spec):
+            self._check_comparison(located.comparison, pack, Level.hamlet if located.hamlet_level else level,
+                                   problem, sub + located.sub_path)
 
     def _check_comparison(self, cmp: Comparison, pack: Pack, level: Level, problem, sub: tuple) -> None:
         fact = self.catalogue.get(cmp.fact)
@@ -353,10 +346,7 @@ class PackLibrary:
 
 
 def _indicator_ids(spec: Indicator):
-    yield spec.id
-    if isinstance(spec, HamletsIndicator) and spec.hamlet_indicators != "unknown":
-        for sub in spec.hamlet_indicators:
-            yield sub.id
+    yield from kind_of(spec).ids(spec)
 
 
 def _indicator_path(doc: PackDoc, crit_id: str, spec) -> tuple:

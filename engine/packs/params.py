@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ntmcert.core.errors import ProblemCollector
 from ntmcert.core.exact import to_fraction
+from ntmcert.core.dates import StrictDate
 from ntmcert.core.vocab import Region
 from ntmcert.packs.library import PackLibrary
 from ntmcert.packs.schema import Provenance, Source
@@ -30,7 +31,7 @@ _STRICT = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, pop
 class ParamEntry(BaseModel):
     model_config = _STRICT
     value: Decimal
-    valid_from: dt.date | None = Field(default=None, alias="from")
+    valid_from: StrictDate | None = Field(default=None, alias="from")
     region: Region | None = None
     source: Source
     override: bool = False

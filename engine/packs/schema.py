@@ -9,13 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import Enum
-from typing import Annotated, Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from ntmcert.inputs.catalogue import Label
 from ntmcert.core.exact import PACK_OPERATORS
+from ntmcert.core.dates import StrictDate
 from ntmcert.core.vocab import Region, Tier
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
@@ -47,7 +48,7 @@ class LegalBasis(BaseModel):
     model_config = _STRICT
     document: str = Field(min_length=1)
     title: str | None = None
-    date: dt.date | None = None
+    date: StrictDate | None = None
     url: str | None = None
     provenance: Provenance
 
@@ -57,8 +58,8 @@ class Scope(BaseModel):
 
     model_config = _STRICT
     province: str | None = None
-    valid_from: dt.date
-    valid_to: dt.date | None = None
+    valid_from: StrictDate
+    valid_to: StrictDate | None = None
 
     @model_validator(mode="after")
     def _order(self):
@@ -91,6 +92,10 @@ class ParameterRef(BaseModel):
 
 Threshold = Union[bool, int, Decimal, Percent, ParameterRef, Literal["unknown"]]
 
+if TYPE_CHECKING:  # the real unions are built from the registered kinds (install_kinds)
+    Indicator = IndicatorBase
+    HamletIndicator = IndicatorBase
+
 
 class Comparison(BaseModel):
     """fact <op> threshold: the atom every indicator is built from."""
@@ -122,47 +127,13 @@ class Comparison(BaseModel):
         return v
 
 
-class _IndicatorBase(BaseModel):
+class IndicatorBase(BaseModel):
+    """What every indicator kind has; each kind (a module of `ntmcert.kinds`) adds `kind` and its fields."""
+
     model_config = _STRICT
     id: str = Field(pattern=ID_PATTERN)
     title: Label
     override: bool = False  # an extending pack must say so to replace a parent's indicator
-
-
-class CompareIndicator(_IndicatorBase, Comparison):
-    kind: Literal["compare"]
-
-
-class AnyOfIndicator(_IndicatorBase):
-    """Passes when any alternative passes (the law's "A hoặc B")."""
-
-    kind: Literal["any_of"]
-    alternatives: tuple[Comparison, ...] = Field(min_length=2)
-
-
-class UnknownIndicator(_IndicatorBase):
-    """Content the law delegates or that was not available: always undecidable, never guessed."""
-
-    kind: Literal["unknown"]
-    source: Source
-
-
-HamletIndicator = Annotated[Union[CompareIndicator, AnyOfIndicator], Field(discriminator="kind")]
-
-
-class HamletsIndicator(_IndicatorBase):
-    """At least `threshold` hamlets meet every one of `hamlet_indicators` ("có ít nhất 1 ấp …")."""
-
-    kind: Literal["hamlets"]
-    op: Literal[">="] = ">="
-    threshold: int = Field(ge=1)
-    source: Source
-    hamlet_indicators: tuple[HamletIndicator, ...] | Literal["unknown"]
-    hamlet_definition_source: Source | None = None
-
-
-Indicator = Annotated[Union[CompareIndicator, AnyOfIndicator, HamletsIndicator, UnknownIndicator],
-                      Field(discriminator="kind")]
 
 
 class AtLeast(BaseModel):
@@ -177,7 +148,7 @@ class Criterion(BaseModel):
     group: Label | None = None
     require: Literal["all"] | AtLeast = "all"
     key: bool = False  # a key criterion for revocation (QĐ 18/2022)
-    indicators: tuple[Indicator, ...] = ()
+    indicators: tuple[Indicator, ...] = ()  # the union of the registered kinds (install_kinds)
     override: bool = False
     not_applicable: str | None = None  # the reason, when an overlay marks it not applicable
 
@@ -186,7 +157,7 @@ class DatedValue(BaseModel):
     """A parameter value in force from a date, for every region or by region."""
 
     model_config = _STRICT
-    valid_from: dt.date = Field(alias="from")
+    valid_from: StrictDate = Field(alias="from")
     value: Decimal | None = None
     by_region: dict[Region, Decimal] | None = None
     source: Source
@@ -228,7 +199,7 @@ class Prerequisite(BaseModel):
     tier: Tier
     title: Label
     pack: str | None = Field(default=None, pattern=PACK_ID_PATTERN)  # the lower tier's pack
-    recognised_from: dt.date | None = None  # recognitions before this date do not count
+    recognised_from: StrictDate | None = None  # recognitions before this date do not count
     source: Source
 
 
@@ -256,13 +227,14 @@ class PackDoc(BaseModel):
     criteria: tuple[Criterion, ...] = ()
 
 
+def install_kinds(kinds: list) -> None:
+    """Accept the registered indicator kinds in packs: rebuild the models that hold indicators with
+    the discriminated union of the kinds' models (`Indicator`, and `HamletIndicator` for those
+    allowed inside a `hamlets` indicator). Called once, when `ntmcert.kinds` is imported."""
+    def union(models: list) -> Any:
+        return Annotated[Union[tuple(models)], Field(discriminator="kind")]  # noqa: UP007 (a runtime union)
 
-def iter_comparisons(indicator: Any):
-    """Every Comparison inside an indicator (alternatives and hamlet indicators included)."""
-    if isinstance(indicator, CompareIndicator):
-        yield indicator
-    elif isinstance(indicator, AnyOfIndicator):
-        yield from indicator.alternatives
-    elif isinstance(indicator, HamletsIndicator) and indicator.hamlet_indicators != "unknown":
-        for sub in indicator.hamlet_indicators:
-            yield from iter_comparisons(sub)
+    namespace = {"Indicator": union([k.model for k in kinds]),
+                 "HamletIndicator": union([k.model for k in kinds if k.in_hamlets])}
+    for model in [k.model for k in kinds] + [Criterion, PackDoc]:
+        model.model_rebuild(force=True, _types_namespace=namespace)

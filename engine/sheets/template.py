@@ -11,7 +11,7 @@ from ntmcert.core.files import atomic_path
 from ntmcert.core.vocab import TIER_NAMES
 from ntmcert.inputs.catalogue import Catalogue, FactDef, FactKind, Level
 from ntmcert.packs.library import Pack
-from ntmcert.packs.schema import iter_comparisons
+from ntmcert.packs.registry import comparisons as iter_comparisons
 from ntmcert.sheets.cells import (
     COMMUNE_SHEET,
     FIRST_DATA_ROW,

@@ -12,7 +12,7 @@ import typer
 from ntmcert import default_library
 from ntmcert.cli.sheets import register
 from ntmcert.inputs.catalogue import FactKind, Level
-from ntmcert.packs.schema import iter_comparisons
+from ntmcert.packs.registry import comparisons as iter_comparisons
 from ntmcert.sheets.cells import COMMUNE_SHEET
 from ntmcert.sheets.results import RESULT_COLUMNS, RESULTS_SHEET, SUMMARY_SHEET
 from typer.testing import CliRunner

@@ -251,7 +251,7 @@ def _build(node, path: KeyPath, positions, collector: ProblemCollector, json_sca
                 continue
             key = key_node.value  # keys are always their text: `on`, `2024` and `yes` stay strings
             if has_control(key):
-                _control_problem(key, key_node, path + (printable(key),), collector)
+                _control_problem(key, key_node, path + (printable(key),), collector, lines=False)
                 continue
             key = nfc(key)
             child = path + (key,)
@@ -270,7 +270,7 @@ def _build(node, path: KeyPath, positions, collector: ProblemCollector, json_sca
     value = (_json_scalar if json_scalars else _scalar)(node, path, collector)
     if isinstance(value, str):
         if has_control(value, lines=_multiline(path)):
-            _control_problem(value, node, path, collector)
+            _control_problem(value, node, path, collector, lines=_multiline(path))
             return None
         return nfc(value)  # one spelling of every name: NFD 'Ấp 2' and NFC 'Ấp 2' are one hamlet
     return value
@@ -302,8 +302,8 @@ def check_text(node, path: KeyPath, collector: ProblemCollector) -> None:
                       key_path=format_key_path(path) or None)
 
 
-def _control_problem(text: str, node, path: KeyPath, collector: ProblemCollector) -> None:
-    found = next(ch for ch in text if has_control(ch, lines=_multiline(path)))
+def _control_problem(text: str, node, path: KeyPath, collector: ProblemCollector, *, lines: bool) -> None:
+    found = next(ch for ch in text if has_control(ch, lines=lines))
     collector.add("text_control_character", f"the text holds the control character {printable(found)} (at character "
                   f"{text.index(found) + 1}): remove it; names, notes and titles are shown on terminals and in reports",
                   line=node.start_mark.line + 1, column=node.start_mark.column + 1,

@@ -28,10 +28,13 @@ from ntmcert.core.dates import strict_date
 from ntmcert.core.vocab import REGION_NAMES, TIER_NAMES, Region, Tier  # noqa: F401  (re-exported for fact-set users)
 from ntmcert.core.exact import Interval, fraction_text, to_fraction
 from ntmcert.inputs.validation import add_pydantic_problems
-from ntmcert.core.text import nfc
+from ntmcert.core.text import nfc, shorten
 from ntmcert.inputs.yamlio import Document, KeyPath, check_text, load_path, to_date
 
 FORMAT = "ntmcert/factset/v1"
+MAX_FACTS = 1_000  # facts of a commune (or a hamlet): the catalogue holds about a hundred ids
+MAX_HAMLETS = 500  # hamlets (ấp, thôn) of one commune: a few dozen at most
+MAX_SUGGESTIONS = 20  # unknown fact ids that get a "did you mean"
 
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
@@ -495,9 +498,17 @@ def factset_from_document(doc: Document, catalogue: Catalogue) -> FactSet:
         collector.add(code, message, line=loc.line, column=loc.column, key_path=loc.key_path)
 
     raw_facts = data.get("facts") if isinstance(data.get("facts"), dict) else {}
+    if len(raw_facts) > MAX_FACTS:
+        report("factset_too_many_facts", f"{len(raw_facts):,} facts are given; a fact set has at most {MAX_FACTS:,} "
+               "(the catalogue's ids, once each)", ("facts",))
+        raw_facts = {}
     facts = _parse_facts(raw_facts, ("facts",), Level.commune, catalogue, report)
     hamlets: list[Hamlet] = []
     raw_hamlets = data.get("hamlets") if isinstance(data.get("hamlets"), list) else []
+    if len(raw_hamlets) > MAX_HAMLETS:
+        report("factset_too_many_hamlets", f"{len(raw_hamlets):,} hamlets are listed; a commune has at most "
+               f"{MAX_HAMLETS:,}", ("hamlets",))
+        raw_hamlets = []
     seen: set[str] = set()
     for i, h in enumerate(raw_hamlets):
         if not isinstance(h, dict):
@@ -506,7 +517,7 @@ def factset_from_document(doc: Document, catalogue: Catalogue) -> FactSet:
         if isinstance(name, str):
             name = nfc(name)  # compared as one spelling: an NFD copy of a name is the same hamlet
             if name.strip() in seen:
-                report("hamlet_duplicate", f"hamlet {name!r} is listed twice", ("hamlets", i, "name"))
+                report("hamlet_duplicate", f"hamlet {shorten(name)!r} is listed twice", ("hamlets", i, "name"))
             seen.add(name.strip())
         hf = h.get("facts") if isinstance(h.get("facts"), dict) else {}
         parsed = _parse_facts(hf, ("hamlets", i, "facts"), Level.hamlet, catalogue, report)
@@ -519,11 +530,14 @@ def factset_from_document(doc: Document, catalogue: Catalogue) -> FactSet:
 
 def _parse_facts(raw: dict, path: KeyPath, level: Level, catalogue: Catalogue, report) -> dict[str, FactValue]:
     out: dict[str, FactValue] = {}
+    unknown = 0
     for fact_id, value in raw.items():
         fpath = path + (fact_id,)
         fact = catalogue.get(fact_id)
         if fact is None:
-            report("fact_unknown", f"unknown fact id {fact_id!r}{catalogue.suggest(fact_id)}", fpath)
+            unknown += 1  # a suggestion costs a fuzzy search: only for the first few
+            hint = catalogue.suggest(fact_id) if unknown <= MAX_SUGGESTIONS and len(fact_id) <= 100 else ""
+            report("fact_unknown", f"unknown fact id {shorten(fact_id, 80)!r}{hint}", fpath)
             continue
         if fact.level is not level:
             where = "inside a hamlet's facts" if fact.level is Level.hamlet else "at commune level"

@@ -86,7 +86,7 @@ def evaluate(
     except InputError as exc:
         _fail(exc.problems, fmt)
     except PackNotFoundError as exc:
-        _fail([Problem(exc.code, str(exc))], fmt)
+        _fail([Problem(exc.code, str(exc), Location("--pack"))], fmt)
     if after is None:
         sys.stdout.write(render(verdicts, fmt.value, lang.value, color=sys.stdout.isatty()))
         raise typer.Exit(exit_code(verdicts))
@@ -154,7 +154,7 @@ def review(
     except InputError as exc:
         _fail(exc.problems, fmt)
     except PackNotFoundError as exc:
-        _fail([Problem(exc.code, str(exc))], fmt)
+        _fail([Problem(exc.code, str(exc), Location("--pack"))], fmt)
     sys.stdout.write(result.to_json() if fmt is Format.json else render_review(result, fmt.value, lang.value))
     raise typer.Exit(REVIEW_EXIT[result.outcome])
 
@@ -207,7 +207,7 @@ def packs_show(pack_id: str = typer.Argument(..., help="Pack id, e.g. tra-vinh/s
     try:
         pack = default_library().get(pack_id)
     except (InputError, PackNotFoundError) as exc:
-        _fail(exc.problems if isinstance(exc, InputError) else [Problem(exc.code, str(exc))])
+        _fail(exc.problems if isinstance(exc, InputError) else [Problem(exc.code, str(exc), Location(pack_id))])
     sys.stdout.write(render_pack(pack, lang.value) if fmt is PackFormat.md else pack_json(pack))
 
 
@@ -218,7 +218,7 @@ def packs_check(path: Path = typer.Argument(..., help="A folder of packs (<id>/p
     from ntmcert.packs.library import PackLibrary
 
     if not path.is_dir():
-        _fail([Problem("pack_folder_missing", f"{path} is not a folder of packs")])
+        _fail([Problem("pack_folder_missing", f"{path} is not a folder of packs", Location(str(path)))])
     problems: list[Problem] = []
     library = PackLibrary(root=path, catalogue=default_library().catalogue)
     for pack_id in library.ids():
@@ -227,9 +227,9 @@ def packs_check(path: Path = typer.Argument(..., help="A folder of packs (<id>/p
         except InputError as exc:
             problems.extend(p for p in exc.problems if p not in problems)
         except PackNotFoundError as exc:
-            problems.append(Problem(exc.code, str(exc)))
+            problems.append(Problem(exc.code, str(exc), Location(str(path))))
     if not library.ids():
-        problems.append(Problem("pack_folder_empty", f"no <id>/pack.yaml under {path}"))
+        problems.append(Problem("pack_folder_empty", f"no <id>/pack.yaml under {path}", Location(str(path))))
     if problems:
         _fail(problems)
     typer.echo(f"{len(library.ids())} packs OK under {path}")

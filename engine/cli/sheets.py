@@ -35,7 +35,7 @@ def template(
         _fail(exc.problems)
     if out.exists() and not force:
         _fail([Problem("template_exists", f"{out} exists and may hold figures already entered; choose another "
-                                          "name or add --force to replace it")])
+                                          "name or add --force to replace it", Location(str(out), None, None, "--out"))])
     try:
         library = default_library()
         pack_obj = library.get(pack)
@@ -43,7 +43,7 @@ def template(
     except InputError as exc:
         _fail(exc.problems)
     except PackNotFoundError as exc:
-        _fail([Problem(exc.code, str(exc))])
+        _fail([Problem(exc.code, str(exc), Location("--pack"))])
     facts = sum(1 for c in commune_cols + hamlet_cols if c.path[0] == "facts")
     typer.echo(f"{out}: template for {pack_obj.id} {pack_obj.version} — {len(commune_cols)} commune columns"
                + (f", {len(hamlet_cols)} hamlet columns" if hamlet_cols else "") + f" ({facts} fact columns)")
@@ -81,7 +81,7 @@ def batch(
     except InputError as exc:
         _fail(exc.problems)
     except PackNotFoundError as exc:
-        _fail([Problem(exc.code, str(exc))])
+        _fail([Problem(exc.code, str(exc), Location("--pack"))])
     finally:
         _restore_sigterm(previous)
     print_summary(result, library.catalogue)

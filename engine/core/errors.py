@@ -29,7 +29,7 @@ class Location:
             if self.column is not None:
                 parts.append(str(self.column))
         where = ":".join(parts)
-        return f"{where} [{self.key_path}]" if self.key_path else where
+        return f"{where} [{shorten(self.key_path, 120)}]" if self.key_path else where
 
     def to_dict(self) -> dict:
         return {"file": self.file, "line": self.line, "column": self.column, "key_path": self.key_path}

@@ -36,7 +36,7 @@ def raw(path: str, content: bytes) -> None:
 
 
 def factsets() -> None:
-    text("factset/control-escape-name.yaml", "# An escape sequence (set the terminal title) hidden in the commune name.\n"
+    text("factset/control-escape-name.yaml", "# An escape sequence (set the terminal title) in the commune name.\n"
          + HEAD + 'commune: {name: "Xã \\e]0;pwned\\a Thử", province: Trà Vinh, region: dbscl}\n' + AS_OF)
     text("factset/control-escape-name.json", '{\n  "format": "ntmcert/factset/v1",\n  "commune": {"name": '
          '"X\\u001b[2J\\u001b[H", "province": "Trà Vinh", "region": "dbscl"},\n  "as_of": "2024-08-31"\n}\n')
@@ -137,7 +137,8 @@ def batch_csv() -> None:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([*IDS, "facts.kiosks.note"])
-    writer.writerows([[*r[:5], "2", note] for r, note in zip(_rows(2), ["đã kiểm tra", "kiểm tra \x9b31m"])])
+    notes = ["đã kiểm tra", "kiểm tra \x9b31m"]
+    writer.writerows([[*r[:5], "2", note] for r, note in zip(_rows(2), notes, strict=True)])
     text("batch/control-in-note.csv", out.getvalue())
     rows = _rows(2)
     rows[1][0] = "@SUM(1+1)*cmd|' /C calc'!A0"
@@ -178,7 +179,8 @@ def batch_xlsx() -> None:
     laughs = (b'<?xml version="1.0"?><!DOCTYPE worksheet [<!ENTITY a "aaaaaaaaaa">'
               + b"".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">'.encode() for i in range(8))
               + b"]>")
-    raw("batch/entity-expansion.xlsx", _rewrite(good, lambda n, d: laughs + d.replace("Xã 2".encode(), b"&i;") if n == SHEET else d))
+    raw("batch/entity-expansion.xlsx", _rewrite(good, lambda n, d: laughs + d.replace("Xã 2".encode(), b"&i;")
+                                                if n == SHEET else d))
     external = b'<?xml version="1.0"?><!DOCTYPE worksheet [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
     raw("batch/external-entity.xlsx", _rewrite(good, lambda n, d: external + d.replace("Xã 2".encode(), b"&x;")
                                                if n == SHEET else d))

@@ -83,7 +83,9 @@ class _FileItem:
 
 
 def _folder_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in FACTSET_SUFFIXES
+    """The fact-set files of a folder; a pipe or device named like one is kept, to become an error
+    row (input_not_regular_file) rather than vanish unseen."""
+    return sorted(p for p in folder.iterdir() if not p.is_dir() and p.suffix.lower() in FACTSET_SUFFIXES
                   and not p.name.startswith("."))
 
 

@@ -165,7 +165,7 @@ def test_output_is_in_one_language(command, lang):
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
 def test_batch_summary_and_file_errors(tmp_path, lang):
-    from tests.test_sheets import BAD, GOOD, write_csv
+    from tests.sheets.helpers import BAD, GOOD, write_csv
 
     source = write_csv(tmp_path / "in.csv", [GOOD, BAD])
     code, output = run("batch", source, "--pack", "tra-vinh/smart-commune", "--out", tmp_path / "o.csv",

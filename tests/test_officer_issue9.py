@@ -60,7 +60,7 @@ class TestRecognitions:
         assert prereq.status == "fail"
 
     def test_blank_recognition_cells_are_missing_and_khong_is_fail(self, tmp_path):
-        from tests.test_sheets import GOOD, write_csv
+        from tests.sheets.helpers import GOOD, write_csv
 
         blank = {**GOOD, "recognition.ntm_model.decision": None, "recognition.ntm_model.date": None}
         said_none = {**GOOD, "recognition.ntm_model.decision": "không", "recognition.ntm_model.date": None}
@@ -160,7 +160,7 @@ class TestResultsWorkbook:
     def test_verdict_first_titles_colours_filter_and_print_setup(self, tmp_path):
         import openpyxl
 
-        from tests.test_sheets import COMMUNES, fill_template, make_template
+        from tests.sheets.helpers import COMMUNES, fill_template, make_template
 
         book = fill_template(make_template(tmp_path), COMMUNES, tmp_path / "in.xlsx")
         out = tmp_path / "results.xlsx"
@@ -195,7 +195,7 @@ class TestResultsWorkbook:
     def test_english_workbook_titles(self, tmp_path):
         import openpyxl
 
-        from tests.test_sheets import COMMUNES, fill_template, make_template
+        from tests.sheets.helpers import COMMUNES, fill_template, make_template
 
         book = fill_template(make_template(tmp_path), COMMUNES[1:2], tmp_path / "in.xlsx")
         out = tmp_path / "results.xlsx"
@@ -205,14 +205,14 @@ class TestResultsWorkbook:
         assert row[2] == "NOT CERTIFIED" and "records" in row[4].lower()
 
     def test_csv_has_a_byte_order_mark(self, tmp_path):
-        from tests.test_sheets import GOOD, write_csv
+        from tests.sheets.helpers import GOOD, write_csv
 
         out = tmp_path / "out.csv"
         invoke("batch", write_csv(tmp_path / "in.csv", [GOOD]), "--pack", "tra-vinh/smart-commune", "--out", out)
         assert out.read_bytes().startswith(b"\xef\xbb\xbf")
 
     def test_a_count_written_with_a_thousands_dot_is_read(self, tmp_path):
-        from tests.test_sheets import GOOD, write_csv
+        from tests.sheets.helpers import GOOD, write_csv
 
         row = {**GOOD, "facts.commune_records_online.count": "1.362", "facts.commune_records_online.of": "1.508"}
         out = tmp_path / "out.jsonl"

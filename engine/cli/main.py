@@ -22,6 +22,9 @@ from ntmcert.cli.common import (
     _fail,
 )
 from ntmcert.cli.profile import dossier
+from ntmcert.cli.packtools import register as register_packtools
+from ntmcert.core.files import atomic_path, check_output_folder
+from ntmcert.core.text import printable, shorten
 from ntmcert.cli.sheets import register as register_sheet_commands
 from ntmcert.core.errors import InputError, Location, NtmcertError, PackNotFoundError, Problem
 from ntmcert.core.text import Text
@@ -97,7 +100,8 @@ def evaluate(
         chosen = [library.get(p) for p in pack] if pack else default_packs(factset, library)
         if not chosen:
             _fail([Problem("no_applicable_pack", f"no bundled pack fits province {factset.commune.province!r} "
-                                                 f"at {factset.as_of}; name one with --pack")], fmt, lang.value)
+                                                 f"at {factset.as_of}; name one with --pack",
+                           Location(str(facts), None, None, "commune.province"))], fmt, lang.value)
         eng = get_engine(engine.value)
 
         def run(fs):
@@ -109,7 +113,7 @@ def evaluate(
     except InputError as exc:
         _fail(exc.problems, fmt, lang.value)
     except PackNotFoundError as exc:
-        _fail([Problem(exc.code, str(exc))], fmt, lang.value)
+        _fail([Problem(exc.code, str(exc), Location("--pack"))], fmt, lang.value)
     if after is None:
         sys.stdout.write(render(verdicts, fmt.value, lang.value, color=sys.stdout.isatty(), width=terminal_width(),
                                 dossier=sheet))
@@ -144,7 +148,7 @@ def render_moves(changes, before, after, fmt: str, lang: str) -> str:
 
     lines = [HYPOTHETICAL.get(lang),
              Text("Giả định (không sửa tệp số liệu):", "What-if (the fact file is not modified):").get(lang)]
-    lines += [f"  --set {c.text}" for c in changes]
+    lines += [f"  --set {printable(shorten(c.text))}" for c in changes]
     moves = [m for b, a in zip(before, after) for m in whatif_moved(b, a)]
     lines.append(Text("Thay đổi kết quả:", "Statuses that moved:").get(lang))
     lines += [f"  {m.pack} {ref_words(m.ref)}: {word(m.ref, m.before)} → {word(m.ref, m.after)}"
@@ -202,7 +206,7 @@ def review(
     except InputError as exc:
         _fail(exc.problems, fmt, lang.value)
     except PackNotFoundError as exc:
-        _fail([Problem(exc.code, str(exc))], fmt, lang.value)
+        _fail([Problem(exc.code, str(exc), Location("--pack"))], fmt, lang.value)
     sys.stdout.write(result.to_json() if fmt is Format.json else render_review(result, fmt.value, lang.value))
     raise typer.Exit(REVIEW_EXIT[result.outcome])
 
@@ -224,6 +228,7 @@ def validate(facts: Path = typer.Argument(..., help="A fact set to check."),
 
 
 register_sheet_commands(app)  # ntmcert template / ntmcert batch (cli_sheets.py)
+register_packtools(app)  # packs law / new / diff, params check (cli/packtools.py)
 
 
 @packs_app.callback(invoke_without_command=True)
@@ -263,7 +268,8 @@ def packs_show(pack_id: str = typer.Argument(..., help="Pack id, e.g. tra-vinh/s
     try:
         pack = default_library().get(pack_id)
     except (InputError, PackNotFoundError) as exc:
-        _fail(exc.problems if isinstance(exc, InputError) else [Problem(exc.code, str(exc))], lang=lang.value)
+        _fail(exc.problems if isinstance(exc, InputError) else [Problem(exc.code, str(exc), Location(pack_id))],
+              lang=lang.value)
     sys.stdout.write(render_pack(pack, lang.value) if fmt is PackFormat.md else pack_json(pack))
 
 
@@ -274,7 +280,7 @@ def packs_check(path: Path = typer.Argument(..., help="A folder of packs (<id>/p
     from ntmcert.packs.library import PackLibrary
 
     if not path.is_dir():
-        _fail([Problem("pack_folder_missing", f"{path} is not a folder of packs")])
+        _fail([Problem("pack_folder_missing", f"{path} is not a folder of packs", Location(str(path)))])
     problems: list[Problem] = []
     library = PackLibrary(root=path, catalogue=default_library().catalogue)
     for pack_id in library.ids():
@@ -283,9 +289,9 @@ def packs_check(path: Path = typer.Argument(..., help="A folder of packs (<id>/p
         except InputError as exc:
             problems.extend(p for p in exc.problems if p not in problems)
         except PackNotFoundError as exc:
-            problems.append(Problem(exc.code, str(exc)))
+            problems.append(Problem(exc.code, str(exc), Location(str(path))))
     if not library.ids():
-        problems.append(Problem("pack_folder_empty", f"no <id>/pack.yaml under {path}"))
+        problems.append(Problem("pack_folder_empty", f"no <id>/pack.yaml under {path}", Location(str(path))))
     if problems:
         _fail(problems)
     typer.echo(f"{len(library.ids())} packs OK under {path}")
@@ -308,12 +314,20 @@ def packs_docs(out: Path = typer.Option(Path("docs/criteria"), "--out", help="Fo
         for name in stale:
             typer.echo(f"out of date: {out / name}", err=True)
         raise typer.Exit(1 if stale else 0)
+    try:  # every target checked before the first is written: a file in place of a folder is not half-done
+        check_output_folder(out, code="docs_bad_output")
+        for name in stale:
+            check_output_folder((out / name).parent, code="docs_bad_output")
+            if (out / name).is_dir():
+                raise InputError([Problem("docs_bad_output", f"{out / name} is a folder", Location(str(out / name),
+                                                                                                    None, None, "--out"))])
+    except InputError as exc:
+        _fail(exc.problems)
     for name in stale:
         target = out / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
-        tmp.write_text(docs[name], encoding="utf-8")
-        tmp.replace(target)  # written whole or not at all
+        with atomic_path(target) as tmp:  # written whole or not at all
+            tmp.write_text(docs[name], encoding="utf-8")
     typer.echo(f"{len(docs)} files in {out}, {len(stale)} updated")
 
 

@@ -9,11 +9,11 @@ takes it (`kiosks=3`, `smart_irrigation_model=không`, `"households_with_smartph
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from ntmcert.core.errors import InputError, Location, Problem
+from ntmcert.core.text import has_control, nfc, shorten
 from ntmcert.evaluation.verdict import IndicatorResult, Verdict
 from ntmcert.inputs.catalogue import Catalogue, Level
 from ntmcert.inputs.factset import parse_fact_value
@@ -22,15 +22,18 @@ from ntmcert.inputs.yamlio import Document, load_text
 SCHEMA = "ntmcert/what-if/v1"
 
 
+MAX_SET_CHARS = 10_000  # one --set argument: a value is a number or a small mapping
+
+
 @dataclass(frozen=True)
 class Change:
-    ref: str  # fact id, or hamlet:<name>:<fact>
+    ref: str  # fact id, or hamlet:<name>:<fact> (NFC)
     value: object  # None removes the fact
     text: str  # as written
+    where: str = "--set"  # which argument: "--set #2"
 
 
 _NULL_WORDS = ("null", "~", "none")
-
 
 TextReader = Callable[[Any, str], Any]
 """Reads a value written as text for a fact (the spreadsheet cells' grammar, sheets.cells.fact_from_text);
@@ -49,11 +52,19 @@ def parse_changes(items: list[str], catalogue: Catalogue | None = None,
     changes, problems = [], []
     for n, item in enumerate(items, 1):
         arg = f"--set #{n}"
-        where = Location(arg, None, None, None)
+        where = Location(arg, None, None, shorten(item, 80))  # a huge value is not echoed whole
         if "\n" in item or "\r" in item:
-            problems.append(Problem("set_syntax", "a --set value is one line", where))
+            problems.append(Problem("set_syntax", "a --set value is one line", Location(arg)))
             continue
-        ref, sep, text = item.partition("=")
+        if len(item) > MAX_SET_CHARS:
+            problems.append(Problem("set_too_long", f"the change is {len(item):,} characters long; at most "
+                                    f"{MAX_SET_CHARS:,} are read", where))
+            continue
+        if has_control(item):
+            problems.append(Problem("text_control_character", "the change holds a control character: remove it",
+                                    where))
+            continue
+        ref, sep, text = nfc(item).partition("=")
         ref = ref.strip()
         if not sep or not ref:
             problems.append(Problem("set_syntax", "write fact=value or hamlet:<name>:fact=value", where))
@@ -63,7 +74,7 @@ def parse_changes(items: list[str], catalogue: Catalogue | None = None,
             continue
         hamlet, fact_id = (ref.split(":", 2)[1:] if ref.startswith("hamlet:") else (None, ref))
         key_path = f"hamlets[{hamlet}].facts.{fact_id}" if hamlet is not None else f"facts.{fact_id}"
-        where = Location(arg, None, None, key_path)
+        where = Location(arg, None, None, shorten(key_path, 80))
         fact = catalogue.get(fact_id)
         if fact is None:
             problems.append(Problem("fact_unknown", f"unknown fact id {fact_id!r}{catalogue.suggest(fact_id)}", where))
@@ -75,7 +86,7 @@ def parse_changes(items: list[str], catalogue: Catalogue | None = None,
             continue
         text = text.strip()
         if not text:
-            changes.append(Change(ref, None, item))
+            changes.append(Change(ref, None, item, arg))
             continue
         if text.casefold() in _NULL_WORDS:
             problems.append(Problem("set_null", f"{text} is not a value: write {ref}= (nothing after =) to remove "
@@ -93,7 +104,7 @@ def parse_changes(items: list[str], catalogue: Catalogue | None = None,
         if found:
             problems.extend(found)
             continue
-        changes.append(Change(ref, value, item))
+        changes.append(Change(ref, value, item, arg))
     if problems:
         raise InputError(problems)
     return changes
@@ -132,14 +143,20 @@ def apply_changes(doc: Document, changes: list[Change]) -> Document:
     if not isinstance(data, dict):
         return doc
     positions = dict(doc.positions)
+    unknown: list[Problem] = []
     for change in changes:
         if change.ref.startswith("hamlet:"):
             _, name, fact = change.ref.split(":", 2)
             hamlets = data.setdefault("hamlets", [])
-            hamlet = next((h for h in hamlets if isinstance(h, dict) and h.get("name") == name), None)
-            if hamlet is None:
-                hamlet = {"name": name, "facts": {}}
-                hamlets.append(hamlet)
+            hamlet = next((h for h in hamlets if isinstance(h, dict) and isinstance(h.get("name"), str)
+                           and nfc(h["name"]).strip() == nfc(name).strip()), None)
+            if hamlet is None:  # a typo must not add a second hamlet silently
+                known = ", ".join(repr(h["name"]) for h in hamlets if isinstance(h, dict)
+                                  and isinstance(h.get("name"), str)) or "none"
+                unknown.append(Problem("set_unknown_hamlet", f"the fact set has no hamlet named {name!r} (its "
+                                       f"hamlets: {shorten(known)})", Location(change.where, None, None,
+                                                                                shorten(change.text, 80))))
+                continue
             facts = hamlet.setdefault("facts", {})
             path = ("hamlets", hamlets.index(hamlet), "facts", fact)
         else:
@@ -152,6 +169,8 @@ def apply_changes(doc: Document, changes: list[Change]) -> Document:
             facts[fact] = change.value
         for key in [p for p in positions if p[:len(path)] == path]:
             del positions[key]
+    if unknown:
+        raise InputError(unknown)
     return Document(data, doc.file, positions, list(doc.problems))
 
 

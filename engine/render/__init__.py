@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ntmcert.core.text import printable
 from ntmcert.evaluation.verdict import Verdict
 from ntmcert.render import html, jsonout, markdown, text
 from ntmcert.render.common import FORMATS, LANGS, report_order
@@ -16,7 +17,7 @@ def render(verdicts: list[Verdict], fmt: str = "text", lang: str = "vi", *, colo
     # readers get every tier in turn, the highest first, partial packs (which cannot certify alone) last
     tiers = [tier for v in report_order(verdicts) for tier in v.tiers()]
     if fmt == "md":
-        return markdown.render(tiers, lang)
+        return printable(markdown.render(tiers, lang), lines=True)  # no control character reaches a terminal
     if fmt == "html":
         return html.render(tiers, lang, dossier=dossier)
     if fmt == "text":

@@ -25,9 +25,11 @@ def _threshold(cmp: Comparison, pack: Pack, lang: str) -> str:
         return f"{th.percent}%"
     if isinstance(th, ParameterRef):
         param = pack.parameters[th.parameter]
+        unit = "%" if param.spec.percent else ""
         values = "; ".join(
             f"{FROM.get(lang)} {date_text(v.valid_from, lang)}: "
-            + (str(v.value) if v.value is not None else ", ".join(f"{r.value} {n}" for r, n in v.by_region.items()))
+            + (f"{v.value}{unit}" if v.value is not None
+               else ", ".join(f"{r.value} {n}{unit}" for r, n in (v.by_region or {}).items()))
             for v in param.spec.values) or UNKNOWN.get(lang)
         factor = f"{th.factor} × " if th.factor != 1 else ""
         return f"{factor}`{th.parameter}` ({values})"
@@ -76,7 +78,9 @@ def render_pack(pack: Pack, lang: str = "vi") -> str:
            + (f" ({_label(d.completeness_note, lang)})" if d.completeness_note else ""),
            f"- {w['layers']}: {' → '.join(pack.chain)}",
            f"- {w['basis']}: " + "; ".join(f"{b.document} ({provenance(b.provenance.value, lang)})"
-                                          for b in d.legal_basis), ""]
+                                          for b in d.legal_basis)]
+    out += [f"  - {b.document}: {b.note}" for b in d.legal_basis if b.note]
+    out.append("")
     if pack.prerequisites:
         out += [f"## {w['prerequisites']}", ""]
         out += [f"- `{p.id}`: {w['tier']} {tier_name(p.tier.value, lang)} — {p.title.get(lang)} ({_src(p.source, lang)})"
@@ -118,6 +122,9 @@ def _rows(spec, pack: Pack, lang: str):
             rule = f"{word}{title}: {SYMBOL[row.comparison.op]} {_threshold(row.comparison, pack, lang)}"
         elif row.count is not None:
             rule = f"{title}: ≥ {row.count}"
+        elif row.share_of_hamlets is not None:
+            op, share = row.share_of_hamlets
+            rule = f"{title}: {SYMBOL[op]} {share.percent}% " + Text("tổng số ấp", "of all hamlets").get(lang)
         else:
             rule = f"{title}: " + UNKNOWN.get(lang)
         yield (f"{prefix}`{row.ident}`", fact if row.fact != "hamlets" else DOC["hamlets"].get(lang), rule,

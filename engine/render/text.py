@@ -29,9 +29,18 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text as RichText
 
+from ntmcert.core.text import printable
 STYLE = {"pass": "green", "fail": "bold red", "missing": "yellow", "undecidable": "magenta",
          "incomplete": "yellow", "not_applicable": "dim", "certified": "bold green",
          "not_certified": "bold red"}
+
+
+class _Console(Console):
+    """Every text printed is escaped first (core.text.printable): a control character in a name
+    never reaches the terminal, and the layout is measured on what is shown."""
+
+    def render_str(self, text: str, **kwargs):  # type: ignore[override]
+        return super().render_str(printable(text, lines=True), **kwargs)
 
 
 DEFAULT_WIDTH = 120  # when the output is not a terminal and COLUMNS is not set: files keep long lines
@@ -50,7 +59,7 @@ def terminal_width() -> int:
 
 def render(verdicts: list[Verdict], lang: str = "vi", *, color: bool = False, width: int = DEFAULT_WIDTH) -> str:
     buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False,
+    console = _Console(file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False,
                       markup=False)  # data may contain [brackets]: never read them as markup
     if len(verdicts) > 1:
         _summary(console, verdicts, lang)

@@ -1,7 +1,7 @@
 """Evaluating many communes at once: a template workbook, a CSV or a folder of fact sets in, one
 result row per commune out (xlsx, csv or jsonl), streamed in constant memory.
 
-- Input: an ``.xlsx`` made from ``ntmcert template`` (see engine/sheet_cells.py for the column and
+- Input: an ``.xlsx`` made from ``ntmcert template`` (see cells.py for the column and
   header-row conventions), a ``.csv`` with the same column ids (commune-level facts only), or a
   folder whose ``*.yaml``/``*.yml``/``*.json`` files are each one fact set (not recursive, in
   name order).
@@ -34,405 +34,26 @@ Exit codes (an officer's pipeline must not read "certified" off a batch that hid
 
 from __future__ import annotations
 
-import contextlib
-import csv
-import json
 import sys
-from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
-from ntmcert.core.text import Text
-from ntmcert.inputs.catalogue import Catalogue
-from ntmcert.evaluation.engines import get_engine
 from ntmcert.core.errors import InputError, Location, NtmcertError, Problem
+from ntmcert.core.files import atomic_path, check_output_file
+from ntmcert.evaluation.engines import get_engine
 from ntmcert.evaluation.evaluate import evaluate_pack
+from ntmcert.inputs.catalogue import Catalogue
 from ntmcert.inputs.factset import load_factset
 from ntmcert.packs.library import Pack, PackLibrary
-from ntmcert.render.common import VERDICT, display
-from ntmcert.sheets.reader import SheetReader, atomic_path
+from ntmcert.sheets.reader import SheetReader
+from ntmcert.sheets.results import COMMUNE_FIELDS, Outcome, Summary, flat_row
 from ntmcert.sheets.template import pack_facts
-from ntmcert.evaluation.verdict import PrerequisiteResult, Verdict
+from ntmcert.sheets.writers import WRITERS
 
-EXIT_CERTIFIED, EXIT_NOT_CERTIFIED, EXIT_BAD_INPUT, EXIT_INCOMPLETE = 0, 1, 2, 3
-OUTPUT_SUFFIXES = (".xlsx", ".csv", ".jsonl")
+OUTPUT_SUFFIXES = tuple(WRITERS)
 FACTSET_SUFFIXES = (".yaml", ".yml", ".json")
-VERDICT_KINDS = ("certified", "not_certified", "incomplete", "error")
-ERROR_LABEL = Text("LỖI SỐ LIỆU", "INPUT ERROR")
-MAX_CELL = 32000  # a spreadsheet cell holds at most 32,767 characters
-
-RESULT_COLUMNS = [  # (id, Vietnamese header, English header): what an officer reads first comes first
-    ("row", "Dòng", "Row"),
-    ("commune.name", "Tên xã", "Commune"),
-    ("verdict_text", "Kết luận", "Verdict"),
-    ("error", "Lỗi số liệu", "Input errors"),
-    ("failing_titles", "Chưa đạt", "Failing"),
-    ("missing_titles", "Thiếu số liệu", "Missing data"),
-    ("to_pass", "Để đạt", "To pass"),
-    ("failing", "Chưa đạt (mã)", "Failing (ids)"),
-    ("missing", "Thiếu số liệu (mã)", "Missing data (ids)"),
-    ("undecidable", "Chưa kết luận được", "Undecidable"),
-    ("missing_facts", "Số liệu cần thu thập", "Facts to collect"),
-    ("commune.district", "Huyện", "District"),
-    ("commune.code", "Mã xã", "Code"),
-    ("commune.province", "Tỉnh", "Province"),
-    ("as_of", "Ngày số liệu", "As of"),
-    ("verdict", "Kết luận (mã)", "Verdict (code)"),
-    ("file", "Tệp", "File"),
-    ("pack.id", "Bộ tiêu chí", "Pack"),
-    ("pack.version", "Phiên bản", "Version"),
-    ("engine", "Bộ máy luật", "Engine"),
-    ("pack.sha256", "Mã băm bộ tiêu chí", "Pack sha256"),
-    ("factset_sha256", "Mã băm bộ số liệu", "Fact set sha256"),
-]
-COLUMN_IDS = [cid for cid, _, _ in RESULT_COLUMNS]
-VERDICT_FILL = {"certified": "C6EFCE", "not_certified": "FFC7CE", "incomplete": "FFEB9C", "error": "D9D9D9"}
-VERDICT_FONT = {"certified": "006100", "not_certified": "9C0006", "incomplete": "7A5200", "error": "000000"}
-RESULTS_SHEET = "Kết quả - Results"
-SUMMARY_SHEET = "Tổng hợp - Summary"
-
-
-# ----------------------------------------------------------------------------- one commune
-
-@dataclass
-class Outcome:
-    """One commune's result: a verdict, or the problems that kept it from being evaluated."""
-
-    row: int | None
-    file: str
-    commune: dict
-    as_of: str | None
-    verdict: Verdict | None = None
-    problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def kind(self) -> str:
-        return self.verdict.verdict if self.verdict is not None else "error"
-
-
-def open_indicators(verdict: Verdict) -> dict[str, list]:
-    """The results needing attention by status (fail, missing, undecidable): failing or
-    undecided prerequisites first, then the top-level indicators of applicable criteria."""
-    out: dict[str, list] = {"fail": [], "missing": [], "undecidable": []}
-    for p in verdict.prerequisites:
-        if p.status in ("fail", "missing"):
-            out[p.status].append(p)
-        elif p.status == "incomplete":
-            out["undecidable"].append(p)
-    for crit in verdict.criteria:
-        if crit.status == "not_applicable":
-            continue
-        for ind in crit.indicators:
-            if ind.status in out:
-                out[ind.status].append(ind)
-    return out
-
-
-def _to_pass(item, lang: str) -> str:
-    if isinstance(item, PrerequisiteResult):
-        return item.explanation.get(lang)
-    text = display(item.to_pass, lang)
-    alts = [display(a.to_pass, lang) for a in item.alternatives if a.status != "pass" and a.to_pass]
-    if alts:
-        text += ": " + " | ".join(alts)
-    return text
-
-
-def _commune_cells(commune: dict) -> list[Any]:
-    return [commune.get("name"), commune.get("district"), commune.get("code"), commune.get("province")]
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, str):
-        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
-        if len(value) > MAX_CELL:
-            value = value[:MAX_CELL - 1] + "…"
-    return value
-
-
-def _cell_text(value: Any) -> Any:
-    """What a commune field read from a row shows as (a date as ISO text)."""
-    if value is None or isinstance(value, (str, int)):
-        return value
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
-
-
-def _titles(items: list, lang: str) -> str | None:
-    """One line per result: its id and its title in the report's language."""
-    return "\n".join(f"{item.id} — {item.title.get(lang)}" for item in items) or None
-
-
-def flat_row(outcome: Outcome, pack: Pack, engine: str, lang: str) -> list[Any]:
-    """The result row of RESULT_COLUMNS."""
-    name, district, code, province = _commune_cells(outcome.commune)
-    cells: dict[str, Any] = {"row": outcome.row, "file": outcome.file, "commune.name": name,
-                             "commune.district": district, "commune.code": code, "commune.province": province,
-                             "as_of": _cell_text(outcome.as_of), "pack.id": pack.id, "pack.version": pack.version,
-                             "pack.sha256": pack.sha256, "engine": engine}
-    if outcome.verdict is None:
-        cells.update(verdict="error", verdict_text=ERROR_LABEL.get(lang),
-                     error="\n".join(str(p) for p in outcome.problems))
-        return [cells.get(cid) for cid in COLUMN_IDS]
-    v = outcome.verdict
-    opened = open_indicators(v)
-    to_pass = "\n".join(f"{item.id}: {_to_pass(item, lang)}"
-                        for status in ("fail", "missing", "undecidable") for item in opened[status])
-    cells.update(verdict=v.verdict, verdict_text=VERDICT[v.verdict].get(lang),
-                 failing=", ".join(item.id for item in opened["fail"]) or None,
-                 failing_titles=_titles(opened["fail"], lang),
-                 missing=", ".join(item.id for item in opened["missing"]) or None,
-                 missing_titles=_titles(opened["missing"], lang),
-                 undecidable=", ".join(item.id for item in opened["undecidable"]) or None,
-                 to_pass=to_pass or None, missing_facts=", ".join(v.missing_facts) or None,
-                 factset_sha256=v.factset_sha256)
-    return [cells.get(cid) for cid in COLUMN_IDS]
-
-
-# ----------------------------------------------------------------------------- the summary
-
-@dataclass
-class Summary:
-    """Counters only: what the summary sheet and stderr show; never a list of rows."""
-
-    input: str
-    pack: Pack
-    engine: str
-    lang: str
-    counts: Counter = field(default_factory=Counter)
-    missing: Counter = field(default_factory=Counter)  # fact ref (hamlet refs as hamlet:*:<fact>) → communes
-    failing: Counter = field(default_factory=Counter)  # indicator / prerequisite id → communes
-    header_rows: list[int] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
-
-    @property
-    def rows(self) -> int:
-        return sum(self.counts.values())
-
-    def add(self, outcome: Outcome) -> None:
-        self.counts[outcome.kind] += 1
-        if outcome.verdict is None:
-            return
-        for ref in outcome.verdict.missing_facts:
-            if ref.startswith("hamlet:"):
-                ref = "hamlet:*:" + ref.rsplit(":", 1)[-1]
-            self.missing[ref] += 1
-        for item in open_indicators(outcome.verdict)["fail"]:
-            self.failing[item.id] += 1
-
-    def exit_code(self) -> int:
-        if self.counts["error"]:
-            return EXIT_BAD_INPUT
-        if self.counts["not_certified"]:
-            return EXIT_NOT_CERTIFIED
-        if self.counts["incomplete"]:
-            return EXIT_INCOMPLETE
-        return EXIT_CERTIFIED
-
-    def rows_out(self, catalogue: Catalogue) -> list[list[Any]]:
-        """The summary as rows: [label, value, key] (the label beside its number, the stable key
-        last); also what the text on stderr says."""
-        p, lang = self.pack, self.lang
-        w = {k: v.get(lang) for k, v in SUMMARY_WORDS.items()}
-        out: list[list[Any]] = [
-            [w["title"], None, "ntmcert batch"],
-            [w["input"], self.input, "input"],
-            [w["pack"], f"{p.id} {p.version}", "pack"],
-            [w["engine"], self.engine, "engine"],
-            [w["pack_hash"], p.sha256, "pack.sha256"],
-            [],
-            [w["verdicts"], w["communes"], "verdict"],
-        ]
-        for kind in VERDICT_KINDS:
-            label = ERROR_LABEL.get(lang) if kind == "error" else VERDICT[kind].get(lang)
-            out.append([label, self.counts[kind], kind])
-        out.append([w["total"], self.rows, "total"])
-        if self.header_rows:
-            out.append([w["header_rows"], ", ".join(map(str, self.header_rows)), "header_rows"])
-        out += [[], [w["missing"], w["communes"], "missing_fact"]]
-        for ref, n in sorted(self.missing.items(), key=lambda kv: (-kv[1], kv[0])):
-            fact = catalogue.get(ref.rsplit(":", 1)[-1])
-            out.append([fact.label.get(lang) if fact else ref, n, ref])
-        out += [[], [w["failing"], w["communes"], "failing"]]
-        titles = {ind.spec.id: ind.spec.title for c in p.criteria for ind in c.indicators}
-        titles.update({pr.id: pr.title for pr in p.prerequisites})
-        for ident, n in sorted(self.failing.items(), key=lambda kv: (-kv[1], kv[0])):
-            title = titles.get(ident)
-            out.append([title.get(lang) if title else ident, n, ident])
-        return out
-
-    def text(self, catalogue: Catalogue, top: int = 10) -> str:
-        c, lang = self.counts, self.lang
-        w = {k: v.get(lang) for k, v in SUMMARY_WORDS.items()}
-        lines = ["ntmcert batch: " + w["line"].format(n=self.rows, certified=c["certified"],
-                                                     not_certified=c["not_certified"], incomplete=c["incomplete"],
-                                                     error=c["error"])]
-        if self.header_rows:
-            lines.append(f"  {w['header_rows']}: {', '.join(map(str, self.header_rows))}")
-        if self.missing:
-            lines.append(f"  {w['missing']}: " + ", ".join(
-                f"{ref} ({n})" for ref, n in sorted(self.missing.items(), key=lambda kv: (-kv[1], kv[0]))[:top]))
-        if self.failing:
-            lines.append(f"  {w['failing']}: " + ", ".join(
-                f"{i} ({n})" for i, n in sorted(self.failing.items(), key=lambda kv: (-kv[1], kv[0]))[:top]))
-        return "\n".join(lines) + "\n"
-
-
-SUMMARY_WORDS = {
-    "title": Text("Tổng hợp kết quả đánh giá", "Summary of the assessment"),
-    "input": Text("Tệp vào", "Input"), "pack": Text("Bộ tiêu chí", "Criteria pack"),
-    "engine": Text("Bộ máy luật", "Engine"), "pack_hash": Text("Mã băm bộ tiêu chí", "Pack hash"),
-    "verdicts": Text("Kết luận", "Verdict"), "communes": Text("Số xã", "Communes"), "total": Text("Tổng", "Total"),
-    "header_rows": Text("Dòng đọc là tiêu đề, bỏ qua", "Rows read as headers, skipped"),
-    "missing": Text("Số liệu thiếu nhiều nhất", "Facts most often missing"),
-    "failing": Text("Chỉ tiêu chưa đạt nhiều nhất", "Indicators most often failing"),
-    "line": Text("{n} xã — đạt chuẩn {certified}, không đạt chuẩn {not_certified}, chưa đủ căn cứ {incomplete}, "
-                 "lỗi số liệu {error}",
-                 "{n} communes — certified {certified}, not certified {not_certified}, incomplete {incomplete}, "
-                 "error {error}"),
-}
-
-
-# ----------------------------------------------------------------------------- writers
-
-class _XlsxWriter:
-    """The officer's workbook: the summary first (labels beside their numbers), then one row per
-    commune with the verdict and errors first, coloured, filterable, printable landscape to width."""
-
-    def __init__(self, path: Path, lang: str):
-        import openpyxl
-        from openpyxl.cell import WriteOnlyCell
-        from openpyxl.styles import Alignment, Font, PatternFill
-        from openpyxl.utils import get_column_letter
-        from openpyxl.worksheet.properties import PageSetupProperties
-
-        self.path = path
-        self.wb = openpyxl.Workbook(write_only=True)
-        self.summary = self.wb.create_sheet(SUMMARY_SHEET)  # first, filled at the end
-        self.results = self.wb.create_sheet(RESULTS_SHEET)
-        self.results.freeze_panes = "C3"  # the two header rows, the row number and the commune stay in view
-        self.results.print_title_rows = "1:2"
-        for ws in (self.results, self.summary):
-            ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-            ws.page_setup.orientation = "landscape"
-            ws.page_setup.paperSize = "9"  # A4
-            ws.page_setup.fitToWidth = 1
-            ws.page_setup.fitToHeight = 0  # as many pages down as the rows need
-        widths = {"row": 6, "commune.name": 24, "verdict_text": 20, "error": 50, "failing": 24,
-                  "failing_titles": 45, "missing": 24, "missing_titles": 45, "undecidable": 22, "to_pass": 55,
-                  "missing_facts": 35, "file": 16, "pack.sha256": 18, "factset_sha256": 18}
-        for i, cid in enumerate(COLUMN_IDS, start=1):
-            self.results.column_dimensions[get_column_letter(i)].width = widths.get(cid, 13)
-        self.summary.column_dimensions["A"].width = 48
-        self.summary.column_dimensions["B"].width = 24
-        self.summary.column_dimensions["C"].width = 36
-        ids = []
-        for cid in COLUMN_IDS:
-            cell = WriteOnlyCell(self.results, cid)
-            cell.font = Font(name="Consolas", size=9, color="595959")
-            ids.append(cell)
-        heads = []
-        for _, vi, en in RESULT_COLUMNS:
-            cell = WriteOnlyCell(self.results, Text(vi, en).get(lang))
-            cell.font = Font(bold=True)
-            cell.fill = PatternFill("solid", fgColor="D9E1F2")
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-            heads.append(cell)
-        self.results.append(ids)
-        self.results.append(heads)
-        self._count = 2  # rows written to the results sheet
-        self._wrap = Alignment(wrap_text=True, vertical="top")
-        self._wrapped = [i for i, cid in enumerate(COLUMN_IDS)
-                         if cid in ("to_pass", "error", "failing_titles", "missing_titles")]
-        self._verdict_col = COLUMN_IDS.index("verdict_text")
-        self._fills = {k: (PatternFill("solid", fgColor=v), Font(bold=True, color=VERDICT_FONT[k]))
-                       for k, v in VERDICT_FILL.items()}
-        self._cell = WriteOnlyCell
-        self._bold = Font(bold=True)
-
-    def write(self, outcome: Outcome, row: list[Any]) -> None:
-        values: list[Any] = [_clean(v) for v in row]
-        for i in self._wrapped:
-            if isinstance(values[i], str) and "\n" in values[i]:
-                cell = self._cell(self.results, values[i])
-                cell.alignment = self._wrap
-                values[i] = cell
-        verdict = self._cell(self.results, values[self._verdict_col])
-        verdict.fill, verdict.font = self._fills[outcome.kind]
-        values[self._verdict_col] = verdict
-        self.results.append(values)
-        self._count += 1
-
-    def finish(self, summary: Summary, catalogue: Catalogue) -> None:
-        from openpyxl.utils import get_column_letter
-
-        self.results.auto_filter.ref = f"A2:{get_column_letter(len(COLUMN_IDS))}{max(self._count, 3)}"
-        for line in summary.rows_out(catalogue):
-            self.summary.append([_clean(v) for v in line])
-        self.wb.save(self.path)
-        self._saved = True
-
-    def close(self) -> None:
-        """After a failure: end the sheets' row streams and remove their temporary files."""
-        if getattr(self, "_saved", False):
-            return
-        self._saved = True
-        for ws in (self.summary, self.results):
-            with contextlib.suppress(Exception):
-                if ws._rows is not None:
-                    ws._rows.close()
-            with contextlib.suppress(Exception):
-                if ws._writer is not None:
-                    ws._writer.close()
-                    ws._writer.cleanup()
-
-
-class _CsvWriter:
-    def __init__(self, path: Path, lang: str):
-        self.fh = open(path, "w", newline="", encoding="utf-8-sig")
-        self.out = csv.writer(self.fh)
-        self.out.writerow([cid for cid, _, _ in RESULT_COLUMNS])
-
-    def write(self, outcome: Outcome, row: list[Any]) -> None:
-        self.out.writerow(["" if v is None else v for v in row])
-
-    def finish(self, summary: Summary, catalogue: Catalogue) -> None:
-        self.fh.close()
-
-    def close(self) -> None:
-        self.fh.close()
-
-
-class _JsonlWriter:
-    def __init__(self, path: Path, lang: str):
-        self.fh = open(path, "w", encoding="utf-8", newline="\n")
-
-    def write(self, outcome: Outcome, row: list[Any]) -> None:
-        where = {"file": outcome.file, "row": outcome.row}
-        if outcome.verdict is not None:
-            doc = outcome.verdict.to_dict()
-            doc["input"] = where
-        else:
-            doc = {"schema": "ntmcert/batch-error/v1", "verdict": "error", "input": where,
-                   "commune": {k: _cell_text(outcome.commune[k]) for k in ("name", "district", "code", "province",
-                                                                           "region")
-                               if isinstance(outcome.commune.get(k), (str, int))},
-                   "as_of": _cell_text(outcome.as_of),
-                   "errors": [p.to_dict() for p in outcome.problems]}
-        self.fh.write(json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n")
-
-    def finish(self, summary: Summary, catalogue: Catalogue) -> None:
-        self.fh.close()
-
-    def close(self) -> None:
-        self.fh.close()
-
-
-_WRITERS = {".xlsx": _XlsxWriter, ".csv": _CsvWriter, ".jsonl": _JsonlWriter}
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -452,17 +73,19 @@ class _FileItem:
 
         try:
             data = load_path(self.path).data
-        except (InputError, Exception):  # noqa: BLE001 - a damaged file shows no commune
+        except (InputError, Exception):
             return {}, None
         if not isinstance(data, dict):
             return {}, None
         commune = data.get("commune") if isinstance(data.get("commune"), dict) else {}
-        return {k: commune.get(k) for k in ("name", "district", "code", "province")
+        return {k: commune.get(k) for k in COMMUNE_FIELDS
                 if isinstance(commune.get(k), (str, int))}, data.get("as_of")
 
 
 def _folder_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in FACTSET_SUFFIXES
+    """The fact-set files of a folder; a pipe or device named like one is kept, to become an error
+    row (input_not_regular_file) rather than vanish unseen."""
+    return sorted(p for p in folder.iterdir() if not p.is_dir() and p.suffix.lower() in FACTSET_SUFFIXES
                   and not p.name.startswith("."))
 
 
@@ -480,20 +103,43 @@ class BatchResult:
 
 def check_output(source: Path, out: Path) -> None:
     """Usage problems of the output path (raised before anything is read or written)."""
-    problems = []
     if out.suffix.lower() not in OUTPUT_SUFFIXES:
-        problems.append(Problem("batch_bad_output", f"--out must end in {', '.join(OUTPUT_SUFFIXES)} (found "
-                                f"{out.name!r})", Location(str(out))))
-    elif not out.parent.is_dir():
-        problems.append(Problem("batch_bad_output", f"the folder {str(out.parent)!r} does not exist",
-                                Location(str(out))))
-    elif out.exists() and source.exists() and out.resolve() == source.resolve():
-        problems.append(Problem("batch_bad_output", "--out is the input file: the results would overwrite the "
-                                "communes' figures", Location(str(out))))
-    elif out.is_dir():
-        problems.append(Problem("batch_bad_output", f"{str(out)!r} is a folder", Location(str(out))))
-    if problems:
-        raise InputError(problems)
+        raise InputError([Problem("batch_bad_output", f"--out must end in {', '.join(OUTPUT_SUFFIXES)} (found "
+                                  f"{out.name!r})", Location(str(out), None, None, "--out"))])
+    check_output_file(out, code="batch_bad_output", inputs=(source,))
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """How a batch runs: the pack and engine every commune is evaluated with, the language of the
+    results, and where progress goes."""
+
+    pack: Pack
+    engine: Any  # an evaluation engine (engines.get_engine)
+    library: PackLibrary
+    lang: str = "vi"
+    officer: Any = None  # officer parameter values (params.load_params)
+    progress: bool | None = None  # None: a bar only when the console is a terminal
+    console: Any = None  # the rich Console the bar and notices go to
+    on_row: Callable[[int], None] | None = None  # called with the number of rows done
+
+    @property
+    def catalogue(self) -> Catalogue:
+        return self.library.catalogue
+
+    @property
+    def engine_text(self) -> str:
+        return f"{self.engine.name} {self.engine.version}"
+
+
+@dataclass
+class _Source:
+    """What is read: the items (sheet rows or fact-set files), their estimated count, and the
+    sheet reader (None for a folder)."""
+
+    items: Any
+    total: int | None
+    reader: SheetReader | None
 
 
 def run_batch(source: str | Path, pack: str | Pack, out: str | Path, *, lang: str = "vi",
@@ -506,37 +152,32 @@ def run_batch(source: str | Path, pack: str | Pack, out: str | Path, *, lang: st
     the rich Console the bar and notices go to (stderr by default); `on_row(n)` is called after
     each row (n rows done); `officer` holds officer parameter values (params.load_params).
     """
+    from ntmcert.api import default_library
     from rich.console import Console
 
-    from ntmcert.api import default_library
-
     library = library or default_library()
-    catalogue = library.catalogue
     source, out = Path(source), Path(out)
-    pack_obj = pack if isinstance(pack, Pack) else library.get(pack)
-    eng = get_engine(engine)
-    engine_text = f"{eng.name} {eng.version}"
+    options = BatchOptions(pack if isinstance(pack, Pack) else library.get(pack), get_engine(engine), library, lang,
+                           officer, progress, console or Console(stderr=True), on_row)
     check_output(source, out)
     if not source.exists():
         raise InputError([Problem("file_unreadable", f"{source} does not exist", Location(str(source)))])
-    console = console or Console(stderr=True)
-    summary = Summary(source.name, pack_obj, engine_text, lang)
+    summary = Summary(source.name, options.pack, options.engine_text, lang)
 
-    with _open_source(source, catalogue) as (items, total, reader):
-        if reader is not None:
-            _sheet_notices(reader, pack_obj, catalogue, summary)
+    with _open_source(source, options.catalogue) as opened:
+        if opened.reader is not None:
+            _sheet_notices(opened.reader, options.pack, options.catalogue, summary)
         for notice in summary.notices:
-            console.print(notice, markup=False, highlight=False, soft_wrap=True)
+            options.console.print(notice, markup=False, highlight=False, soft_wrap=True)
         with atomic_path(out) as tmp:
-            writer = _WRITERS[out.suffix.lower()](tmp, lang)
+            writer = WRITERS[out.suffix.lower()](tmp, lang)
             try:
-                _run(items, total, reader, writer, summary, pack_obj, eng, engine_text, lang, library, console,
-                     progress, on_row, officer=officer)
-                if reader is not None:
-                    summary.header_rows = list(reader.header_rows)
+                _run(opened, writer, summary, options)
+                if opened.reader is not None:
+                    summary.header_rows = list(opened.reader.header_rows)
                 if not summary.rows:
                     raise InputError([Problem("batch_empty", "no commune rows to evaluate", Location(str(source)))])
-                writer.finish(summary, catalogue)
+                writer.finish(summary, options.catalogue)
             finally:
                 close = getattr(writer, "close", None)
                 if close is not None:
@@ -556,60 +197,55 @@ def _sheet_notices(reader: SheetReader, pack: Pack, catalogue: Catalogue, summar
 
 
 class _open_source:
-    """(items, total, reader) for a workbook, a CSV or a folder."""
+    """The `_Source` of a workbook, a CSV or a folder."""
 
     def __init__(self, source: Path, catalogue: Catalogue):
         self.source, self.catalogue = source, catalogue
         self.reader: SheetReader | None = None
 
-    def __enter__(self):
+    def __enter__(self) -> _Source:
         if self.source.is_dir():
             files = _folder_files(self.source)
-            return (_FileItem(p) for p in files), len(files), None
+            return _Source((_FileItem(p) for p in files), len(files), None)
         self.reader = SheetReader(self.source, self.catalogue)
-        return self.reader, self.reader.total, self.reader
+        return _Source(self.reader, self.reader.total, self.reader)
 
     def __exit__(self, *exc) -> None:
         if self.reader is not None:
             self.reader.close()
 
 
-def _run(items, total, reader, writer, summary: Summary, pack: Pack, eng, engine_text: str, lang: str,
-         library: PackLibrary, console, progress: bool | None, on_row, officer=None) -> None:
+def _run(source: _Source, writer, summary: Summary, options: BatchOptions) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    catalogue = library.catalogue
-    enabled = console.is_terminal if progress is None else progress
+    enabled = options.console.is_terminal if options.progress is None else options.progress
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   console=console, disable=not enabled, transient=False)
+                   console=options.console, disable=not enabled, transient=False)
     done = 0
-
-    def emit(outcome: Outcome) -> None:
-        nonlocal done
-        writer.write(outcome, flat_row(outcome, pack, engine_text, lang))
-        summary.add(outcome)
-        done += 1
-        bar.advance(task)
-        if on_row is not None:
-            on_row(done)
-
+    engine_text = options.engine_text
     with bar:
-        task = bar.add_task("ntmcert batch", total=total)
-        for item in _outcomes(items, reader, pack, eng, catalogue, library, officer):
-            emit(item)
+        task = bar.add_task("ntmcert batch", total=source.total)
+        for outcome in _outcomes(source, options):
+            writer.write(outcome, flat_row(outcome, options.pack, engine_text, options.lang))
+            summary.add(outcome)
+            done += 1
+            bar.advance(task)
+            if options.on_row is not None:
+                options.on_row(done)
         bar.update(task, total=done, completed=done)
 
 
-def _outcomes(items, reader, pack: Pack, eng, catalogue: Catalogue, library: PackLibrary,
-              officer=None) -> Iterator[Outcome]:
-    for item in items:
+def _outcomes(source: _Source, options: BatchOptions) -> Iterator[Outcome]:
+    catalogue = options.catalogue
+    for item in source.items:
         if isinstance(item, _FileItem):
             row, file = None, item.path.name
         else:
             row, file = item.row, item.file
         try:
             factset = item.load(catalogue)
-            verdict = evaluate_pack(factset, pack, eng, officer=officer, catalogue=catalogue, library=library)
+            verdict = evaluate_pack(factset, options.pack, options.engine, officer=options.officer,
+                                    catalogue=catalogue, library=options.library)
         except InputError as exc:
             if isinstance(item, _FileItem):
                 commune, as_of = item.commune_guess()
@@ -621,8 +257,8 @@ def _outcomes(items, reader, pack: Pack, eng, catalogue: Catalogue, library: Pac
             yield Outcome(row, file, {}, None, problems=[Problem(exc.code, str(exc), Location(file, row))])
             continue
         yield Outcome(row, file, verdict.commune, verdict.as_of, verdict)
-    if reader is not None:
-        for extra in reader.extra_errors():
+    if source.reader is not None:
+        for extra in source.reader.extra_errors():
             yield Outcome(extra.row, extra.file, {}, None, problems=extra.problems)
 
 
@@ -630,4 +266,4 @@ def print_summary(result: BatchResult, catalogue: Catalogue, stream=None) -> Non
     (stream or sys.stderr).write(result.summary.text(catalogue))
 
 
-__all__ = ["BatchResult", "OUTPUT_SUFFIXES", "RESULT_COLUMNS", "Summary", "check_output", "run_batch"]
+__all__ = ["OUTPUT_SUFFIXES", "BatchOptions", "BatchResult", "check_output", "run_batch"]

@@ -114,7 +114,8 @@ class TestValueGrammar:
             parse_changes(["kiosks=2", arg], None, fact_from_text)
         (problem,) = exc.value.problems
         assert problem.code == code
-        assert problem.location.file == "--set #2" and problem.location.key_path == key and problem.location.line is None
+        where = problem.location
+        assert where.file == "--set #2" and where.key_path == key and where.line is None
 
     def test_cli_names_the_argument_and_suggests(self):
         result = invoke("evaluate", THANH_PHU, "--set", "kiosk=3")
@@ -172,7 +173,7 @@ class TestResultsWorkbook:
         ids = [c.value for c in ws[1]]
         assert ids[:4] == ["row", "commune.name", "verdict_text", "error"]
         assert [c.value for c in ws[2]][:4] == ["Dòng", "Tên xã", "Kết luận", "Lỗi số liệu"]
-        rows = {r[1]: dict(zip(ids, r)) for r in ws.iter_rows(min_row=3, values_only=True)}
+        rows = {r[1]: dict(zip(ids, r, strict=False)) for r in ws.iter_rows(min_row=3, values_only=True)}
         failing = rows["Xã Chưa Đạt (ví dụ)"]
         assert failing["verdict_text"] == "KHÔNG ĐẠT CHUẨN"
         assert failing["failing_titles"].startswith("tv.smart.gov.records_online — ")

@@ -9,8 +9,9 @@ takes it (`kiosks=3`, `smart_irrigation_model=không`, `"households_with_smartph
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ntmcert.core.errors import InputError, Location, Problem
 from ntmcert.core.text import has_control, nfc, shorten
@@ -97,7 +98,8 @@ def parse_changes(items: list[str], catalogue: Catalogue | None = None,
             continue
         found: list[Problem] = []
 
-        def report(code: str, msg: str, path: tuple[object, ...], found: list[Problem] = found, where: Location = where) -> None:
+        def report(code: str, msg: str, path: tuple[object, ...], found: list[Problem] = found,
+                   where: Location = where) -> None:
             found.append(Problem(code, msg, where))
 
         parse_fact_value(value, fact, (), report)

@@ -41,6 +41,7 @@ def _label(text, lang: str) -> str:
     return text if isinstance(text, str) else text.get(lang)
 
 
+ENGLISH_NOTES = Text("", "shown")
 DOC = {
     "tier": Text("hạng", "tier"), "scope": Text("phạm vi", "scope"), "national": Text("toàn quốc", "national"),
     "completeness": Text("mức đầy đủ", "completeness"), "complete": Text("đầy đủ", "complete"),
@@ -79,7 +80,8 @@ def render_pack(pack: Pack, lang: str = "vi") -> str:
            f"- {w['layers']}: {' → '.join(pack.chain)}",
            f"- {w['basis']}: " + "; ".join(f"{b.document} ({provenance(b.provenance.value, lang)})"
                                           for b in d.legal_basis)]
-    out += [f"  - {b.document}: {b.note}" for b in d.legal_basis if b.note]
+    if ENGLISH_NOTES.get(lang):  # the legal bases' notes are written in English only
+        out += [f"  - {b.document}: {b.note}" for b in d.legal_basis if b.note]
     out.append("")
     if pack.prerequisites:
         out += [f"## {w['prerequisites']}", ""]

@@ -250,13 +250,13 @@ SUMMARY_WORDS = {
 
 __all__ = [
     "COLUMN_IDS",
-    "VERDICT_FILL",
-    "VERDICT_FONT",
     "COMMUNE_FIELDS",
     "ERROR_LABEL",
     "RESULTS_SHEET",
     "RESULT_COLUMNS",
     "SUMMARY_SHEET",
+    "VERDICT_FILL",
+    "VERDICT_FONT",
     "Outcome",
     "Summary",
     "flat_row",

@@ -271,8 +271,8 @@ def partial_date(value: Any) -> Any:
 
 
 def text(value: Any) -> str:
-    if isinstance(value, str) and has_control(value, lines=True):
-        found = next(ch for ch in value if has_control(ch, lines=True))
+    if isinstance(value, str) and has_control(value.strip(), lines=True):  # a stray CR at an end is stripped
+        found = next(ch for ch in value.strip() if has_control(ch, lines=True))
         raise CellError("text_control_character", f"the cell holds the control character {printable(found)}: "
                         "remove it; names and notes are shown on terminals and in reports")
     if isinstance(value, bool):

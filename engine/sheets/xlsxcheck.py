@@ -11,7 +11,9 @@ notes the formula cells saved without a computed value, which openpyxl would rea
 from __future__ import annotations
 
 import re
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from typing import BinaryIO
 from xml.parsers import expat
@@ -179,7 +181,8 @@ def check_workbook(fh: BinaryIO, file: str) -> WorkbookScan:
     except _Refused as exc:
         line, column = exc.cell or (None, None)
         raise InputError([Problem(exc.code, str(exc), Location(file, line, column))]) from None
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, RuntimeError, NotImplementedError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, RuntimeError, NotImplementedError,
+            zlib.error, struct.error, ValueError, KeyError) as exc:
         # a damaged zip: a bad CRC, a truncated member, an encrypted or unknown compression
         raise InputError([Problem("file_unreadable", f"cannot read the workbook: {type(exc).__name__}: {exc}",
                                   where)]) from None

@@ -6,6 +6,7 @@ nothing in this module formats for a terminal: renderers do that.
 
 from __future__ import annotations
 
+from typing import Any
 from dataclasses import dataclass, field
 
 from ntmcert.core.text import printable, shorten
@@ -31,7 +32,7 @@ class Location:
         where = ":".join(parts)
         return f"{where} [{shorten(self.key_path, 120)}]" if self.key_path else where
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"file": self.file, "line": self.line, "column": self.column, "key_path": self.key_path}
 
 
@@ -48,7 +49,7 @@ class Problem:
         # and of bounded length
         return printable(shorten(f"{self.location}: {self.code}: {self.message}", MAX_LINE))
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "location": self.location.to_dict()}
 
 
@@ -99,7 +100,7 @@ def _bounded(problems: list[Problem]) -> list[Problem]:
     return kept
 
 
-def _problem_order(p: Problem) -> tuple:
+def _problem_order(p: Problem) -> tuple[str, int, int, str, str, str]:
     loc = p.location
     return (loc.file or "", loc.line or 0, loc.column or 0, loc.key_path or "", p.code, p.message)
 

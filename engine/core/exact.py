@@ -85,6 +85,7 @@ def decide(value: Interval, op: Operator, threshold: Fraction) -> str:
     'undecidable' when the interval straddles the threshold. Pure Fraction arithmetic: this is
     the reference semantics that the rule-engine encoding must reproduce."""
     if value.is_point:
+        assert value.lo is not None  # a point has both ends
         return "pass" if op(value.lo, threshold) else "fail"
     all_pass = _all_satisfy(value, op.symbol, threshold)
     none_pass = _all_satisfy(value, op.negation, threshold)
@@ -161,7 +162,7 @@ def display_number(value: Fraction, places: int = 2, sep: str = ",") -> str:
         whole, frac = text, ""
     neg = whole.startswith("-")
     whole = whole.lstrip("-")
-    groups = []
+    groups: list[str] = []
     while len(whole) > 3:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Protocol, Sequence
+from typing import TYPE_CHECKING, Protocol, Sequence
 
 from ntmcert.core.version import __version__
+
+if TYPE_CHECKING:
+    from ntmcert.packs.library import Pack
 from ntmcert.core.exact import OPERATORS, Interval, decide
 
 
@@ -30,7 +33,7 @@ class Engine(Protocol):
     name: str
     version: str
 
-    def decide(self, pack, checks: Sequence[Check]) -> dict[str, str]:
+    def decide(self, pack: Pack, checks: Sequence[Check]) -> dict[str, str]:
         """Map every check's key to 'pass', 'fail' or 'undecidable'."""
 
 
@@ -42,5 +45,5 @@ class ReferenceEngine:
     def __init__(self) -> None:
         self.version = __version__
 
-    def decide(self, pack, checks: Sequence[Check]) -> dict[str, str]:
+    def decide(self, pack: Pack, checks: Sequence[Check]) -> dict[str, str]:
         return {c.key: decide(c.value, OPERATORS[c.op], c.threshold) for c in checks}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import Field
 
@@ -40,7 +40,7 @@ class AnyOfKind(IndicatorKind):
 
     def plan(self, ctx: Context, indicator: PackIndicator, hamlet: tuple[int, str] | None
              ) -> Callable[[], IndicatorResult]:
-        spec, layer = indicator.spec, indicator.layer
+        spec, layer = cast(AnyOfIndicator, indicator.spec), indicator.layer
         facts, suffix, ref = facts_and_ref(ctx, hamlet)
         alts = [plan_comparison(ctx, f"{spec.id}#{k}{suffix}", f"{spec.id}#{k}", alt, layer, facts, ref(alt.fact))
                 for k, alt in enumerate(spec.alternatives)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from ntmcert.evaluation.evaluate import Context, compare_result, facts_and_ref, plan_comparison
 from ntmcert.evaluation.verdict import IndicatorResult
@@ -29,7 +29,7 @@ class CompareKind(IndicatorKind):
 
     def plan(self, ctx: Context, indicator: PackIndicator, hamlet: tuple[int, str] | None
              ) -> Callable[[], IndicatorResult]:
-        spec = indicator.spec
+        spec = cast(CompareIndicator, indicator.spec)
         facts, suffix, ref = facts_and_ref(ctx, hamlet)
         planned = plan_comparison(ctx, spec.id + suffix, spec.id, spec, indicator.layer, facts, ref(spec.fact),
                                   spec.title)

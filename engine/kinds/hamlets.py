@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from pydantic import Field
 
@@ -54,7 +54,7 @@ class HamletsKind(IndicatorKind):
 
     def plan(self, ctx: Context, indicator: PackIndicator, hamlet: tuple[int, str] | None
              ) -> Callable[[], IndicatorResult]:
-        spec, layer = indicator.spec, indicator.layer
+        spec, layer = cast(HamletsIndicator, indicator.spec), indicator.layer
         if spec.hamlet_indicators == "unknown":
             return lambda: unknown_result(spec, layer, spec.hamlet_definition_source or spec.source)
         per_hamlet = []

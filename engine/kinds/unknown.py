@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from ntmcert.evaluation.evaluate import Context
 from ntmcert.evaluation.explain import source_view
@@ -26,7 +26,7 @@ class UnknownKind(IndicatorKind):
 
     def plan(self, ctx: Context, indicator: PackIndicator, hamlet: tuple[int, str] | None
              ) -> Callable[[], IndicatorResult]:
-        spec = indicator.spec
+        spec = cast(UnknownIndicator, indicator.spec)
         return lambda: unknown_result(spec, indicator.layer, spec.source)
 
     def doc_rows(self, spec: Any) -> Iterator[DocRow]:

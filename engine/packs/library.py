@@ -7,8 +7,10 @@ layer it came from). Nothing here evaluates a fact set.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ntmcert.inputs.catalogue import Catalogue, FactKind, Level, bundled_catalogue
 from ntmcert.core.errors import InputError, Location, PackNotFoundError, Problem, ProblemCollector
@@ -17,6 +19,7 @@ from ntmcert.packs.schema import (Comparison, Criterion, IndicatorBase, PackDoc,
                                   Prerequisite)
 
 Indicator = IndicatorBase  # any registered kind's model (see ntmcert.packs.registry)
+_Report = Callable[..., None]  # problem(code, message, key path below the indicator)
 from ntmcert.core.paths import rules_dir
 from ntmcert.inputs.validation import validate_document
 from ntmcert.core.files import read_bounded
@@ -63,7 +66,7 @@ class Pack:
     review_against: str | None = None  # the set a recognised commune is re-assessed against (inherited)
     # derived data later stages compute once per pack (e.g. prepared thresholds); never part of
     # the pack's meaning, so left out of comparisons
-    memo: dict = field(default_factory=dict, compare=False, repr=False)
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def id(self) -> str:
@@ -181,7 +184,7 @@ class PackLibrary:
     def _chain(self, pack_id: str) -> list[_Loaded]:
         chain: list[_Loaded] = []
         seen: list[str] = []
-        current = pack_id
+        current: str | None = pack_id
         while current is not None:
             if current in seen:
                 loaded = chain[-1]
@@ -263,7 +266,7 @@ class PackLibrary:
 
     def _merge_criterion(self, base: PackCriterion, crit: Criterion, layer: str, document: Document,
                          index: int, collector: ProblemCollector) -> PackCriterion:
-        updates = {k: getattr(crit, k) for k in ("title", "group", "require", "key", "not_applicable")
+        updates: dict[str, Any] = {k: getattr(crit, k) for k in ("title", "group", "require", "key", "not_applicable")
                    if k in crit.model_fields_set}
         spec = base.spec.model_copy(update=updates)
         indicators = {ind.spec.id: ind for ind in base.indicators}
@@ -294,7 +297,8 @@ class PackLibrary:
                 loaded = docs[ind.layer]
                 base_path = _indicator_path(loaded.doc, crit.id, ind.spec)
 
-                def problem(code: str, msg: str, sub: tuple = (), _base=base_path, _doc=loaded.document):
+                def problem(code: str, msg: str, sub: tuple[str | int, ...] = (), _base: tuple[str | int, ...] = base_path,
+                            _doc: Document = loaded.document) -> None:
                     collector.problems.append(Problem(code, msg, _doc.locate(_base + sub)))
 
                 for ident in _indicator_ids(ind.spec):
@@ -305,12 +309,14 @@ class PackLibrary:
                 self._check_indicator(ind.spec, pack, Level.commune, problem, ())
 
 
-    def _check_indicator(self, spec: Indicator, pack: Pack, level: Level, problem, sub: tuple) -> None:
+    def _check_indicator(self, spec: Indicator, pack: Pack, level: Level, problem: _Report,
+                         sub: tuple[str | int, ...]) -> None:
         for located in kind_of(spec).comparisons(spec):
             self._check_comparison(located.comparison, pack, Level.hamlet if located.hamlet_level else level,
                                    problem, sub + located.sub_path)
 
-    def _check_comparison(self, cmp: Comparison, pack: Pack, level: Level, problem, sub: tuple) -> None:
+    def _check_comparison(self, cmp: Comparison, pack: Pack, level: Level, problem: _Report,
+                          sub: tuple[str | int, ...]) -> None:
         fact = self.catalogue.get(cmp.fact)
         if fact is None:
             problem("pack_unknown_fact", f"fact {cmp.fact!r} is not in the fact catalogue"
@@ -345,11 +351,11 @@ class PackLibrary:
             problem("pack_bad_operator", "a yes/no fact is compared with == only", sub + ("op",))
 
 
-def _indicator_ids(spec: Indicator):
+def _indicator_ids(spec: Indicator) -> Iterator[str]:
     yield from kind_of(spec).ids(spec)
 
 
-def _indicator_path(doc: PackDoc, crit_id: str, spec) -> tuple:
+def _indicator_path(doc: PackDoc, crit_id: str, spec: Indicator) -> tuple[str | int, ...]:
     """Where this very indicator object is written in its layer's file."""
     for i, crit in enumerate(doc.criteria):
         for j, ind in enumerate(crit.indicators):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ntmcert.core.exact import to_fraction
-from ntmcert.inputs.factset import Commune
+from ntmcert.inputs.factset import Commune, Special
 from ntmcert.core.vocab import Region
 from ntmcert.packs.library import Pack
 from ntmcert.packs.schema import Comparison, ParameterRef, Percent, Source
@@ -43,7 +43,7 @@ _CHANGE_EN = ("The list of communes that use the Northern Midlands and Mountains
               "the earlier one is our reading (inferred).")
 
 
-def _old_rule(s) -> tuple[str, str] | None:
+def _old_rule(s: Special) -> tuple[str, str] | None:
     if s.extremely_difficult:
         return "xã đặc biệt khó khăn", "an extremely difficult commune"
     if s.safe_zone and s.poor_district:
@@ -51,7 +51,7 @@ def _old_rule(s) -> tuple[str, str] | None:
     return None
 
 
-def _new_rule(s) -> tuple[str, str] | None:
+def _new_rule(s: Special) -> tuple[str, str] | None:
     if s.ethnic_minority_region in ("II", "III"):
         return (f"xã khu vực {s.ethnic_minority_region} vùng đồng bào dân tộc thiểu số và miền núi",
                 f"a region-{s.ethnic_minority_region} commune of the ethnic-minority and mountain areas")
@@ -179,6 +179,7 @@ def _resolve_parameter(ref: ParameterRef, pack: Pack, as_of: dt.date, region: Re
         return ResolvedThreshold(None, False, ref.parameter, factor, None, param.layer, src,
                                  unknown_reason_vi=vi, unknown_reason_en=en)
     current = max(in_force, key=lambda v: v.valid_from)
+    used_region: Region | None
     if current.by_region is not None:
         base = current.by_region.get(region)
         if base is None:
@@ -189,8 +190,10 @@ def _resolve_parameter(ref: ParameterRef, pack: Pack, as_of: dt.date, region: Re
                                      unknown_reason_en=f"parameter {ref.parameter} has no value for region "
                                                        f"{region.value}")
         base_value = to_fraction(base)
+        used_region = region
     else:
+        assert current.value is not None  # a dated value has a value or values by region
         base_value = to_fraction(current.value)
-        region = None
+        used_region = None
     return ResolvedThreshold(base_value * factor, False, ref.parameter, factor, base_value, param.layer,
-                             current.source, current.valid_from, region)
+                             current.source, current.valid_from, used_region)

@@ -62,7 +62,7 @@ class Scope(BaseModel):
     valid_to: StrictDate | None = None
 
     @model_validator(mode="after")
-    def _order(self):
+    def _order(self) -> Scope:
         if self.valid_to is not None and self.valid_to < self.valid_from:
             raise ValueError("valid_to is before valid_from")
         return self
@@ -84,17 +84,13 @@ class ParameterRef(BaseModel):
 
     @field_validator("factor")
     @classmethod
-    def _positive(cls, v):
+    def _positive(cls, v: Decimal) -> Decimal:
         if not v.is_finite() or v <= 0:
             raise ValueError("factor must be a positive number")
         return v
 
 
 Threshold = Union[bool, int, Decimal, Percent, ParameterRef, Literal["unknown"]]
-
-if TYPE_CHECKING:  # the real unions are built from the registered kinds (install_kinds)
-    Indicator = IndicatorBase
-    HamletIndicator = IndicatorBase
 
 
 class Comparison(BaseModel):
@@ -109,7 +105,7 @@ class Comparison(BaseModel):
 
     @field_validator("op")
     @classmethod
-    def _op(cls, v):
+    def _op(cls, v: str) -> str:
         if v not in PACK_OPERATORS:
             raise PydanticCustomError("unknown_operator", "unknown operator {op}; allowed: {allowed}",
                                       {"op": repr(v), "allowed": ", ".join(PACK_OPERATORS)})
@@ -117,7 +113,7 @@ class Comparison(BaseModel):
 
     @field_validator("threshold", mode="before")
     @classmethod
-    def _no_float(cls, v):
+    def _no_float(cls, v: Any) -> Any:
         if isinstance(v, float):
             raise PydanticCustomError("inexact_number",
                                       "thresholds must be exact numbers (written in YAML, not binary floats)")
@@ -134,6 +130,11 @@ class IndicatorBase(BaseModel):
     id: str = Field(pattern=ID_PATTERN)
     title: Label
     override: bool = False  # an extending pack must say so to replace a parent's indicator
+
+
+if TYPE_CHECKING:  # the real unions are built from the registered kinds (install_kinds)
+    Indicator = IndicatorBase
+    HamletIndicator = IndicatorBase
 
 
 class AtLeast(BaseModel):
@@ -163,7 +164,7 @@ class DatedValue(BaseModel):
     source: Source
 
     @model_validator(mode="after")
-    def _one(self):
+    def _one(self) -> DatedValue:
         if (self.value is None) == (self.by_region is None):
             raise ValueError("give exactly one of value or by_region")
         return self
@@ -180,7 +181,7 @@ class Parameter(BaseModel):
     override: bool = False
 
     @model_validator(mode="after")
-    def _explained(self):
+    def _explained(self) -> Parameter:
         if not self.values and self.unknown_source is None:
             raise ValueError("a parameter without values must say where its number would come from "
                              "(unknown_source)")
@@ -227,11 +228,11 @@ class PackDoc(BaseModel):
     criteria: tuple[Criterion, ...] = ()
 
 
-def install_kinds(kinds: list) -> None:
+def install_kinds(kinds: list[Any]) -> None:
     """Accept the registered indicator kinds in packs: rebuild the models that hold indicators with
     the discriminated union of the kinds' models (`Indicator`, and `HamletIndicator` for those
     allowed inside a `hamlets` indicator). Called once, when `ntmcert.kinds` is imported."""
-    def union(models: list) -> Any:
+    def union(models: list[type[BaseModel]]) -> Any:
         return Annotated[Union[tuple(models)], Field(discriminator="kind")]  # noqa: UP007 (a runtime union)
 
     namespace = {"Indicator": union([k.model for k in kinds]),

@@ -49,7 +49,7 @@ class CsvRecords:
         self.width: int | None = None
         self.delimiter = ","
         self._lines = self._physical_lines(stream)
-        self._pushed: deque[tuple[int, str]] = deque()
+        self._pushed: deque[tuple[int, str | None]] = deque()
         self._row = 0
 
     # -- physical lines, decoded one by one
@@ -117,9 +117,10 @@ class CsvRecords:
                 if nxt is not None:
                     self._pushed.appendleft(nxt)
                 return self._unclosed(pending)
-            pending.append(nxt)  # type: ignore[arg-type]
-            quotes += nxt[1].count('"')
-            size += len(nxt[1])
+            line_text: str = nxt[1]
+            pending.append((nxt[0], line_text))
+            quotes += line_text.count('"')
+            size += len(line_text)
         try:
             records = list(csv.reader([t for _, t in pending], delimiter=self.delimiter))
         except csv.Error as exc:

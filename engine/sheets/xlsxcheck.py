@@ -63,7 +63,7 @@ class _PartScanner:
         self.rows = 0
         self.text = 0  # characters of the current element's text
         self.cell: tuple[int, int] | None = None
-        self.cell_type = None
+        self.cell_type: str | None = None
         self.has_formula = self.has_value = False
         self.value_text = 0
         self.in_value = False
@@ -76,17 +76,17 @@ class _PartScanner:
         p.CharacterDataHandler = self._chars
         self.parser = p
 
-    def _doctype(self, *args) -> None:
+    def _doctype(self, *args: object) -> None:
         raise _Refused("xlsx_dtd", f"{self.name} declares a DTD (<!DOCTYPE>): workbooks saved by Excel or "
                        "LibreOffice never do; this file may be crafted to expand entities or read other files")
 
-    def _entity(self, *args) -> None:
+    def _entity(self, *args: object) -> None:
         raise _Refused("xlsx_dtd", f"{self.name} declares an XML entity: refused")
 
-    def _external(self, *args) -> int:
+    def _external(self, *args: object) -> int:
         raise _Refused("xlsx_dtd", f"{self.name} refers to an external entity: refused")
 
-    def _start(self, name: str, attrs: dict) -> None:
+    def _start(self, name: str, attrs: dict[str, str]) -> None:
         self.text = 0
         if not self.worksheet:
             return

@@ -32,6 +32,7 @@ MAX_UNCOMPUTED = 10_000  # formula cells without a value remembered (each is an 
 
 _XML = (".xml", ".rels", ".vml")
 _REF = re.compile(r"^([A-Z]{1,3})(\d+)$")
+_MAX_LETTERS = "ALL"  # column 1,000 (MAX_COLUMNS)
 
 
 @dataclass
@@ -48,13 +49,6 @@ class _Refused(Exception):
         self.code, self.cell = code, cell
 
 
-def _column_index(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
 class _PartScanner:
     """One XML part through expat: no DTD, bounded text, and (worksheets) rows, columns, formulas."""
 
@@ -62,7 +56,7 @@ class _PartScanner:
         self.name, self.scan, self.worksheet = name, scan, worksheet
         self.rows = 0
         self.text = 0  # characters of the current element's text
-        self.cell: tuple[int, int] | None = None
+        self.ref: str | None = None  # the current cell ("B5"), None outside a cell
         self.cell_type: str | None = None
         self.has_formula = self.has_value = False
         self.value_text = 0
@@ -71,9 +65,11 @@ class _PartScanner:
         p.StartDoctypeDeclHandler = self._doctype
         p.EntityDeclHandler = self._entity
         p.ExternalEntityRefHandler = self._external
-        p.StartElementHandler = self._start
-        p.EndElementHandler = self._end
+        p.StartElementHandler = self._start if worksheet else self._start_plain
+        p.EndElementHandler = self._end if worksheet else self._start_plain
         p.CharacterDataHandler = self._chars
+        p.buffer_text = True  # text comes in larger pieces: fewer calls into Python
+        p.buffer_size = 1 << 16
         self.parser = p
 
     def _doctype(self, *args: object) -> None:
@@ -86,20 +82,21 @@ class _PartScanner:
     def _external(self, *args: object) -> int:
         raise _Refused("xlsx_dtd", f"{self.name} refers to an external entity: refused")
 
-    def _start(self, name: str, attrs: dict[str, str]) -> None:
+    def _start_plain(self, *args: object) -> None:
         self.text = 0
-        if not self.worksheet:
-            return
-        local = name.rsplit("}", 1)[-1]
+
+    def _start(self, name: str, attrs: dict[str, str]) -> None:
+        # the hot path (every cell of every sheet): plain string tests, no regular expression
+        self.text = 0
+        local = name[name.rfind("}") + 1:]
         if local == "c":
             ref = attrs.get("r")
-            m = _REF.match(ref) if ref else None
-            col = _column_index(m.group(1)) if m else 0
-            row = int(m.group(2)) if m else self.rows
-            if col > MAX_COLUMNS:
-                raise _Refused("sheet_too_many_columns", f"{self.name}: cell {ref} is beyond column "
-                               f"{MAX_COLUMNS:,}; a commune sheet has a few dozen columns", (row, col))
-            self.cell, self.cell_type = (row, col), attrs.get("t")
+            if ref:
+                letters = ref.rstrip("0123456789")
+                if len(letters) > len(_MAX_LETTERS) or (len(letters) == len(_MAX_LETTERS) and letters > _MAX_LETTERS):
+                    raise _Refused("sheet_too_many_columns", f"{self.name}: cell {ref} is beyond column "
+                                   f"{MAX_COLUMNS:,}; a commune sheet has a few dozen columns", self._cell(ref))
+            self.ref, self.cell_type = ref or "", attrs.get("t")
             self.has_formula = self.has_value = False
             self.value_text = 0
         elif local == "row":
@@ -115,37 +112,38 @@ class _PartScanner:
     def _chars(self, data: str) -> None:
         self.text += len(data)
         if self.text > MAX_CELL_CHARS:
-            where = f" (cell {self._ref()})" if self.worksheet and self.cell else ""
+            cell = self._cell(self.ref) if self.ref is not None else None
+            where = f" (cell {self.ref})" if self.ref else ""
             raise _Refused("cell_too_long", f"{self.name}{where}: a text longer than {MAX_CELL_CHARS:,} characters, "
-                           "the most a spreadsheet cell holds", self.cell if self.worksheet else None)
+                           "the most a spreadsheet cell holds", cell)
         if self.in_value:
             self.value_text += len(data.strip())
 
     def _end(self, name: str) -> None:
         self.text = 0
-        if not self.worksheet:
-            return
-        local = name.rsplit("}", 1)[-1]
+        local = name[name.rfind("}") + 1:]
         if local == "v":
             self.in_value = False
         elif local == "c":
             empty_value = not self.has_value or (self.value_text == 0 and self.cell_type != "str")
-            if self.has_formula and empty_value and self.cell is not None:
-                self.scan.uncomputed.setdefault(self.name, set()).add(self.cell)
+            if self.has_formula and empty_value and self.ref is not None:
+                self.scan.uncomputed.setdefault(self.name, set()).add(self._cell(self.ref))
                 self.scan.uncomputed_total += 1
                 if self.scan.uncomputed_total > MAX_UNCOMPUTED:
                     raise _Refused("cell_formula_not_computed", f"more than {MAX_UNCOMPUTED:,} formula cells have no "
                                    "computed value: open and save the file in Excel or LibreOffice so the values "
                                    "are computed")
-            self.cell = None
+            self.ref = None
 
-    def _ref(self) -> str:
-        row, col = self.cell or (0, 0)
-        letters = ""
-        while col:
-            col, rem = divmod(col - 1, 26)
-            letters = chr(65 + rem) + letters
-        return f"{letters}{row}"
+    def _cell(self, ref: str) -> tuple[int, int]:
+        """(row, column) of a reference such as "B5" (a cell without one: this row, column 0)."""
+        m = _REF.match(ref)
+        if not m:
+            return self.rows, 0
+        column = 0
+        for ch in m.group(1):
+            column = column * 26 + ord(ch) - 64
+        return int(m.group(2)), column
 
 
 def check_workbook(fh: BinaryIO, file: str) -> WorkbookScan:

@@ -70,9 +70,11 @@ def test_diff_names_an_operator_and_a_source(tmp_path):
 def test_diff_never_prints_terminal_escapes(tmp_path):
     folder = pack_copy(tmp_path, edit=("article: Phụ lục I, tiêu chí 1 (Quy hoạch)",
                                        'article: "Phụ lục I \\x1b[2J\\u202e"'))
-    text = invoke("packs", "diff", BASE, folder).stdout
+    result = invoke("packs", "diff", BASE, folder)
+    text = result.stdout + result.stderr
     assert "\x1b" not in text and "\u202e" not in text
-    assert "\\u001b[2J\\u202e" in text
+    # control characters in a pack are refused when it loads (#10), and the refusal shows them escaped
+    assert result.exit_code == 2 and "text_control_character" in result.stderr and "\\x1b" in result.stderr
 
 
 def test_diff_of_a_pack_with_itself_is_empty_and_exits_0(tmp_path):

@@ -16,6 +16,7 @@ import typer
 from ntmcert.api import default_library
 from ntmcert.cli.common import _fail
 from ntmcert.core.errors import InputError, PackNotFoundError, Problem
+from ntmcert.core.files import atomic_path, check_output_folder
 
 
 class DiffFormat(StrEnum):
@@ -34,12 +35,16 @@ def _write_folder(out: Path, docs: dict[str, str], check: bool) -> int:
         for name in extra:
             typer.echo(f"not produced by the packs: {out / name}", err=True)
         return 1 if stale or extra else 0
+    try:  # every target checked before the first is written (exit 2, located at --out)
+        for folder in {out, *((out / name).parent for name in stale)}:
+            check_output_folder(folder, code="docs_bad_output")
+    except InputError as exc:
+        _fail(exc.problems)
     for name in stale:
         target = out / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
-        tmp.write_text(docs[name], encoding="utf-8")
-        tmp.replace(target)
+        with atomic_path(target) as tmp:  # written whole or not at all
+            tmp.write_text(docs[name], encoding="utf-8")
     typer.echo(f"{len(docs)} files in {out}, {len(stale)} updated"
                + (f"; not produced by the packs: {', '.join(extra)}" if extra else ""))
     return 0
@@ -108,6 +113,7 @@ def packs_new(extends: str = typer.Option(..., "--extends", help="The national p
     from ntmcert.packs.scaffold import scaffold, write
 
     try:
+        check_output_folder(out, code="scaffold_bad_output")
         bundled = default_library()
         # the new pack must resolve in the folder it is written to; when that folder has no copy of the
         # extended pack, the bundled one is checked (and its ledger copied)

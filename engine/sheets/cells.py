@@ -31,7 +31,9 @@ written with a decimal point (a lone decimal comma, ``85,78``, is read as 85.78;
 refused as ambiguous). A percent cell formatted as a percentage in the spreadsheet (value 0.9,
 shown 90%) is read as 90. Dates are spreadsheet dates, ``YYYY-MM-DD`` or ``DD/MM/YYYY``; a
 recognition date may also be a year (2023) or ``YYYY-MM``. Formulas are read by their cached
-values (what Excel or LibreOffice saved last).
+values (what Excel or LibreOffice saved last); a formula saved without one (a file written by a
+program that does not compute) is a cell error, never a blank. Text may not hold control
+characters, and is read in Unicode NFC.
 
 Header rows: row 1 holds the column ids. The template's rows 2 and 3 hold the Vietnamese and
 English headers, and data starts at row 4, but a file does not have to keep them: row 2, and

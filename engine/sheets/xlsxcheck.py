@@ -23,7 +23,7 @@ from ntmcert.sheets.cells import MAX_CELL_CHARS
 
 MAX_WORKBOOK_BYTES = 50 * 1024 * 1024  # the .xlsx file itself (compressed)
 MAX_XML_BYTES = 256 * 1024 * 1024  # all XML parts together, decompressed
-MAX_PART_BYTES = 32 * 1024 * 1024  # one part other than a worksheet (shared strings, styles: loaded whole)
+MAX_PART_BYTES = 16 * 1024 * 1024  # one part other than a worksheet (shared strings, styles: loaded whole)
 MAX_PARTS = 1000  # entries of the zip
 MAX_SHEETS = 50
 MAX_ROWS = 200_000  # rows of one sheet

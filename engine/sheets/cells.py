@@ -72,6 +72,7 @@ HEADER_ROWS = 3  # ids, Vietnamese, English
 FIRST_DATA_ROW = HEADER_ROWS + 1
 LAST_ROW = 1048576  # the spreadsheet's last row: validations cover the whole column
 MAX_CELL_CHARS = 32_767  # the most a spreadsheet cell holds: a longer text in an input is refused
+MAX_ROWS = 200_000  # rows of one sheet or CSV file: more is split over several files
 
 REGIONS = REGION_NAMES
 RECOGNITION_KEYS = ("decision", "date", "field", "signer", "period", "note")

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from ntmcert.core.errors import InputError, Location, Problem
-from ntmcert.sheets.cells import MAX_CELL_CHARS
+from ntmcert.sheets.cells import MAX_CELL_CHARS, MAX_ROWS
 
 MAX_CSV_BYTES = 256 * 1024 * 1024  # the whole file (read as a stream: memory stays flat)
 MAX_LINE_BYTES = 4 * 1024 * 1024  # one physical line, and one record
@@ -104,6 +104,9 @@ class CsvRecords:
             raise StopIteration
         self._row += 1
         start, text = first
+        if self._row > MAX_ROWS:
+            raise InputError([Problem("sheet_too_many_rows", f"the file has more than {MAX_ROWS:,} rows; split the "
+                                      "communes over several files", Location(self.file, self._row))])
         if text is None:
             return self._bad(start, "csv_line_too_long", f"line {start} is longer than {MAX_LINE_BYTES:,} bytes")
         pending = [(start, text)]

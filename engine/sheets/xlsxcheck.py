@@ -19,14 +19,13 @@ from typing import BinaryIO
 from xml.parsers import expat
 
 from ntmcert.core.errors import InputError, Location, Problem
-from ntmcert.sheets.cells import MAX_CELL_CHARS
+from ntmcert.sheets.cells import MAX_CELL_CHARS, MAX_ROWS
 
 MAX_WORKBOOK_BYTES = 50 * 1024 * 1024  # the .xlsx file itself (compressed)
 MAX_XML_BYTES = 256 * 1024 * 1024  # all XML parts together, decompressed
 MAX_PART_BYTES = 16 * 1024 * 1024  # one part other than a worksheet (shared strings, styles: loaded whole)
 MAX_PARTS = 1000  # entries of the zip
 MAX_SHEETS = 50
-MAX_ROWS = 200_000  # rows of one sheet
 MAX_COLUMNS = 1_000  # the template has a few dozen
 MAX_UNCOMPUTED = 10_000  # formula cells without a value remembered (each is an error)
 

@@ -197,3 +197,11 @@ def test_hostile_workbooks_are_refused_before_openpyxl_reads_them(name, monkeypa
     with pytest.raises(InputError) as exc:
         SheetReader(CORPUS / name, default_library().catalogue)
     assert exc.value.problems[0].code in ("cell_too_long", "xlsx_dtd")
+
+
+def test_a_csv_of_too_many_rows_is_refused_before_any_is_evaluated(tmp_path):
+    source = tmp_path / "rows.csv"
+    source.write_text("commune.name,commune.province,commune.region,as_of\n" + "x\n" * 200_001, encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        SheetReader(source, default_library().catalogue)
+    assert exc.value.problems[0].code == "sheet_too_many_rows"

@@ -236,9 +236,9 @@ _PRESENT = [f'"a{i}":0,"pl{i}":%d,"pr{i}":%d,"fl{i}":%d,"fr{i}":%d' for i in ran
 _ABSENT = [f'"a{i}":1' for i in range(GROUP_SIZE)]
 
 
-def encode(checks, placed: dict[str, tuple], sid: str, first_id: int = 0) -> tuple[list[str], list[list]]:
+def encode(checks, placed: dict[str, tuple], sid: str) -> tuple[list[str], list[list]]:
     """The facts for a batch of checks, as JSON texts, and for each fact the check in each of its
-    slots; fact ids count from `first_id` (several communes can share one batch).
+    slots.
 
     Hamlet checks carry their hamlet as the part of the key after '@'; they share their group's
     rules but travel in one fact per hamlet. Only integers and the compiler's own names are
@@ -267,6 +267,6 @@ def encode(checks, placed: dict[str, tuple], sid: str, first_id: int = 0) -> tup
         slots_of[1][index] = _PRESENT[index] % (pl, pr, fl, fr)
         members[where][index] = check
     sid_json = json.dumps(sid)
-    texts = [f'{{"id":"{first_id + n}","sid":{sid_json},"t":{group_json},{",".join(parts)}}}'
+    texts = [f'{{"id":"{n}","sid":{sid_json},"t":{group_json},{",".join(parts)}}}'
              for n, (group_json, parts) in enumerate(groups.values())]
     return texts, list(members.values())

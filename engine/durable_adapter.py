@@ -5,10 +5,7 @@
 - Per commune: one batch of facts (one per criterion / hamlet group, see compiler.py) plus a
   sentinel that always fires, on a single reused sid whose state is deleted afterwards, which
   keeps memory flat and makes `delete_state` safe (an action always started).
-- `decide_many` sends several communes in one batch on that one sid, fact ids numbered on across
-  communes (every rule reads one fact, so communes cannot meet in a rule): one crossing into the
-  engine and one JSON text per chunk instead of per commune. A chunk the engine refuses is decided
-  again commune by commune, so that an error names its own commune.
+- Facts are written as JSON text directly (compiler.encode), not built as dicts and dumped.
 - Firings are read at the engine's C level: `start_action_for_state` / `complete_and_start_action`,
   taking the rule name and fact id from the action's text. This skips the Python bridge's per-firing
   JSON decoding of the whole state, which measured as most of durable-rules' time; no action code
@@ -38,7 +35,6 @@ except Exception as exc:  # noqa: BLE001 - any import failure means: use the ref
 
 SID = "commune"
 MAX_FACTS = 300_000  # fact ids '0'…'299999' are proven hash-distinct (tests/test_exact.py)
-CHUNK_FACTS = 2_000  # facts per batch in decide_many: past this a bigger batch measured no faster
 _SENTINEL_FACT = json.dumps({"id": SENTINEL, "sid": SID, "t": SENTINEL})
 _ACTION = re.compile(r'^\{"([^"]+)":\s*\{"m":\s*\{"id":\s*"([^"]*)"')
 
@@ -99,66 +95,14 @@ class DurableEngine:
         return compiled
 
     def decide(self, pack, checks: Sequence[Check]) -> dict[str, str]:
-        result = self.decide_many(pack, [checks])[0]
-        if isinstance(result, EngineError):
-            raise result
-        return result
-
-    def decide_many(self, pack, batches: Sequence[Sequence[Check]]) -> list[dict[str, str] | EngineError]:
-        """`decide` for each commune's checks, in as few engine calls as fit; a commune the engine
-        cannot decide gets its EngineError in its place."""
-        out: list[dict[str, str] | EngineError] = []
         with self._lock:
             compiled = self._compile(pack)
-            chunk: list[tuple[Sequence[Check], list[dict], list[list]]] = []
-            size = 0
-            for checks in batches:
-                facts, members = encode(checks, compiled.placed, SID, size)
-                if len(facts) > MAX_FACTS:
-                    out.extend(self._decide_chunk(compiled, chunk))
-                    chunk, size = [], 0
-                    out.append(EngineError(f"{len(facts):,} groups of comparisons in one fact set; "
-                                           f"at most {MAX_FACTS:,}"))
-                    continue
-                if chunk and size + len(facts) > CHUNK_FACTS:
-                    out.extend(self._decide_chunk(compiled, chunk))
-                    facts, members = encode(checks, compiled.placed, SID, 0)
-                    chunk, size = [], 0
-                chunk.append((checks, facts, members))
-                size += len(facts)
-            out.extend(self._decide_chunk(compiled, chunk))
-        return out
-
-    def _decide_chunk(self, compiled: _Compiled, chunk) -> list[dict[str, str] | EngineError]:
-        if not chunk:
-            return []
-        facts = [fact for _, commune_facts, _ in chunk for fact in commune_facts]
-        facts.append(_SENTINEL_FACT)
-        try:
+            facts, members = encode(checks, compiled.placed, SID)
+            if len(facts) > MAX_FACTS:
+                raise EngineError(f"{len(facts):,} groups of comparisons in one fact set; at most {MAX_FACTS:,}")
+            facts.append(_SENTINEL_FACT)
             fired = self._run(compiled.handle, "[" + ",".join(facts) + "]")
-        except EngineError as exc:
-            if len(chunk) == 1:
-                return [exc]
-            return [self._decide_chunk(compiled, [(checks, *encode(checks, compiled.placed, SID, 0))])[0]
-                    for checks, _, _ in chunk]
-        by_commune: list[list[tuple[str, int]]] = [[] for _ in chunk]
-        starts, owner = [], 0
-        for _, commune_facts, _ in chunk:
-            starts.append(owner)
-            owner += len(commune_facts)
-        ends = starts[1:] + [owner]
-        which = 0
-        for rule, fact_id in sorted(((r, int(i)) for r, i in fired if r != SENTINEL), key=lambda f: f[1]):
-            while fact_id >= ends[which]:
-                which += 1
-            by_commune[which].append((rule, fact_id - starts[which]))
-        results: list[dict[str, str] | EngineError] = []
-        for (checks, _, members), commune_fired in zip(chunk, by_commune):
-            try:
-                results.append(_outcomes(checks, members, commune_fired))
-            except EngineError as exc:
-                results.append(exc)
-        return results
+        return _outcomes(checks, members, [(rule, int(n)) for rule, n in fired if rule != SENTINEL])
 
     @staticmethod
     def _run(handle, facts: str) -> list[tuple[str, str]]:

@@ -12,7 +12,6 @@ from typing import Callable, Sequence
 
 from .catalogue import Catalogue, FactDef, Label, bundled_catalogue
 from .checks import Check, Engine
-from .errors import NtmcertError
 from .explain import source_view
 from .factset import TIER_NAMES, FactSet, FactValue, Tier
 from .pack import Pack, PackIndicator
@@ -71,72 +70,6 @@ def evaluate_pack(factset: FactSet, pack: Pack, engine: Engine, *,
     tier's pack is also evaluated on the same facts, recursively, and reported; it is met by a
     counting recognition or, failing one, by that derived verdict.
     """
-    planned = plan(factset, pack, engine, officer=officer, catalogue=catalogue, library=library,
-                   derive_prerequisites=derive_prerequisites)
-    return planned.finish(engine.decide(pack, planned.checks) if planned.checks else {})
-
-
-def evaluate_chunk(factsets: Sequence[FactSet], pack: Pack, engine: Engine, *,
-                   officer: dict[str, list[OfficerValue]] | None = None, catalogue: Catalogue | None = None,
-                   library=None, derive_prerequisites: bool = False) -> list[Verdict | NtmcertError]:
-    """`evaluate_pack` of each fact set in turn, with one engine call for all of them when the
-    engine can decide many communes at once (`decide_many`): the same verdicts, fewer crossings.
-    A fact set that `evaluate_pack` would raise an NtmcertError for gets that error in its place."""
-    plans: list[Plan | NtmcertError] = []
-    for fs in factsets:
-        try:
-            plans.append(plan(fs, pack, engine, officer=officer, catalogue=catalogue, library=library,
-                              derive_prerequisites=derive_prerequisites))
-        except NtmcertError as exc:
-            plans.append(exc)
-    ready = [p for p in plans if isinstance(p, Plan)]
-    decide_many = getattr(engine, "decide_many", None)
-    if decide_many is not None:
-        decided = iter(decide_many(pack, [p.checks for p in ready]))
-    else:
-        decided = iter([_decide(engine, pack, p.checks) for p in ready])
-    out: list[Verdict | NtmcertError] = []
-    for p in plans:
-        if not isinstance(p, Plan):
-            out.append(p)
-            continue
-        decisions = next(decided)
-        if isinstance(decisions, NtmcertError):
-            out.append(decisions)
-            continue
-        try:
-            out.append(p.finish(decisions))
-        except NtmcertError as exc:
-            out.append(exc)
-    return out
-
-
-def _decide(engine: Engine, pack: Pack, checks: list[Check]) -> dict[str, str] | NtmcertError:
-    try:
-        return engine.decide(pack, checks) if checks else {}
-    except NtmcertError as exc:
-        return exc
-
-
-@dataclass
-class Plan:
-    """A fact set's comparisons against a pack, planned and waiting for the engine's decisions."""
-
-    ctx: "_Context"
-    builders: list
-    engine: Engine
-
-    @property
-    def checks(self) -> list[Check]:
-        return self.ctx.checks
-
-    def finish(self, decisions: dict[str, str]) -> Verdict:
-        return _finish(self.ctx, self.builders, self.engine, decisions)
-
-
-def plan(factset: FactSet, pack: Pack, engine: Engine, *, officer: dict[str, list[OfficerValue]] | None = None,
-         catalogue: Catalogue | None = None, library=None, derive_prerequisites: bool = False) -> Plan:
-    """Walk the pack once, creating every comparison (and a check where both sides exist)."""
     def derive_lower(pack_id: str) -> Verdict:
         return evaluate_pack(factset, library.get(pack_id), engine, officer=officer, catalogue=catalogue,
                              library=library, derive_prerequisites=True)
@@ -145,7 +78,9 @@ def plan(factset: FactSet, pack: Pack, engine: Engine, *, officer: dict[str, lis
     region_choice = (own_region(factset.commune) if pack.doc.commune_groups
                      else effective_region(factset.commune, factset.as_of))
     ctx = _Context(pack, factset, region_choice, catalogue or bundled_catalogue(), officer or {}, derive)
-    return Plan(ctx, _plan_all(ctx), engine)
+    builders = _plan_all(ctx)  # walk the pack once, creating every comparison (and a check where both sides exist)
+    decisions = engine.decide(pack, ctx.checks) if ctx.checks else {}
+    return _finish(ctx, builders, engine, decisions)
 
 
 def _plan_all(ctx: _Context) -> list:

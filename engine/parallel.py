@@ -31,7 +31,7 @@ from pydantic import BaseModel
 from .catalogue import Catalogue
 from .engines import get_engine
 from .errors import EngineError, InputError, NtmcertError
-from .evaluate import evaluate_chunk
+from .evaluate import evaluate_pack
 from .factset import FactSet, FactSetInput, load_factset
 from .pack import Pack, PackLibrary
 from .params import load_params
@@ -40,7 +40,7 @@ from .verdict import Verdict
 
 FactsIn = str | Path | dict | FactSetInput | FactSet
 PackRef = str | Pack
-CHUNK = 32  # fact sets per task and per engine call: hides the pool's and the engine's per-call costs
+CHUNK = 16  # fact sets per task: hides the pool's per-task cost (~0.1 ms)
 
 
 def evaluate_many(factsets: Iterable[FactsIn], packs: PackRef | Sequence[PackRef], *, jobs: int | None = None,
@@ -143,7 +143,7 @@ class _Runner:
 
     def run(self, chunk: list[FactsIn]) -> list[Any]:
         """Each fact set's verdict (or tuple of verdicts), transformed; or the NtmcertError that
-        stopped it. The chunk's communes go to the engine together (evaluate_chunk)."""
+        stopped it."""
         catalogue = self.library.catalogue
         loaded: list[Any] = []
         for facts in chunk:
@@ -151,19 +151,17 @@ class _Runner:
                 loaded.append(facts if isinstance(facts, FactSet) else load_factset(facts, catalogue=catalogue))
             except NtmcertError as exc:
                 loaded.append(exc)
-        factsets = [f for f in loaded if isinstance(f, FactSet)]
-        per_pack = [iter(evaluate_chunk(factsets, pack, self.engine, officer=self.officer, catalogue=catalogue,
-                                        library=self.library, derive_prerequisites=self.derive))
-                    for pack in self.packs]
         out: list[Any] = []
         for item in loaded:
             if not isinstance(item, FactSet):
                 out.append(item)
                 continue
-            verdicts = tuple(next(results) for results in per_pack)
-            error = next((v for v in verdicts if isinstance(v, NtmcertError)), None)
-            if error is not None:
-                out.append(error)
+            try:
+                verdicts = tuple(evaluate_pack(item, pack, self.engine, officer=self.officer, catalogue=catalogue,
+                                               library=self.library, derive_prerequisites=self.derive)
+                                 for pack in self.packs)
+            except NtmcertError as exc:
+                out.append(exc)
                 continue
             result = verdicts[0] if self.single else verdicts
             out.append(result if self.transform is None else self.transform(result))

@@ -37,21 +37,25 @@ OPS = [">=", ">", "<=", "<"]
 ENGINES = ("floor", "durable", "reference", "zen")
 
 
-def synthetic_pack(folder: Path) -> str:
-    """A 100-indicator pack over shares (10 criteria × 10 indicators), thresholds spread 5–95%."""
+def indicators() -> list[tuple[str, str, int]]:
+    """(fact, operator, percent) of the synthetic pack's 100 indicators, thresholds spread 5–95%."""
     rng = random.Random(100)
+    return [(SHARE_FACTS[n % len(SHARE_FACTS)], rng.choice(OPS), rng.randint(5, 95)) for n in range(INDICATORS)]
+
+
+def synthetic_pack(folder: Path) -> str:
+    """A 100-indicator pack over shares (10 criteria × 10 indicators)."""
     lines = ["format: ntmcert/pack/v1", "id: bench/synthetic-100", "version: 1.0.0",
              "title: {vi: Gói đo hiệu năng, en: Benchmark pack}", "tier: smart", "scope: {valid_from: 2020-01-01}",
              "legal_basis:", "  - {document: synthetic benchmark, provenance: inferred}", "criteria:"]
-    n = 0
+    table = indicators()
     for c in range(10):
         lines += [f"  - id: bench.c{c}", f"    title: {{vi: Tiêu chí {c}, en: Criterion {c}}}", "    indicators:"]
-        for _ in range(10):
-            fact = SHARE_FACTS[n % len(SHARE_FACTS)]
+        for n in range(c * 10, c * 10 + 10):
+            fact, op, percent = table[n]
             lines.append(f"      - {{id: bench.i{n:03d}, kind: compare, title: {{vi: Chỉ tiêu {n}, en: Indicator {n}}}, "
-                         f"fact: {fact}, op: '{rng.choice(OPS)}', threshold: {{percent: {rng.randint(5, 95)}}}, "
+                         f"fact: {fact}, op: '{op}', threshold: {{percent: {percent}}}, "
                          f"source: {{document: synthetic, provenance: inferred}}}}")
-            n += 1
     path = folder / "bench" / "synthetic-100" / "pack.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -59,13 +63,20 @@ def synthetic_pack(folder: Path) -> str:
 
 
 def communes(count: int) -> list[dict]:
+    """Random shares; every 20th commune has each fact exactly on one of its indicators' thresholds
+    (count/of = p/100 with `of` a multiple of 100 up to 5,000), where float arithmetic slips."""
     rng = random.Random(7)
+    on_threshold = {fact: [p for f, _, p in indicators() if f == fact] for fact in SHARE_FACTS}
     out = []
     for i in range(count):
         facts = {}
         for fact in SHARE_FACTS:
-            of = rng.randint(50, 5000)
-            facts[fact] = {"count": rng.randint(0, of), "of": of}
+            if i % 20 == 19:
+                of = 100 * rng.randint(1, 50)
+                facts[fact] = {"count": rng.choice(on_threshold[fact]) * of // 100, "of": of}
+            else:
+                of = rng.randint(50, 5000)
+                facts[fact] = {"count": rng.randint(0, of), "of": of}
         out.append({"format": "ntmcert/factset/v1", "as_of": "2024-06-30",
                     "commune": {"name": f"Xã {i}", "province": "Trà Vinh", "region": "dbscl"}, "facts": facts})
     return out
@@ -132,7 +143,7 @@ def worker_engine(mode: str, folder: str, pack_id: str, count: int, masks_out: s
     float_masks: list[int] | None = None
     if mode == "floor":  # the same comparisons as bare integer arithmetic in a Python loop
         ops = {">=": lambda a, b: a >= b, ">": lambda a, b: a > b, "<=": lambda a, b: a <= b, "<": lambda a, b: a < b}
-        rules = [(fact, ops[op], Fraction(p, 100)) for fact, op, p in _comparisons(pack)]
+        rules = [(fact, ops[op], Fraction(p) / 100) for fact, op, p in _comparisons(pack)]
         items: list = [{k: (v["count"], v["of"]) for k, v in d["facts"].items()} for d in documents]
 
         def run(fs):
@@ -220,14 +231,23 @@ def worker_many(folder: str, pack_id: str, count: int) -> dict:
     library = PackLibrary(root=Path(folder))
     documents = communes(count)
     out: dict = {}
-    for label, transform, n in (("verdicts", None, count), ("JSON", Verdict.to_json, max(count // 10, 100))):
+    import resource
+
+    def cpu(who: int) -> float:
+        usage = resource.getrusage(who)
+        return usage.ru_utime + usage.ru_stime
+
+    for label, transform, n in (("verdicts", None, count), ("JSON", Verdict.to_json, max(count // 50, 50))):
         texts = {}
         for jobs in (1, 2):
+            own, children = cpu(resource.RUSAGE_SELF), cpu(resource.RUSAGE_CHILDREN)
             t0 = time.perf_counter()
             results = list(evaluate_many(documents[:n], pack_id, jobs=jobs, library=library, transform=transform))
             seconds = time.perf_counter() - t0
+            own, children = cpu(resource.RUSAGE_SELF) - own, cpu(resource.RUSAGE_CHILDREN) - children
             texts[jobs] = results if transform else [v.to_json() for v in results]
-            out[f"{label} jobs={jobs}"] = {"communes": n, "seconds": seconds, "per_second": n / seconds}
+            out[f"{label} jobs={jobs}"] = {"communes": n, "seconds": seconds, "per_second": n / seconds,
+                                           "cpu_caller": own, "cpu_workers": children}
         out[f"{label} identical"] = texts[1] == texts[2]
     return out
 
@@ -351,10 +371,12 @@ def main() -> None:
             print(json.dumps(worker_many(rest[0], rest[1], int(rest[2]))))
         return
     count = 1_000 if args.quick else 50_000 if args.big else args.communes
-    rows = 200 if args.quick else 5_000 if args.big else 1_000
+    rows = 100 if args.quick else 2_000 if args.big else 300
     latency_runs = 400 if args.quick else 2_000
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"{platform.platform()}")
+    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (other work on the machine "
+          f"skews wall times)")
     print(f"pack: synthetic, {INDICATORS} indicators; {count:,} communes per engine, one process each\n")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -375,6 +397,8 @@ def main() -> None:
             print(f"  {what:<38} {one['communes']:>6,} communes: jobs=1 {one['per_second']:>6,.0f}/s, "
                   f"jobs=2 {two['per_second']:>6,.0f}/s = {two['per_second'] / one['per_second']:.2f}× "
                   f"({'same bytes' if many[f'{label} identical'] else 'DIFFERENT OUTPUT'})")
+            print(f"  {'':<38} CPU s: jobs=1 {one['cpu_caller']:.2f}; jobs=2 caller {two['cpu_caller']:.2f} + "
+                  f"workers {two['cpu_workers']:.2f}")
         latency = _spawn("latency", str(latency_runs))
         print(f"\none evaluation of the Thạnh Phú seed against {SEED_PACK} through ntmcert.evaluate:")
         for label, r in latency.items():
@@ -385,6 +409,7 @@ def main() -> None:
           f"{batch['per_second']:,.0f} rows/s ({batch['seconds']:.2f} s)")
     print(f"cold `ntmcert evaluate seeds/thanh-phu-2024.yaml` (every applicable pack), median of "
           f"{3 if args.quick else 5}: {cold:.3f} s")
+    print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -84,7 +84,7 @@ def communes(count: int) -> list[dict]:
 
 def _comparisons(pack) -> list[tuple[str, str, int]]:
     """(fact, operator, percent) of every indicator of the synthetic pack, in pack order."""
-    from ntmcert.pack_schema import iter_comparisons
+    from ntmcert.packs.registry import comparisons as iter_comparisons
 
     return [(c.fact, c.op, c.threshold.percent) for cr in pack.criteria for ind in cr.indicators
             for c in iter_comparisons(ind.spec)]
@@ -131,10 +131,10 @@ def worker_engine(mode: str, folder: str, pack_id: str, count: int, masks_out: s
     import resource
     from fractions import Fraction
 
-    from ntmcert.engines import get_engine
-    from ntmcert.evaluate import evaluate_pack
-    from ntmcert.factset import load_factset
-    from ntmcert.pack import PackLibrary
+    from ntmcert.evaluation.engines import get_engine
+    from ntmcert.evaluation.evaluate import evaluate_pack
+    from ntmcert.inputs.factset import load_factset
+    from ntmcert.packs.library import PackLibrary
 
     library = PackLibrary(root=Path(folder))
     pack = library.get(pack_id)
@@ -226,7 +226,7 @@ def worker_many(folder: str, pack_id: str, count: int) -> dict:
     then 2 processes, yielding Verdict objects, then their JSON rendered in the workers; the
     outputs of 1 and 2 processes must be the same bytes."""
     from ntmcert import Verdict, evaluate_many
-    from ntmcert.pack import PackLibrary
+    from ntmcert.packs.library import PackLibrary
 
     library = PackLibrary(root=Path(folder))
     documents = communes(count)
@@ -321,7 +321,7 @@ def _edge_text(document: dict, comparison: tuple[str, str, int], passes_exactly:
 
 
 def report(results: dict, masks: dict, folder: Path, pack_id: str, count: int) -> None:
-    from ntmcert.pack import PackLibrary
+    from ntmcert.packs.library import PackLibrary
 
     zen = results["zen"]
     zen_rate = None if zen.get("skipped") else zen["per_second"]

@@ -29,15 +29,16 @@ from typing import Any, Callable, Iterable, Iterator, Literal, Sequence
 
 from pydantic import BaseModel
 
-from .catalogue import Catalogue
-from .engines import get_engine
-from .errors import EngineError, InputError, NtmcertError
-from .evaluate import evaluate_pack
-from .factset import FactSet, FactSetInput, load_factset
-from .pack import Pack, PackLibrary
-from .params import load_params
-from .resolve import OfficerValue
-from .verdict import Verdict
+from ntmcert.api import default_library
+from ntmcert.core.errors import EngineError, InputError, NtmcertError
+from ntmcert.evaluation.engines import get_engine
+from ntmcert.evaluation.evaluate import evaluate_pack
+from ntmcert.evaluation.verdict import Verdict
+from ntmcert.inputs.catalogue import Catalogue
+from ntmcert.inputs.factset import FactSet, FactSetInput, load_factset
+from ntmcert.packs.library import Pack, PackLibrary
+from ntmcert.packs.params import load_params
+from ntmcert.packs.resolve import OfficerValue
 
 FactsIn = str | Path | dict | FactSetInput | FactSet
 PackRef = str | Pack
@@ -64,8 +65,6 @@ def evaluate_many(factsets: Iterable[FactsIn], packs: PackRef | Sequence[PackRef
     cost several times its evaluation, and a Verdict object costs about as much to send between
     processes as to build, while its JSON text is one string.
     """
-    from .api import default_library
-
     if on_error not in ("raise", "yield"):
         raise ValueError(f"on_error must be 'raise' or 'yield', not {on_error!r}")
     if chunk_size < 1:

@@ -30,10 +30,10 @@ import yaml
 from hypothesis import given, strategies as st
 
 from ntmcert import load_factset
-from ntmcert.compiler import check_hash_collisions
-from ntmcert.errors import NtmcertError
-from ntmcert.pack import PackLibrary
-from ntmcert.yamlio import MAX_BYTES, load_path
+from ntmcert.packs.compiler import check_hash_collisions
+from ntmcert.core.errors import NtmcertError
+from ntmcert.packs.library import PackLibrary
+from ntmcert.inputs.yamlio import MAX_BYTES, load_path
 
 from .conftest import ROOT, THANH_PHU
 
@@ -393,10 +393,10 @@ import sys
 from fractions import Fraction
 
 from ntmcert import default_library
-from ntmcert.checks import Check, ReferenceEngine
-from ntmcert.compiler import rule_operators, slots
-from ntmcert.engines import get_engine
-from ntmcert.exact import Interval
+from ntmcert.evaluation.checks import Check, ReferenceEngine
+from ntmcert.packs.compiler import rule_operators, slots
+from ntmcert.evaluation.engines import get_engine
+from ntmcert.core.exact import Interval
 
 rng = random.Random(int(sys.argv[1]))
 ROUNDS = int(sys.argv[2])

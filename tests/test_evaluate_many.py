@@ -10,9 +10,9 @@ from collections import defaultdict
 import pytest
 
 from ntmcert import InputError, NtmcertError, Verdict, evaluate, evaluate_many
-from ntmcert.verdict import dumps
+from ntmcert.evaluation.verdict import dumps
 from tests.yaml_cases import RULES, build_factset, officer_params, pack_id_for
-from ntmcert.yamlio import load_path
+from ntmcert.inputs.yamlio import load_path
 
 from .conftest import SEEDS, THANH_PHU, base_factset
 

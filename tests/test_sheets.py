@@ -21,12 +21,12 @@ import yaml
 from typer.testing import CliRunner
 
 from ntmcert import default_library
-from ntmcert.batch import RESULT_COLUMNS, RESULTS_SHEET, SUMMARY_SHEET, run_batch
-from ntmcert.catalogue import FactKind, Level
-from ntmcert.cli_sheets import register
-from ntmcert.errors import InputError
-from ntmcert.pack_schema import iter_comparisons
-from ntmcert.sheet_cells import (COMMUNE_SHEET, HAMLET_SHEET, INSTRUCTIONS_SHEET, CellError, bound, date, number,
+from ntmcert.sheets.batch import RESULT_COLUMNS, RESULTS_SHEET, SUMMARY_SHEET, run_batch
+from ntmcert.inputs.catalogue import FactKind, Level
+from ntmcert.cli.sheets import register
+from ntmcert.core.errors import InputError
+from ntmcert.packs.registry import comparisons as iter_comparisons
+from ntmcert.sheets.cells import (COMMUNE_SHEET, HAMLET_SHEET, INSTRUCTIONS_SHEET, CellError, bound, date, number,
                             partial_date, percent_value, yes_no)
 
 PACK = "tra-vinh/smart-commune"
@@ -227,7 +227,7 @@ class TestTemplate:
 
     @pytest.mark.parametrize("pack_id", default_library().ids())
     def test_every_bundled_pack_has_a_template_that_reads_back(self, tmp_path, pack_id):
-        from ntmcert.sheet_reader import SheetReader
+        from ntmcert.sheets.reader import SheetReader
 
         path = make_template(tmp_path, pack_id)
         with SheetReader(path, default_library().catalogue) as reader:
@@ -521,7 +521,7 @@ class TestCells:
 MEMORY_SCRIPT = textwrap.dedent("""
     import io, json, os, sys
     from rich.console import Console
-    from ntmcert.batch import run_batch
+    from ntmcert.sheets.batch import run_batch
 
     page = os.sysconf("SC_PAGE_SIZE")
 
@@ -576,7 +576,7 @@ def test_ten_thousand_rows_flat_memory_and_a_progress_bar(tmp_path):
 
 
 def test_no_output_when_evaluation_fails_midway(tmp_path, monkeypatch):
-    import ntmcert.batch as batch
+    import ntmcert.sheets.batch as batch
 
     source = write_csv(tmp_path / "c.csv", [GOOD, FAILING, GOOD])
     real = batch.evaluate_pack

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..verdict import Verdict
-from . import html, jsonout, markdown, text
-from .common import FORMATS, LANGS
+from ntmcert.evaluation.verdict import Verdict
+from ntmcert.render import html, jsonout, markdown, text
+from ntmcert.render.common import FORMATS, LANGS
 
 
 def render(verdicts: list[Verdict], fmt: str = "text", lang: str = "vi", *, color: bool = False) -> str:

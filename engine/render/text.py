@@ -9,8 +9,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text as RichText
 
-from ..verdict import Verdict
-from .common import (HEAD, STATUS, SYMBOL, VERDICT, attention, display, leaves, missing_fact_rows,
+from ntmcert.evaluation.verdict import Verdict
+from ntmcert.render.common import (HEAD, STATUS, SYMBOL, VERDICT, attention, display, leaves, missing_fact_rows,
                      ordered_criteria, source_text, t)
 
 STYLE = {"pass": "green", "fail": "bold red", "missing": "yellow", "undecidable": "magenta",

@@ -1,0 +1,65 @@
+"""The atoms an engine decides, and the reference evaluator that decides them in plain Python.
+
+A `Check` is one comparison with both sides known: a fact value (point or interval) against a
+resolved threshold. Missing facts and unknown thresholds never become checks; the evaluator
+reports them itself. Every engine maps each check to pass / fail / undecidable.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from fractions import Fraction
+from typing import TYPE_CHECKING, NamedTuple, Protocol, Sequence
+
+from ntmcert.core.version import __version__
+
+if TYPE_CHECKING:
+    from ntmcert.packs.library import Pack
+from ntmcert.core.exact import OPERATORS, Interval, decide
+
+
+class Check(NamedTuple):
+    """Immutable; a named tuple because the evaluator makes one per comparison per commune."""
+
+    key: str  # unique within one evaluation
+    rule: str  # the compiled rule that decides it (shared by every hamlet)
+    op: str
+    value: Interval
+    threshold: Fraction
+
+
+class Engine(Protocol):
+    """What the evaluator needs from a rule engine."""
+
+    name: str
+    version: str
+
+    def decide(self, pack: Pack, checks: Sequence[Check]) -> dict[str, str]:
+        """Map every check's key to 'pass', 'fail' or 'undecidable'."""
+
+
+class ReferenceEngine:
+    """Independent plain-Python evaluator over fractions: the tests' oracle and the fallback."""
+
+    name = "reference"
+
+    def __init__(self) -> None:
+        self.version = __version__
+
+    def decide(self, pack: Pack, checks: Sequence[Check]) -> dict[str, str]:
+        out = {}
+        for c in checks:
+            lo, t = c.value.lo, c.threshold
+            if lo is not None and lo is c.value.hi and type(lo) is Fraction and type(t) is Fraction:
+                # a point (the common case): the same comparison on the cross-multiplied integers
+                # (denominators are positive), without Fraction's generic comparison machinery
+                holds = _INT_OPS[c.op](lo.numerator * t.denominator, t.numerator * lo.denominator)
+                out[c.key] = "pass" if holds else "fail"
+            else:
+                out[c.key] = decide(c.value, OPERATORS[c.op], c.threshold)
+        return out
+
+
+_INT_OPS: dict[str, Callable[[int, int], bool]] = {
+    ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq, "!=": operator.ne}

@@ -13,7 +13,9 @@ import typer
 
 from ntmcert.api import applicable_packs, default_library
 from ntmcert.evaluation.engines import fallback_notice, get_engine
-from ntmcert.core.errors import InputError, NtmcertError, PackNotFoundError, Problem
+from ntmcert.core.errors import InputError, Location, NtmcertError, PackNotFoundError, Problem
+from ntmcert.core.files import atomic_path, check_output_folder
+from ntmcert.core.text import printable, shorten
 from ntmcert.evaluation.evaluate import evaluate_pack
 from ntmcert.inputs.factset import factset_from_document, load_factset
 from ntmcert.evaluation.whatif import apply_changes, document as whatif_document, moved as whatif_moved, parse_changes
@@ -71,7 +73,8 @@ def evaluate(
         chosen = [library.get(p) for p in pack] if pack else applicable_packs(factset, library)
         if not chosen:
             _fail([Problem("no_applicable_pack", f"no bundled pack fits province {factset.commune.province!r} "
-                                                 f"at {factset.as_of}; name one with --pack")], fmt)
+                                                 f"at {factset.as_of}; name one with --pack",
+                           Location(str(facts), None, None, "commune.province"))], fmt)
         eng = get_engine(engine.value)
 
         def run(fs):
@@ -83,7 +86,7 @@ def evaluate(
     except InputError as exc:
         _fail(exc.problems, fmt)
     except PackNotFoundError as exc:
-        _fail([Problem(exc.code, str(exc))], fmt)
+        _fail([Problem(exc.code, str(exc), Location("--pack"))], fmt)
     if after is None:
         sys.stdout.write(render(verdicts, fmt.value, lang.value, color=sys.stdout.isatty()))
         raise typer.Exit(exit_code(verdicts))
@@ -106,7 +109,7 @@ def render_moves(changes, before, after, fmt: str, lang: str) -> str:
 
     vi = lang == "vi"
     lines = ["Giả định (không sửa tệp số liệu):" if vi else "What-if (the fact file is not modified):"]
-    lines += [f"  --set {c.text}" for c in changes]
+    lines += [f"  --set {printable(shorten(c.text))}" for c in changes]
     moves = [m for b, a in zip(before, after) for m in whatif_moved(b, a)]
     lines.append("Thay đổi kết quả:" if vi else "Statuses that moved:")
     lines += [f"  {m.pack} {m.ref}: {word(m.ref, m.before)} → {word(m.ref, m.after)}" for m in moves] or [
@@ -151,7 +154,7 @@ def review(
     except InputError as exc:
         _fail(exc.problems, fmt)
     except PackNotFoundError as exc:
-        _fail([Problem(exc.code, str(exc))], fmt)
+        _fail([Problem(exc.code, str(exc), Location("--pack"))], fmt)
     sys.stdout.write(result.to_json() if fmt is Format.json else render_review(result, fmt.value, lang.value))
     raise typer.Exit(REVIEW_EXIT[result.outcome])
 
@@ -204,7 +207,7 @@ def packs_show(pack_id: str = typer.Argument(..., help="Pack id, e.g. tra-vinh/s
     try:
         pack = default_library().get(pack_id)
     except (InputError, PackNotFoundError) as exc:
-        _fail(exc.problems if isinstance(exc, InputError) else [Problem(exc.code, str(exc))])
+        _fail(exc.problems if isinstance(exc, InputError) else [Problem(exc.code, str(exc), Location(pack_id))])
     sys.stdout.write(render_pack(pack, lang.value) if fmt is PackFormat.md else pack_json(pack))
 
 
@@ -215,7 +218,7 @@ def packs_check(path: Path = typer.Argument(..., help="A folder of packs (<id>/p
     from ntmcert.packs.library import PackLibrary
 
     if not path.is_dir():
-        _fail([Problem("pack_folder_missing", f"{path} is not a folder of packs")])
+        _fail([Problem("pack_folder_missing", f"{path} is not a folder of packs", Location(str(path)))])
     problems: list[Problem] = []
     library = PackLibrary(root=path, catalogue=default_library().catalogue)
     for pack_id in library.ids():
@@ -224,9 +227,9 @@ def packs_check(path: Path = typer.Argument(..., help="A folder of packs (<id>/p
         except InputError as exc:
             problems.extend(p for p in exc.problems if p not in problems)
         except PackNotFoundError as exc:
-            problems.append(Problem(exc.code, str(exc)))
+            problems.append(Problem(exc.code, str(exc), Location(str(path))))
     if not library.ids():
-        problems.append(Problem("pack_folder_empty", f"no <id>/pack.yaml under {path}"))
+        problems.append(Problem("pack_folder_empty", f"no <id>/pack.yaml under {path}", Location(str(path))))
     if problems:
         _fail(problems)
     typer.echo(f"{len(library.ids())} packs OK under {path}")
@@ -249,12 +252,20 @@ def packs_docs(out: Path = typer.Option(Path("docs/criteria"), "--out", help="Fo
         for name in stale:
             typer.echo(f"out of date: {out / name}", err=True)
         raise typer.Exit(1 if stale else 0)
+    try:  # every target checked before the first is written: a file in place of a folder is not half-done
+        check_output_folder(out, code="docs_bad_output")
+        for name in stale:
+            check_output_folder((out / name).parent, code="docs_bad_output")
+            if (out / name).is_dir():
+                raise InputError([Problem("docs_bad_output", f"{out / name} is a folder", Location(str(out / name),
+                                                                                                    None, None, "--out"))])
+    except InputError as exc:
+        _fail(exc.problems)
     for name in stale:
         target = out / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
-        tmp.write_text(docs[name], encoding="utf-8")
-        tmp.replace(target)  # written whole or not at all
+        with atomic_path(target) as tmp:  # written whole or not at all
+            tmp.write_text(docs[name], encoding="utf-8")
     typer.echo(f"{len(docs)} files in {out}, {len(stale)} updated")
 
 

@@ -1,7 +1,7 @@
 """The spreadsheet commands: `ntmcert template` (a pack's blank workbook) and `ntmcert batch`
 (many communes at once). `register(app)` adds them to the main typer app.
 
-Exit codes of `batch` (see engine/batch.py): 0 every commune certified, 1 some not certified, 3
+Exit codes of `batch` (see engine/sheets/batch.py): 0 every commune certified, 1 some not certified, 3
 some incomplete and none not certified, 2 usage or unreadable input (nothing written) or some row
 with input errors (the output is written, the error column says what to fix).
 """
@@ -14,7 +14,8 @@ from typing import Optional
 import typer
 
 from ntmcert.cli.common import EngineName, Lang, _fail
-from ntmcert.core.errors import InputError, PackNotFoundError, Problem
+from ntmcert.core.errors import InputError, Location, PackNotFoundError, Problem
+from ntmcert.core.files import check_output_file
 
 def template(
     pack: str = typer.Option(..., "--pack", "-p", help="Pack id, e.g. tra-vinh/smart-commune."),
@@ -26,12 +27,15 @@ def template(
     from ntmcert.sheets.template import write_template
 
     if out.suffix.lower() != ".xlsx":
-        _fail([Problem("template_bad_output", f"--out must be an .xlsx file (found {out.name!r})")])
-    if not out.parent.is_dir():
-        _fail([Problem("template_bad_output", f"the folder {str(out.parent)!r} does not exist")])
+        _fail([Problem("template_bad_output", f"--out must be an .xlsx file (found {out.name!r})",
+                       Location(str(out), None, None, "--out"))])
+    try:
+        check_output_file(out, code="template_bad_output")
+    except InputError as exc:
+        _fail(exc.problems)
     if out.exists() and not force:
         _fail([Problem("template_exists", f"{out} exists and may hold figures already entered; choose another "
-                                          "name or add --force to replace it")])
+                                          "name or add --force to replace it", Location(str(out), None, None, "--out"))])
     try:
         library = default_library()
         pack_obj = library.get(pack)
@@ -39,7 +43,7 @@ def template(
     except InputError as exc:
         _fail(exc.problems)
     except PackNotFoundError as exc:
-        _fail([Problem(exc.code, str(exc))])
+        _fail([Problem(exc.code, str(exc), Location("--pack"))])
     facts = sum(1 for c in commune_cols + hamlet_cols if c.path[0] == "facts")
     typer.echo(f"{out}: template for {pack_obj.id} {pack_obj.version} — {len(commune_cols)} commune columns"
                + (f", {len(hamlet_cols)} hamlet columns" if hamlet_cols else "") + f" ({facts} fact columns)")
@@ -77,7 +81,7 @@ def batch(
     except InputError as exc:
         _fail(exc.problems)
     except PackNotFoundError as exc:
-        _fail([Problem(exc.code, str(exc))])
+        _fail([Problem(exc.code, str(exc), Location("--pack"))])
     finally:
         _restore_sigterm(previous)
     print_summary(result, library.catalogue)

@@ -9,6 +9,10 @@ from __future__ import annotations
 from typing import Any
 from dataclasses import dataclass, field
 
+from ntmcert.core.text import printable, shorten
+
+MAX_LINE = 2_000  # characters of one problem line
+
 
 @dataclass(frozen=True, order=True)
 class Location:
@@ -26,7 +30,7 @@ class Location:
             if self.column is not None:
                 parts.append(str(self.column))
         where = ":".join(parts)
-        return f"{where} [{self.key_path}]" if self.key_path else where
+        return f"{where} [{shorten(self.key_path, 120)}]" if self.key_path else where
 
     def to_dict(self) -> dict[str, Any]:
         return {"file": self.file, "line": self.line, "column": self.column, "key_path": self.key_path}
@@ -41,7 +45,9 @@ class Problem:
     location: Location = field(default_factory=Location)
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.code}: {self.message}"
+        # one problem, one line, whatever a file name or a quoted value holds (no terminal control),
+        # and of bounded length
+        return printable(shorten(f"{self.location}: {self.code}: {self.message}", MAX_LINE))
 
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "location": self.location.to_dict()}
@@ -59,7 +65,7 @@ class InputError(NtmcertError):
     code = "input_error"
 
     def __init__(self, problems: list[Problem]):
-        self.problems = sorted(problems, key=_problem_order)
+        self.problems = _bounded(sorted(problems, key=_problem_order))
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
@@ -73,6 +79,25 @@ class EngineError(NtmcertError):
     """The rule engine failed or disagreed with what was sent to it."""
 
     code = "engine_error"
+
+
+MAX_PROBLEMS_PER_FILE = 100
+"""Problems reported for one file: the first ones in full, then how many more there are."""
+
+
+def _bounded(problems: list[Problem]) -> list[Problem]:
+    counts: dict[str | None, int] = {}
+    kept = []
+    for p in problems:
+        n = counts[p.location.file] = counts.get(p.location.file, 0) + 1
+        if n <= MAX_PROBLEMS_PER_FILE or p.code == "too_many_problems":
+            kept.append(p)
+    for file, n in counts.items():
+        if n > MAX_PROBLEMS_PER_FILE:
+            kept.append(Problem("too_many_problems", f"{n - MAX_PROBLEMS_PER_FILE:,} more problems in this file "
+                                f"(the first {MAX_PROBLEMS_PER_FILE} are shown); fix these and run again",
+                                Location(file)))
+    return kept
 
 
 def _problem_order(p: Problem) -> tuple[str, int, int, str, str, str]:

@@ -11,25 +11,38 @@ import copy
 from dataclasses import dataclass
 
 from ntmcert.core.errors import InputError, Location, Problem
+from ntmcert.core.text import has_control, nfc, shorten
 from ntmcert.evaluation.verdict import IndicatorResult, Verdict
 from ntmcert.inputs.yamlio import Document, load_text
 
 SCHEMA = "ntmcert/what-if/v1"
 
 
+MAX_SET_CHARS = 10_000  # one --set argument: a value is a number or a small mapping
+
+
 @dataclass(frozen=True)
 class Change:
-    ref: str  # fact id, or hamlet:<name>:<fact>
+    ref: str  # fact id, or hamlet:<name>:<fact> (NFC)
     value: object  # None removes the fact
     text: str  # as written
+    where: str = "--set"  # which argument: "--set #2"
 
 
 def parse_changes(items: list[str]) -> list[Change]:
     """Parse `--set` arguments; every malformed one is reported, located at its argument."""
     changes, problems = [], []
     for n, item in enumerate(items, 1):
-        where = Location(f"--set #{n}", None, None, item)
-        ref, sep, text = item.partition("=")
+        where = Location(f"--set #{n}", None, None, shorten(item, 80))  # a huge value is not echoed whole
+        if len(item) > MAX_SET_CHARS:
+            problems.append(Problem("set_too_long", f"the change is {len(item):,} characters long; at most "
+                                    f"{MAX_SET_CHARS:,} are read", where))
+            continue
+        if has_control(item):
+            problems.append(Problem("text_control_character", "the change holds a control character: remove it",
+                                    where))
+            continue
+        ref, sep, text = nfc(item).partition("=")
         ref = ref.strip()
         if not sep or not ref:
             problems.append(Problem("set_syntax", "write fact=value or hamlet:<name>:fact=value", where))
@@ -38,7 +51,7 @@ def parse_changes(items: list[str]) -> list[Change]:
             problems.append(Problem("set_syntax", "a hamlet fact is written hamlet:<name>:fact", where))
             continue
         if not text.strip():
-            changes.append(Change(ref, None, item))
+            changes.append(Change(ref, None, item, f"--set #{n}"))
             continue
         try:
             doc = load_text(f"v: {text}", f"--set #{n}")
@@ -48,7 +61,7 @@ def parse_changes(items: list[str]) -> list[Change]:
         if doc.problems:
             problems.extend(Problem("set_value", p.message, where) for p in doc.problems)
             continue
-        changes.append(Change(ref, doc.data["v"], item))
+        changes.append(Change(ref, doc.data["v"], item, f"--set #{n}"))
     if problems:
         raise InputError(problems)
     return changes
@@ -61,14 +74,20 @@ def apply_changes(doc: Document, changes: list[Change]) -> Document:
     if not isinstance(data, dict):
         return doc
     positions = dict(doc.positions)
+    unknown: list[Problem] = []
     for change in changes:
         if change.ref.startswith("hamlet:"):
             _, name, fact = change.ref.split(":", 2)
             hamlets = data.setdefault("hamlets", [])
-            hamlet = next((h for h in hamlets if isinstance(h, dict) and h.get("name") == name), None)
-            if hamlet is None:
-                hamlet = {"name": name, "facts": {}}
-                hamlets.append(hamlet)
+            hamlet = next((h for h in hamlets if isinstance(h, dict) and isinstance(h.get("name"), str)
+                           and nfc(h["name"]).strip() == nfc(name).strip()), None)
+            if hamlet is None:  # a typo must not add a second hamlet silently
+                known = ", ".join(repr(h["name"]) for h in hamlets if isinstance(h, dict)
+                                  and isinstance(h.get("name"), str)) or "none"
+                unknown.append(Problem("set_unknown_hamlet", f"the fact set has no hamlet named {name!r} (its "
+                                       f"hamlets: {shorten(known)})", Location(change.where, None, None,
+                                                                                shorten(change.text, 80))))
+                continue
             facts = hamlet.setdefault("facts", {})
             path = ("hamlets", hamlets.index(hamlet), "facts", fact)
         else:
@@ -81,6 +100,8 @@ def apply_changes(doc: Document, changes: list[Change]) -> Document:
             facts[fact] = change.value
         for key in [p for p in positions if p[:len(path)] == path]:
             del positions[key]
+    if unknown:
+        raise InputError(unknown)
     return Document(data, doc.file, positions, list(doc.problems))
 
 

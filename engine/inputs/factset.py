@@ -23,14 +23,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import PydanticCustomError
 
 from ntmcert.inputs.catalogue import Catalogue, FactDef, FactKind, Level, bundled_catalogue
-from ntmcert.core.errors import InputError
+from ntmcert.core.errors import InputError, ProblemCollector
 from ntmcert.core.dates import strict_date
 from ntmcert.core.vocab import REGION_NAMES, TIER_NAMES, Region, Tier  # noqa: F401  (re-exported for fact-set users)
 from ntmcert.core.exact import Interval, fraction_text, to_fraction
 from ntmcert.inputs.validation import add_pydantic_problems
-from ntmcert.inputs.yamlio import Document, KeyPath, load_path, to_date
+from ntmcert.core.text import nfc, shorten
+from ntmcert.inputs.yamlio import Document, KeyPath, check_text, load_path, to_date
 
 FORMAT = "ntmcert/factset/v1"
+MAX_FACTS = 1_000  # facts of a commune (or a hamlet): the catalogue holds about a hundred ids
+MAX_HAMLETS = 500  # hamlets (ấp, thôn) of one commune: a few dozen at most
+MAX_SUGGESTIONS = 20  # unknown fact ids that get a "did you mean"
 
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
@@ -139,7 +143,7 @@ class PartialDate:
         # decisions of the programme are dated from its start (2010) to this century's end
         if not 1900 <= year <= 2999 or (month is not None and not 1 <= month <= 12) or (
                 day is not None and month is None):
-            raise ValueError(f"{shown!r} is not a plausible decision date (years 1900–2999)")
+            raise ValueError(f"{_as_text(shown)} is not a plausible decision date (years 1900–2999)")
         return cls(year, month, day)
 
 
@@ -191,7 +195,11 @@ class FactSetInput(BaseModel):
     @field_validator("as_of", mode="before")
     @classmethod
     def _as_of(cls, v):
-        return _date_field(v)
+        d = _date_field(v)
+        if isinstance(d, dt.date) and not 1900 <= d.year <= 2999:
+            raise PydanticCustomError("date_implausible", "{shown} is not a plausible date for the figures "
+                                      "(years 1900–2999)", {"shown": d.isoformat()})
+        return d
 
 
 def _date_field(v):
@@ -439,6 +447,13 @@ class FactSet:
 
 
 
+def _as_text(value: Any) -> str:
+    """A value as a message shows it: a date as a date (2024-02-06), not as Python writes it."""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return repr(value.isoformat())
+    return repr(value)
+
+
 def _drop_none(d: dict) -> dict:
     return {k: v for k, v in d.items() if v is not None}
 
@@ -454,6 +469,12 @@ def load_factset(source: str | Path | dict | FactSetInput, *, catalogue: Catalog
         doc = Document(source.model_dump(mode="python"), file, {})
     elif isinstance(source, dict):
         doc = Document(source, file, {})
+    else:
+        doc = None
+    if doc is not None:  # data from Python or a sheet: the text checks a file gets when it loads
+        collector = ProblemCollector(file)
+        check_text(doc.data, (), collector)
+        collector.raise_if_any()
     else:
         doc = load_path(source)
     return factset_from_document(doc, catalogue)
@@ -477,17 +498,26 @@ def factset_from_document(doc: Document, catalogue: Catalogue) -> FactSet:
         collector.add(code, message, line=loc.line, column=loc.column, key_path=loc.key_path)
 
     raw_facts = data.get("facts") if isinstance(data.get("facts"), dict) else {}
+    if len(raw_facts) > MAX_FACTS:
+        report("factset_too_many_facts", f"{len(raw_facts):,} facts are given; a fact set has at most {MAX_FACTS:,} "
+               "(the catalogue's ids, once each)", ("facts",))
+        raw_facts = {}
     facts = _parse_facts(raw_facts, ("facts",), Level.commune, catalogue, report)
     hamlets: list[Hamlet] = []
     raw_hamlets = data.get("hamlets") if isinstance(data.get("hamlets"), list) else []
+    if len(raw_hamlets) > MAX_HAMLETS:
+        report("factset_too_many_hamlets", f"{len(raw_hamlets):,} hamlets are listed; a commune has at most "
+               f"{MAX_HAMLETS:,}", ("hamlets",))
+        raw_hamlets = []
     seen: set[str] = set()
     for i, h in enumerate(raw_hamlets):
         if not isinstance(h, dict):
             continue
         name = h.get("name")
         if isinstance(name, str):
+            name = nfc(name)  # compared as one spelling: an NFD copy of a name is the same hamlet
             if name.strip() in seen:
-                report("hamlet_duplicate", f"hamlet {name!r} is listed twice", ("hamlets", i, "name"))
+                report("hamlet_duplicate", f"hamlet {shorten(name)!r} is listed twice", ("hamlets", i, "name"))
             seen.add(name.strip())
         hf = h.get("facts") if isinstance(h.get("facts"), dict) else {}
         parsed = _parse_facts(hf, ("hamlets", i, "facts"), Level.hamlet, catalogue, report)
@@ -500,11 +530,14 @@ def factset_from_document(doc: Document, catalogue: Catalogue) -> FactSet:
 
 def _parse_facts(raw: dict, path: KeyPath, level: Level, catalogue: Catalogue, report) -> dict[str, FactValue]:
     out: dict[str, FactValue] = {}
+    unknown = 0
     for fact_id, value in raw.items():
         fpath = path + (fact_id,)
         fact = catalogue.get(fact_id)
         if fact is None:
-            report("fact_unknown", f"unknown fact id {fact_id!r}{catalogue.suggest(fact_id)}", fpath)
+            unknown += 1  # a suggestion costs a fuzzy search: only for the first few
+            hint = catalogue.suggest(fact_id) if unknown <= MAX_SUGGESTIONS and len(fact_id) <= 100 else ""
+            report("fact_unknown", f"unknown fact id {shorten(fact_id, 80)!r}{hint}", fpath)
             continue
         if fact.level is not level:
             where = "inside a hamlet's facts" if fact.level is Level.hamlet else "at commune level"

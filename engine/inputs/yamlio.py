@@ -19,7 +19,9 @@ from yaml.composer import Composer
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from ntmcert.core.errors import Location, ProblemCollector
+from ntmcert.core.errors import InputError, Location, ProblemCollector
+from ntmcert.core.files import read_bounded
+from ntmcert.core.text import has_control, nfc, printable
 
 MAX_BYTES = 5 * 1024 * 1024
 """The largest input file read: a fact set or pack is kilobytes; anything this large is a mistake."""
@@ -97,27 +99,23 @@ _STR_TAG = "tag:yaml.org,2002:str"
 
 
 def read_text(path: Path, collector: ProblemCollector) -> str | None:
-    """Read a UTF-8 file of bounded size; report a problem instead of raising."""
+    """Read a UTF-8 regular file of bounded size; report a problem instead of raising. A pipe or
+    device is refused unread (core.files.open_regular); the size is bounded by the bytes read."""
     try:
-        size = path.stat().st_size
-    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
-        collector.add("file_unreadable", f"cannot read the file: {getattr(exc, 'strerror', None) or exc}")
-        return None
-    if size > MAX_BYTES:
-        collector.add("file_too_large", f"the file is {size:,} bytes; at most {MAX_BYTES:,} are read")
+        raw = read_bounded(path, MAX_BYTES)
+    except InputError as exc:
+        for p in exc.problems:
+            collector.add(p.code, p.message)
         return None
     try:
-        raw = path.read_bytes()
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         before = raw[:exc.start]
         line = before.count(b"\n") + 1
-        column = exc.start - (before.rfind(b"\n") + 1) + 1
-        collector.add("file_not_utf8", f"the file is not UTF-8 text (byte {exc.start}: {raw[exc.start]:#04x}); "
-                      "save it as UTF-8", line=line, column=column)
-        return None
-    except OSError as exc:
-        collector.add("file_unreadable", f"cannot read the file: {exc.strerror or exc}")
+        start = before.rfind(b"\n") + 1
+        column = len(before[start:].decode("utf-8", "replace")) + 1  # in characters, as an editor counts
+        collector.add("file_not_utf8", f"the file is not UTF-8 text (byte {exc.start}: {raw[exc.start]:#04x}, "
+                      f"line {line}, column {column}); save it as UTF-8", line=line, column=column)
         return None
 
 
@@ -133,6 +131,7 @@ def load_path(path: str | Path) -> Document:
 def load_text(text: str, file: str | None = None, *, json_syntax: bool = False) -> Document:
     """Load a document from text; JSON when asked, YAML otherwise."""
     collector = ProblemCollector(file)
+    text = text.removeprefix("\ufeff")  # a byte-order mark, as Windows editors write: JSON too, like YAML and CSV
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         collector.add("file_too_large", f"the document is larger than {MAX_BYTES:,} bytes")
         collector.raise_if_any()
@@ -140,6 +139,8 @@ def load_text(text: str, file: str | None = None, *, json_syntax: bool = False) 
         data = _load_json(text, collector)  # the JSON grammar, with its own messages and lines
         node = _compose_quietly(text)
         if node is None:  # valid JSON that PyYAML cannot read: keep the data, without lines
+            check_text(data, (), collector)
+            collector.raise_if_any()
             return Document(data, file, {}, collector.problems)
         # JSON is read again as a node tree for lines, duplicate keys and non-finite numbers
         collector = ProblemCollector(file)
@@ -249,6 +250,10 @@ def _build(node, path: KeyPath, positions, collector: ProblemCollector, json_sca
                               key_path=format_key_path(path) or None)
                 continue
             key = key_node.value  # keys are always their text: `on`, `2024` and `yes` stay strings
+            if has_control(key):
+                _control_problem(key, key_node, path + (printable(key),), collector, lines=False)
+                continue
+            key = nfc(key)
             child = path + (key,)
             if key in out:
                 first = positions.get(child, (None, None))[0]
@@ -262,7 +267,47 @@ def _build(node, path: KeyPath, positions, collector: ProblemCollector, json_sca
     if isinstance(node, SequenceNode):
         return [_build(item, path + (i,), positions, collector, json_scalars, seen)
                 for i, item in enumerate(node.value)]
-    return (_json_scalar if json_scalars else _scalar)(node, path, collector)
+    value = (_json_scalar if json_scalars else _scalar)(node, path, collector)
+    if isinstance(value, str):
+        if has_control(value, lines=_multiline(path)):
+            _control_problem(value, node, path, collector, lines=_multiline(path))
+            return None
+        return nfc(value)  # one spelling of every name: NFD 'Ấp 2' and NFC 'Ấp 2' are one hamlet
+    return value
+
+
+# values that are one line wherever they are shown (a newline in a name could fake a report line)
+_ONE_LINE_KEYS = frozenset({"name", "district", "province", "code", "id", "decision", "signer", "field", "format",
+                            "version", "region", "tier", "kind", "op", "fact", "parameter", "extends", "pack"})
+
+
+def _multiline(path: KeyPath) -> bool:
+    keys = [p for p in path if isinstance(p, str)]
+    return not keys or (keys[-1] not in _ONE_LINE_KEYS and "title" not in keys)
+
+
+def check_text(node, path: KeyPath, collector: ProblemCollector) -> None:
+    """Control characters anywhere in data given without a file (a dict, JSON read without positions)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(key, str) and has_control(key):
+                collector.add("text_control_character", f"the key {printable(key)!r} holds a control character",
+                              key_path=format_key_path(path) or None)
+            check_text(value, path + (key,), collector)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            check_text(value, path + (i,), collector)
+    elif isinstance(node, str) and has_control(node, lines=_multiline(path)):
+        collector.add("text_control_character", "the text holds a control character: remove it",
+                      key_path=format_key_path(path) or None)
+
+
+def _control_problem(text: str, node, path: KeyPath, collector: ProblemCollector, *, lines: bool) -> None:
+    found = next(ch for ch in text if has_control(ch, lines=lines))
+    collector.add("text_control_character", f"the text holds the control character {printable(found)} (at character "
+                  f"{text.index(found) + 1}): remove it; names, notes and titles are shown on terminals and in reports",
+                  line=node.start_mark.line + 1, column=node.start_mark.column + 1,
+                  key_path=format_key_path(path) or None)
 
 
 def _check_size(value: int | Decimal, text: str, where: dict, collector: ProblemCollector):

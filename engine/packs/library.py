@@ -22,7 +22,8 @@ Indicator = IndicatorBase  # any registered kind's model (see ntmcert.packs.regi
 _Report = Callable[..., None]  # problem(code, message, key path below the indicator)
 from ntmcert.core.paths import rules_dir
 from ntmcert.inputs.validation import validate_document
-from ntmcert.inputs.yamlio import Document, load_path
+from ntmcert.core.files import read_bounded
+from ntmcert.inputs.yamlio import MAX_BYTES, Document, load_path
 
 PACK_FILE = "pack.yaml"
 
@@ -107,7 +108,7 @@ def _parse(path: Path, expected_id: str | None) -> _Loaded:
         collector.add("pack_id_mismatch", f"pack id {doc.id!r} does not match its folder {expected_id!r}",
                       line=loc.line, column=loc.column, key_path="id")
     collector.raise_if_any()
-    return _Loaded(doc, document, path.read_bytes(), path)
+    return _Loaded(doc, document, read_bounded(path, MAX_BYTES), path)
 
 
 class PackLibrary:

@@ -1,6 +1,6 @@
 """Spreadsheets of many communes: a pack's blank template, and its rows read back as fact sets.
 
-`ntmcert template` writes the workbook; `ntmcert batch` (engine/batch.py) reads it, or a CSV with
+`ntmcert template` writes the workbook; `ntmcert batch` (batch.py) reads it, or a CSV with
 the same columns, row by row (streamed: one row in memory at a time).
 
 Column ids (row 1 of a sheet, or the CSV's first line) are the fact set's key paths:
@@ -57,9 +57,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ntmcert.inputs.catalogue import Catalogue, FactDef, FactKind, Level
-from ntmcert.core.errors import InputError, Location, Problem
-from ntmcert.core.vocab import REGION_NAMES, Tier
+from ntmcert.core.text import has_control, printable
+from ntmcert.core.vocab import REGION_NAMES
+from ntmcert.inputs.catalogue import FactDef
 from ntmcert.inputs.yamlio import MAX_DIGITS
 
 COMMUNE_SHEET = "Xã - Communes"
@@ -69,14 +69,12 @@ TEMPLATE_FORMAT = "ntmcert/template/v1"
 HEADER_ROWS = 3  # ids, Vietnamese, English
 FIRST_DATA_ROW = HEADER_ROWS + 1
 LAST_ROW = 1048576  # the spreadsheet's last row: validations cover the whole column
+MAX_CELL_CHARS = 32_767  # the most a spreadsheet cell holds: a longer text in an input is refused
 
 REGIONS = REGION_NAMES
-SPECIAL_FLAGS = ("extremely_difficult", "coastal_island", "ethnic_minority_region", "safe_zone", "poor_district")
 RECOGNITION_KEYS = ("decision", "date", "field", "signer", "period", "note")
 SOURCE_KEYS = ("document", "publisher", "date", "url", "note")
 
-
-# ----------------------------------------------------------------------------- columns
 
 @dataclass(frozen=True)
 class Column:
@@ -91,114 +89,18 @@ class Column:
     required: bool = False
 
 
-# kinds whose cells have a type: a header row has no valid value in any of them
-TYPED_KINDS = frozenset({"region", "group", "flag", "ethnic", "date", "partial_date", "count", "of", "percent",
-                         "number", "boolean", "commune_row"})
-
-_COMMUNE_TEXT = {"name": True, "province": True, "district": False}
-
-
-def parse_column_id(col_id: str, level: Level, catalogue: Catalogue, *, hamlets_allowed: bool) -> Column | str:
-    """The column an id names, or a message saying why it names none."""
-    parts = col_id.split(".")
-    if level is Level.hamlet:
-        if col_id == "commune_row":
-            return Column(col_id, "commune_row", ("commune_row",))
-        if col_id == "hamlet.name":
-            return Column(col_id, "text", ("hamlet", "name"), required=True)
-        if parts[0] != "facts":
-            return (f"unknown column {col_id!r}: the hamlet sheet takes commune_row, hamlet.name and "
-                    f"facts.<hamlet fact>")
-    else:
-        if col_id in ("commune.name", "commune.province", "commune.district"):
-            return Column(col_id, "text", tuple(parts), required=_COMMUNE_TEXT[parts[1]])
-        if col_id == "commune.code":
-            return Column(col_id, "code", ("commune", "code"))
-        if col_id == "commune.region":
-            return Column(col_id, "region", ("commune", "region"), required=True)
-        if col_id == "commune.group":
-            return Column(col_id, "group", ("commune", "group"))
-        if len(parts) == 3 and parts[:2] == ["commune", "special"] and parts[2] in SPECIAL_FLAGS:
-            return Column(col_id, "ethnic" if parts[2] == "ethnic_minority_region" else "flag", tuple(parts))
-        if col_id == "as_of":
-            return Column(col_id, "date", ("as_of",), required=True)
-        if len(parts) == 2 and parts[0] == "source" and parts[1] in SOURCE_KEYS:
-            return Column(col_id, "date" if parts[1] == "date" else "text", tuple(parts))
-        if parts[0] == "recognition":
-            tiers = [t.value for t in Tier]
-            if len(parts) == 3 and parts[1] in tiers and parts[2] in RECOGNITION_KEYS:
-                return Column(col_id, "partial_date" if parts[2] == "date" else "text", tuple(parts))
-            return (f"unknown column {col_id!r}: write recognition.<tier>.<key> with tier one of {', '.join(tiers)} "
-                    f"and key one of {', '.join(RECOGNITION_KEYS)}")
-        if col_id in ("commune_row", "hamlet.name"):
-            return (f"column {col_id!r} belongs in the sheet {HAMLET_SHEET!r}" if hamlets_allowed else
-                    f"column {col_id!r}: hamlets cannot be given in a CSV file; use the workbook of "
-                    f"`ntmcert template` or a folder of fact sets")
-        if parts[0] != "facts":
-            return (f"unknown column {col_id!r}: commune columns are commune.<field>, as_of, source.<key>, "
-                    f"recognition.<tier>.<key> and facts.<fact id>[.count|.of|.percent]")
-    if len(parts) not in (2, 3):
-        return f"unknown column {col_id!r}: write facts.<fact id> or facts.<fact id>.<count|of|percent|note|source>"
-    fact = catalogue.get(parts[1])
-    if fact is None:
-        return f"unknown fact id {parts[1]!r} in column {col_id!r}{catalogue.suggest(parts[1])}"
-    if fact.level is not level:
-        if fact.level is Level.hamlet:
-            where = (f"give it in the sheet {HAMLET_SHEET!r}" if hamlets_allowed else
-                     "hamlet facts cannot be given in a CSV file; use the workbook or a folder of fact sets")
-        else:
-            where = f"give it in the sheet {COMMUNE_SHEET!r}"
-        return f"{fact.id} is a {fact.level.value}-level fact: {where}"
-    sub = parts[2] if len(parts) == 3 else None
-    if sub in ("note", "source"):
-        return Column(col_id, "text", ("facts", fact.id, sub), fact)
-    if fact.kind is FactKind.share:
-        if sub in ("count", "of", "percent"):
-            return Column(col_id, sub, ("facts", fact.id, sub), fact)
-        return f"{fact.id} is a share: its columns are facts.{fact.id}.count and .of, or facts.{fact.id}.percent"
-    if sub is not None:
-        return f"{fact.id} is a {fact.kind.value} fact: its column is facts.{fact.id} (found {col_id!r})"
-    return Column(col_id, "boolean" if fact.kind is FactKind.boolean else "number", ("facts", fact.id), fact)
-
-
-def read_header(ids: list[Any], level: Level, catalogue: Catalogue, file: str, sheet: str | None,
-                *, hamlets_allowed: bool) -> list[Column | None]:
-    """The columns of a header row (None for ignored columns); raises InputError for a bad header."""
-    problems: list[Problem] = []
-    columns: list[Column | None] = []
-    seen: dict[str, int] = {}
-    label = _file_label(file, sheet)
-    for index, raw in enumerate(ids, start=1):
-        col_id = "" if raw is None else str(raw).strip()
-        if not col_id or col_id.startswith("#"):
-            columns.append(None)
-            continue
-        where = Location(label, 1, index, col_id)
-        if col_id in seen:
-            problems.append(Problem("sheet_duplicate_column", f"column {col_id!r} appears twice (also column "
-                                    f"{_letters(seen[col_id])})", where))
-            columns.append(None)
-            continue
-        seen[col_id] = index
-        found = parse_column_id(col_id, level, catalogue, hamlets_allowed=hamlets_allowed)
-        if isinstance(found, str):
-            problems.append(Problem("sheet_unknown_column", found, where))
-            columns.append(None)
-        else:
-            columns.append(found)
-    present = {c.id for c in columns if c is not None}
-    required = (["commune.name", "commune.province", "commune.region", "as_of"] if level is Level.commune
-                else ["commune_row", "hamlet.name"])
-    for col_id in required:
-        if col_id not in present:
-            problems.append(Problem("sheet_missing_column", f"the required column {col_id!r} is missing from the "
-                                    "first row (the row of column ids)", Location(label, 1, None, col_id)))
-    if problems:
-        raise InputError(problems)
-    return columns
-
 
 # ----------------------------------------------------------------------------- cells
+
+class Uncomputed:
+    """A formula cell saved without its computed value (openpyxl reads it as blank)."""
+
+    def __repr__(self) -> str:
+        return "<formula without a computed value>"
+
+
+UNCOMPUTED = Uncomputed()
+
 
 class CellError(ValueError):
     """A cell's value cannot be read for its column."""
@@ -369,8 +271,14 @@ def partial_date(value: Any) -> Any:
 
 
 def text(value: Any) -> str:
+    if isinstance(value, str) and has_control(value, lines=True):
+        found = next(ch for ch in value if has_control(ch, lines=True))
+        raise CellError("text_control_character", f"the cell holds the control character {printable(found)}: "
+                        "remove it; names and notes are shown on terminals and in reports")
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value).strip()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, dt.datetime):
@@ -424,6 +332,9 @@ _READERS = {"text": text, "code": text, "region": region, "group": group, "flag"
 
 def read_cell(column: Column, value: Any, percent_format: bool = False) -> Any:
     """The fact-set value of one non-blank cell; raises CellError."""
+    if isinstance(value, Uncomputed):
+        raise CellError("cell_formula_not_computed", "the cell holds a formula saved without its computed value: "
+                        "open and save the file in Excel or LibreOffice so the values are computed")
     kind = column.kind
     simple = _READERS.get(kind)
     if simple is not None:
@@ -435,25 +346,6 @@ def read_cell(column: Column, value: Any, percent_format: bool = False) -> Any:
         return found if found is not None else number(value)
     raise AssertionError(kind)
 
-
-def _is_valid(column: Column, value: Any) -> bool:
-    if column.kind == "commune_row":
-        return isinstance(value, (int, float)) and not isinstance(value, bool) or (
-            isinstance(value, str) and value.strip().isdigit())
-    try:
-        read_cell(column, value)
-        return True
-    except CellError:
-        return False
-
-
-def looks_like_header(columns: list[Column | None], values: list[Any]) -> bool:
-    """A non-blank row with no valid value in any typed column (see the module docstring)."""
-    typed = [(c, v) for c, v in zip(columns, values) if c is not None and not _blank(v)]
-    if not typed:
-        return False
-    return not any(_is_valid(c, v) for c, v in typed if c.kind in TYPED_KINDS)
-
 def _letters(index: int) -> str:
     out = ""
     while index:
@@ -463,3 +355,4 @@ def _letters(index: int) -> str:
 
 def _file_label(file: str, sheet: str | None) -> str:
     return f"{file}!{sheet}" if sheet and sheet != COMMUNE_SHEET else file
+

@@ -1,20 +1,28 @@
 """A pack's blank spreadsheet template (`ntmcert template`).
 
-The column and cell conventions are described in sheet_cells.py.
+The column and cell conventions are described in cells.py.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from ntmcert.core.files import atomic_path
+from ntmcert.core.vocab import TIER_NAMES
 from ntmcert.inputs.catalogue import Catalogue, FactDef, FactKind, Level
 from ntmcert.packs.library import Pack
 from ntmcert.packs.registry import comparisons as iter_comparisons
-
-from ntmcert.core.vocab import TIER_NAMES
-from ntmcert.sheets.cells import (COMMUNE_SHEET, FIRST_DATA_ROW, HAMLET_SHEET, INSTRUCTIONS_SHEET, LAST_ROW, REGIONS,
-                          TEMPLATE_FORMAT, Column)
-from ntmcert.sheets.reader import atomic_path
+from ntmcert.sheets.cells import (
+    COMMUNE_SHEET,
+    FIRST_DATA_ROW,
+    HAMLET_SHEET,
+    INSTRUCTIONS_SHEET,
+    LAST_ROW,
+    REGIONS,
+    TEMPLATE_FORMAT,
+)
+from ntmcert.sheets.columns import COMMUNE_COLUMNS, Column
+from ntmcert.sheets.safecell import cell_value
 
 # ----------------------------------------------------------------------------- the template
 
@@ -77,30 +85,7 @@ def fact_columns(fact: FactDef) -> list[Column]:
 
 
 def commune_columns(tiers: list[str]) -> list[Column]:
-    cols = [
-        Column("commune.name", "text", ("commune", "name"), None, "Tên xã (bắt buộc)", "Commune name (required)", True),
-        Column("commune.province", "text", ("commune", "province"), None, "Tỉnh (bắt buộc)", "Province (required)",
-               True),
-        Column("commune.district", "text", ("commune", "district"), None, "Huyện", "District"),
-        Column("commune.code", "code", ("commune", "code"), None, "Mã xã", "Commune code"),
-        Column("commune.region", "region", ("commune", "region"), None,
-               "Vùng (bắt buộc): " + ", ".join(REGIONS), "Region (required): " + ", ".join(REGIONS), True),
-        Column("commune.group", "group", ("commune", "group"), None, "Nhóm xã giai đoạn 2026–2030 (1, 2, 3)",
-               "Commune group, 2026–2030 (1, 2, 3)"),
-        Column("commune.special.extremely_difficult", "flag", ("commune", "special", "extremely_difficult"), None,
-               "Xã đặc biệt khó khăn (có/không)", "Extremely difficult commune (yes/no)"),
-        Column("commune.special.coastal_island", "flag", ("commune", "special", "coastal_island"), None,
-               "Xã bãi ngang, ven biển, hải đảo (có/không)", "Coastal or island commune (yes/no)"),
-        Column("commune.special.ethnic_minority_region", "ethnic", ("commune", "special", "ethnic_minority_region"),
-               None, "Xã khu vực II/III vùng đồng bào DTTS và miền núi (II, III)",
-               "Region II/III commune of the ethnic-minority and mountain areas (II, III)"),
-        Column("commune.special.safe_zone", "flag", ("commune", "special", "safe_zone"), None,
-               "Xã an toàn khu (có/không)", "Safe-zone commune (yes/no)"),
-        Column("commune.special.poor_district", "flag", ("commune", "special", "poor_district"), None,
-               "Thuộc huyện nghèo (có/không)", "In a poor district (yes/no)"),
-        Column("as_of", "date", ("as_of",), None, "Ngày số liệu (bắt buộc; yyyy-mm-dd)",
-               "As of: the date the figures describe (required; yyyy-mm-dd)", True),
-    ]
+    cols = list(COMMUNE_COLUMNS)
     for tier in tiers:
         vi, en = TIER_NAMES[tier]
         cols.append(Column(f"recognition.{tier}.decision", "text", ("recognition", tier, "decision"), None,
@@ -157,9 +142,9 @@ def _fill_sheet(ws, columns: list[Column]) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    ws.append([c.id for c in columns])
-    ws.append([c.vi for c in columns])
-    ws.append([c.en for c in columns])
+    ws.append([cell_value(c.id) for c in columns])
+    ws.append([cell_value(c.vi) for c in columns])
+    ws.append([cell_value(c.en) for c in columns])
     id_font = Font(name="Consolas", size=9, color="595959")
     vi_font = Font(bold=True)
     en_font = Font(italic=True, color="404040")
@@ -284,7 +269,7 @@ def _instructions(ws, pack: Pack, catalogue: Catalogue, commune_cols: list[Colum
         ("", False),
     ]
     for line, bold in lines:
-        ws.append([line])
+        ws.append([cell_value(line)])
         if bold:
             ws.cell(row=ws.max_row, column=1).font = Font(bold=True)
     ws.append(["Cột / Column", "Trang / Sheet", "Loại / Kind", "Đơn vị / Unit", "Tiêu đề / Header",
@@ -295,7 +280,7 @@ def _instructions(ws, pack: Pack, catalogue: Catalogue, commune_cols: list[Colum
         for col in cols:
             unit = f"{col.fact.unit.vi} / {col.fact.unit.en}" if col.fact is not None and col.fact.unit else ""
             users = ", ".join(facts.get(col.fact, [])) if col.fact is not None else ""
-            ws.append([col.id, sheet, col.kind, unit, f"{col.vi} / {col.en}", users])
+            ws.append([cell_value(v) for v in (col.id, sheet, col.kind, unit, f"{col.vi} / {col.en}", users)])
     for letter, width in zip("ABCDEF", (48, 16, 12, 22, 80, 40)):
         ws.column_dimensions[letter].width = width
     for row in ws.iter_rows(min_row=1, max_row=ws.max_row, max_col=1):

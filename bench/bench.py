@@ -53,7 +53,8 @@ def synthetic_pack(folder: Path) -> str:
         lines += [f"  - id: bench.c{c}", f"    title: {{vi: Tiêu chí {c}, en: Criterion {c}}}", "    indicators:"]
         for n in range(c * 10, c * 10 + 10):
             fact, op, percent = table[n]
-            lines.append(f"      - {{id: bench.i{n:03d}, kind: compare, title: {{vi: Chỉ tiêu {n}, en: Indicator {n}}}, "
+            lines.append(f"      - {{id: bench.i{n:03d}, kind: compare, "
+                         f"title: {{vi: Chỉ tiêu {n}, en: Indicator {n}}}, "
                          f"fact: {fact}, op: '{op}', threshold: {{percent: {percent}}}, "
                          f"source: {{document: synthetic, provenance: inferred}}}}")
     path = folder / "bench" / "synthetic-100" / "pack.yaml"
@@ -302,7 +303,7 @@ def batch_rate(rows: int, tmp: Path) -> dict:
 def disagreements(masks: dict[str, list[int]], reference: list[int]) -> tuple[int, list[tuple[int, int]]]:
     """How many indicator statuses differ from `reference`, and the first few (commune, indicator)."""
     total, first = 0, []
-    for n, (mine, ref) in enumerate(zip(masks, reference)):
+    for n, (mine, ref) in enumerate(zip(masks, reference, strict=True)):
         diff = mine ^ ref
         total += diff.bit_count()
         while diff and len(first) < 3:
@@ -350,7 +351,8 @@ def report(results: dict, masks: dict, folder: Path, pack_id: str, count: int) -
         line = f"  {label}: {total:,} disagreements"
         if first:
             n, k = first[0]
-            line += f" (e.g. commune {n}, bench.i{k:03d}: {_edge_text(documents[n], comparisons[k], bool(reference[n] >> k & 1))})"
+            example = _edge_text(documents[n], comparisons[k], bool(reference[n] >> k & 1))
+            line += f" (e.g. commune {n}, bench.i{k:03d}: {example})"
         print(line)
 
 

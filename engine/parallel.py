@@ -17,28 +17,28 @@ from __future__ import annotations
 import dataclasses
 import gc
 import io
+import itertools
 import multiprocessing
 import os
 import pickle
 import threading
 from collections import deque
-from fractions import Fraction
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Literal, Sequence
-
-from pydantic import BaseModel
+from typing import Any, Literal
 
 from ntmcert.api import default_library
 from ntmcert.core.errors import EngineError, InputError, NtmcertError
 from ntmcert.evaluation.engines import get_engine
 from ntmcert.evaluation.evaluate import evaluate_pack
-from ntmcert.evaluation.verdict import Verdict
 from ntmcert.inputs.catalogue import Catalogue
 from ntmcert.inputs.factset import FactSet, FactSetInput, load_factset
 from ntmcert.packs.library import Pack, PackLibrary
 from ntmcert.packs.params import load_params
 from ntmcert.packs.resolve import OfficerValue
+from pydantic import BaseModel
 
 FactsIn = str | Path | dict | FactSetInput | FactSet
 PackRef = str | Pack
@@ -126,7 +126,7 @@ class _Job:
     single: bool
     transform: Callable[[Any], Any] | None
 
-    def runner(self, library: PackLibrary, packs: list[Pack]) -> "_Runner":
+    def runner(self, library: PackLibrary, packs: list[Pack]) -> _Runner:
         return _Runner(library, packs, get_engine(self.engine), self.officer, self.derive, self.single,
                        self.transform)
 
@@ -170,7 +170,7 @@ class _Runner:
 
 def _evaluate_one(runner: _Runner, factsets: Iterable[FactsIn], chunk_size: int) -> Iterator[Any]:
     source = iter(factsets)
-    while chunk := [facts for _, facts in zip(range(chunk_size), source)]:
+    while chunk := list(itertools.islice(source, chunk_size)):
         yield from runner.run(chunk)
 
 
@@ -192,7 +192,8 @@ def _init_worker(job: _Job) -> None:
 
 
 def _run_chunk(chunk: list[FactsIn]) -> bytes:
-    assert _worker is not None, "evaluate_many's worker was not initialised"
+    if _worker is None:
+        raise EngineError("evaluate_many's worker process was not initialised")
     runner, ids = _worker
     return _dump([_Failure.of(r) if isinstance(r, NtmcertError) else r for r in runner.run(chunk)], ids)
 
@@ -208,7 +209,7 @@ def _pooled(job: _Job, library: PackLibrary, packs: list[Pack], factsets: Iterab
         try:
             while True:
                 while len(pending) < 2 * jobs:
-                    chunk = [facts for _, facts in zip(range(chunk_size), source)]
+                    chunk = list(itertools.islice(source, chunk_size))
                     if not chunk:
                         break
                     pending.append(pool.submit(_run_chunk, chunk))
@@ -241,7 +242,7 @@ class _Failure:
     message: str
 
     @classmethod
-    def of(cls, exc: NtmcertError) -> "_Failure":
+    def of(cls, exc: NtmcertError) -> _Failure:
         return cls(type(exc), exc.problems if isinstance(exc, InputError) else None, str(exc))
 
     def error(self) -> NtmcertError:
@@ -301,7 +302,7 @@ def _dump(results: list, ids: dict[int, tuple]) -> bytes:
 
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
-    table: dict = {cls: shared_or_value for cls in _SHARED_TYPES.get(id(ids), ())}
+    table: dict = dict.fromkeys(_SHARED_TYPES.get(id(ids), ()), shared_or_value)
     table[Fraction] = _fraction_reduce
     pickler.dispatch_table = table
     pickler.dump(results)
@@ -331,7 +332,7 @@ def _load(data: bytes, shared: dict[tuple, Any]) -> list:
     paused = gc.isenabled()
     gc.disable()
     try:
-        return pickle.loads(data)
+        return pickle.loads(data)  # noqa: S301 - bytes our own worker process just pickled
     finally:
         _loading = {}
         if paused:

@@ -8,11 +8,11 @@ import json
 from collections import defaultdict
 
 import pytest
-
 from ntmcert import InputError, NtmcertError, Verdict, evaluate, evaluate_many
 from ntmcert.evaluation.verdict import dumps
-from tests.yaml_cases import RULES, build_factset, officer_params, pack_id_for
 from ntmcert.inputs.yamlio import load_path
+
+from tests.yaml_cases import RULES, build_factset, officer_params, pack_id_for
 
 from .conftest import SEEDS, THANH_PHU, base_factset
 
@@ -32,15 +32,18 @@ def _case_groups() -> dict[tuple, list[dict]]:
     return groups
 
 
-def _outcome(make) -> str | tuple:
-    """A verdict's JSON text, or an error's type and message (an error yielded counts as raised)."""
+def _outcome(result) -> str | tuple:
+    """A verdict's JSON text, or an error's type and message."""
+    if isinstance(result, NtmcertError):
+        return type(result).__name__, str(result)
+    return result.to_json()
+
+
+def _evaluated(facts, pack_id: str, **kwargs) -> Verdict | NtmcertError:
     try:
-        result = make()
-        if isinstance(result, NtmcertError):
-            raise result
-        return result.to_json()
+        return evaluate(facts, pack_id, **kwargs)
     except NtmcertError as exc:
-        return type(exc).__name__, str(exc)
+        return exc
 
 
 @pytest.mark.parametrize("engine", ["durable", "reference"])
@@ -49,13 +52,13 @@ def test_every_yaml_case_gives_the_same_json_on_two_processes_as_one_by_one(engi
     for (pack_id, _, derive), cases in _case_groups().items():
         params = officer_params(cases[0].get("params"))
         factsets = [build_factset(case) for case in cases]
-        expected = [_outcome(lambda: evaluate(fs, pack_id, engine=engine, params=params,
-                                              derive_prerequisites=derive)) for fs in factsets]
-        kwargs = dict(engine=engine, params=params, derive_prerequisites=derive, on_error="yield")
+        expected = [_outcome(_evaluated(fs, pack_id, engine=engine, params=params, derive_prerequisites=derive))
+                    for fs in factsets]
+        kwargs = {"engine": engine, "params": params, "derive_prerequisites": derive, "on_error": "yield"}
         sequential = list(evaluate_many(factsets, pack_id, jobs=1, **kwargs))
         pooled = list(evaluate_many(factsets, pack_id, jobs=2, chunk_size=3, **kwargs))
-        assert [_outcome(lambda: v) for v in sequential] == expected, pack_id
-        assert [_outcome(lambda: v) for v in pooled] == expected, pack_id
+        assert [_outcome(v) for v in sequential] == expected, pack_id
+        assert [_outcome(v) for v in pooled] == expected, pack_id
         checked += sum(isinstance(e, str) for e in expected)
     assert checked > 50  # the YAML cases were found
 

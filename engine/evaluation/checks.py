@@ -8,9 +8,9 @@ reports them itself. Every engine maps each check to pass / fail / undecidable.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from fractions import Fraction
-from typing import TYPE_CHECKING, NamedTuple, Protocol, Sequence
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from ntmcert.core.version import __version__
 

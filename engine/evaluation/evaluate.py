@@ -136,9 +136,9 @@ def _plan_all(ctx: Context) -> list:
     table = _plain_comparisons(ctx)
     facts, planned_list, checks, pack_id = ctx.factset.facts, ctx.planned, ctx.checks, ctx.pack.id
     builders: list = []
-    for crit, entries in zip(ctx.pack.criteria, table):
+    for crit, entries in zip(ctx.pack.criteria, table, strict=True):
         indicators: list = []
-        for ind, entry in zip(crit.indicators, entries):
+        for ind, entry in zip(crit.indicators, entries, strict=True):
             if entry is None:
                 indicators.append((ind, plan_indicator(ctx, ind)))
                 continue

@@ -19,6 +19,7 @@ import gc
 import io
 import itertools
 import multiprocessing
+import multiprocessing.context
 import os
 import pickle
 import threading
@@ -27,10 +28,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from ntmcert.api import default_library
-from ntmcert.core.errors import EngineError, InputError, NtmcertError
+from ntmcert.core.errors import EngineError, InputError, NtmcertError, Problem
 from ntmcert.evaluation.engines import get_engine
 from ntmcert.evaluation.evaluate import evaluate_pack
 from ntmcert.inputs.catalogue import Catalogue
@@ -40,8 +41,9 @@ from ntmcert.packs.params import load_params
 from ntmcert.packs.resolve import OfficerValue
 from pydantic import BaseModel
 
-FactsIn = str | Path | dict | FactSetInput | FactSet
+FactsIn = str | Path | dict[str, Any] | FactSetInput | FactSet
 PackRef = str | Pack
+SharedKey = tuple[str, int]  # (owner: "catalogue" or a pack's sha256, place in the walk)
 CHUNK = 16  # fact sets per task: hides the pool's per-task cost (~0.1 ms)
 
 
@@ -71,7 +73,8 @@ def evaluate_many(factsets: Iterable[FactsIn], packs: PackRef | Sequence[PackRef
         raise ValueError("chunk_size must be at least 1")
     library = library or default_library()
     single = isinstance(packs, (str, Pack))
-    pack_list = [_pack(p, library) for p in ([packs] if single else packs)]  # type: ignore[list-item]
+    refs: Sequence[PackRef] = [packs] if isinstance(packs, (str, Pack)) else packs
+    pack_list = [_pack(p, library) for p in refs]
     get_engine(engine)  # an unknown engine name fails here, before any process starts
     officer = load_params(params, library) if isinstance(params, (str, Path)) else params
     jobs = _default_jobs() if jobs is None else jobs
@@ -176,7 +179,7 @@ def _evaluate_one(runner: _Runner, factsets: Iterable[FactsIn], chunk_size: int)
 
 # ----------------------------------------------------------------------------- the pool
 
-_worker: tuple[_Runner, dict[int, tuple]] | None = None
+_worker: tuple[_Runner, dict[int, SharedKey]] | None = None
 
 
 def _init_worker(job: _Job) -> None:
@@ -202,7 +205,7 @@ def _pooled(job: _Job, library: PackLibrary, packs: list[Pack], factsets: Iterab
             chunk_size: int) -> Iterator[Any]:
     shared = _shared_objects(library, packs, job.derive)
     context = _context()
-    pending: deque[Future] = deque()
+    pending: deque[Future[bytes]] = deque()
     source = iter(factsets)
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker,
                              initargs=(job,)) as pool:
@@ -222,7 +225,7 @@ def _pooled(job: _Job, library: PackLibrary, packs: list[Pack], factsets: Iterab
                 future.cancel()
 
 
-def _context():
+def _context() -> multiprocessing.context.BaseContext:
     """fork where it is safe (a caller with one thread: nothing can hold a lock mid-fork), which
     needs no `if __name__ == "__main__"` guard in the caller's script and starts at once; else a
     fork server, whose children start from a clean process."""
@@ -237,8 +240,8 @@ def _context():
 class _Failure:
     """An NtmcertError in transit (InputError's constructor takes problems, not its message)."""
 
-    kind: type
-    problems: list | None
+    kind: type[NtmcertError]
+    problems: list[Problem] | None
     message: str
 
     @classmethod
@@ -246,12 +249,14 @@ class _Failure:
         return cls(type(exc), exc.problems if isinstance(exc, InputError) else None, str(exc))
 
     def error(self) -> NtmcertError:
-        return self.kind(self.problems) if self.problems is not None else self.kind(self.message)
+        if self.problems is not None:  # an InputError, or a subclass of it
+            return cast(type[InputError], self.kind)(self.problems)
+        return self.kind(self.message)
 
 
 # ----------------------------------------------------------------------------- shared objects
 
-def _shared_objects(library: PackLibrary, packs: list[Pack], derive: bool) -> dict[tuple, Any]:
+def _shared_objects(library: PackLibrary, packs: list[Pack], derive: bool) -> dict[SharedKey, Any]:
     """Every pydantic object of the catalogue and of the packs (with their prerequisites' packs
     when those are derived), keyed by (owner, place in a deterministic walk)."""
     owners: list[tuple[str, Any]] = [("catalogue", library.catalogue)]
@@ -264,7 +269,7 @@ def _shared_objects(library: PackLibrary, packs: list[Pack], derive: bool) -> di
         owners.append((pack.sha256, pack))
         if derive:
             todo.extend(library.get(p.pack) for p in pack.prerequisites if p.pack)
-    shared: dict[tuple, Any] = {}
+    shared: dict[SharedKey, Any] = {}
     visited: set[int] = set()
     for owner, root in owners:
         found: list[Any] = []
@@ -293,38 +298,38 @@ def _walk(obj: Any, found: list[Any], visited: set[int]) -> None:
             _walk(item, found, visited)
 
 
-def _dump(results: list, ids: dict[int, tuple]) -> bytes:
+def _dump(results: list[Any], ids: dict[int, SharedKey]) -> bytes:
     """Pickle a chunk's results, shared objects as references and fractions as two integers
     (pickle's own Fraction spelling is a string that must be parsed again)."""
-    def shared_or_value(obj: Any):
+    def shared_or_value(obj: Any) -> Any:
         key = ids.get(id(obj))
         return (_shared, (key,)) if key is not None else obj.__reduce_ex__(pickle.HIGHEST_PROTOCOL)
 
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
-    table: dict = dict.fromkeys(_SHARED_TYPES.get(id(ids), ()), shared_or_value)
+    table: dict[type, Any] = dict.fromkeys(_SHARED_TYPES.get(id(ids), ()), shared_or_value)
     table[Fraction] = _fraction_reduce
     pickler.dispatch_table = table
     pickler.dump(results)
     return buffer.getvalue()
 
 
-def _fraction_reduce(value: Fraction):
+def _fraction_reduce(value: Fraction) -> tuple[type[Fraction], tuple[int, int]]:
     return Fraction, (value.numerator, value.denominator)
 
 
 _SHARED_TYPES: dict[int, set[type]] = {}  # the classes of a worker's shared objects, by id of its table
-_loading: dict[tuple, Any] = {}  # the parent's shared objects while it unpickles a chunk
+_loading: dict[SharedKey, Any] = {}  # the parent's shared objects while it unpickles a chunk
 
 
-def _shared(key: tuple) -> Any:
+def _shared(key: SharedKey) -> Any:
     try:
         return _loading[key]
     except KeyError:  # the walk differs between processes: a bug, never a silent mix-up
         raise EngineError(f"evaluate_many: no shared object {key!r} in this process") from None
 
 
-def _load(data: bytes, shared: dict[tuple, Any]) -> list:
+def _load(data: bytes, shared: dict[SharedKey, Any]) -> list[Any]:
     """Unpickle a chunk with the collector paused: it makes hundreds of objects per verdict, none
     of them garbage, and the collector's passes over them measured as 40% of the time."""
     global _loading
@@ -332,7 +337,8 @@ def _load(data: bytes, shared: dict[tuple, Any]) -> list:
     paused = gc.isenabled()
     gc.disable()
     try:
-        return pickle.loads(data)  # noqa: S301 - bytes our own worker process just pickled
+        loaded: list[Any] = pickle.loads(data)  # noqa: S301 - bytes our own worker process just pickled
+        return loaded
     finally:
         _loading = {}
         if paused:

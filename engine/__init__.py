@@ -16,21 +16,8 @@ from ntmcert.core.version import __version__
 from ntmcert.evaluation.verdict import Verdict
 from ntmcert.inputs.factset import FactSet, FactSetInput, load_factset
 from ntmcert.packs.library import Pack, PackLibrary
+from ntmcert.parallel import evaluate_many
 
-__all__ = [
-           "FactSet",
-           "FactSetInput",
-           "InputError",
-           "NtmcertError",
-           "Pack",
-           "PackLibrary",
-           "PackNotFoundError",
-           "Problem",
-           "Verdict",
-           "__version__",
-           "applicable_packs",
-           "default_library",
-           "default_packs",
-           "evaluate",
-           "load_factset",
-]
+__all__ = ["FactSet", "FactSetInput", "InputError", "NtmcertError", "Pack", "PackLibrary",
+           "PackNotFoundError", "Problem", "Verdict", "__version__", "applicable_packs",
+           "default_library", "default_packs", "evaluate", "evaluate_many", "load_factset"]

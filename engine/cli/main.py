@@ -222,9 +222,9 @@ def validate(facts: Path = typer.Argument(..., help="A fact set to check."),
     line = Text("{file}: hợp lệ — {name}, {province}, số liệu đến ngày {as_of}; {facts} số liệu, {hamlets} ấp, "
                 "sha256 {sha}",
                 "{file}: valid — {name}, {province}, as of {as_of}; {facts} facts, {hamlets} hamlets, sha256 {sha}")
-    typer.echo(line.get(lang.value).format(file=facts, name=fs.commune.name, province=fs.commune.province,
+    typer.echo(printable(line.get(lang.value).format(file=facts, name=fs.commune.name, province=fs.commune.province,
                                            as_of=date_text(fs.as_of, lang.value), facts=len(fs.facts),
-                                           hamlets=len(fs.hamlets), sha=fs.sha256))
+                                           hamlets=len(fs.hamlets), sha=fs.sha256)))
 
 
 register_sheet_commands(app)  # ntmcert template / ntmcert batch (cli_sheets.py)
@@ -319,8 +319,8 @@ def packs_docs(out: Path = typer.Option(Path("docs/criteria"), "--out", help="Fo
         for name in stale:
             check_output_folder((out / name).parent, code="docs_bad_output")
             if (out / name).is_dir():
-                raise InputError([Problem("docs_bad_output", f"{out / name} is a folder", Location(str(out / name),
-                                                                                                    None, None, "--out"))])
+                where = Location(str(out / name), None, None, "--out")
+                raise InputError([Problem("docs_bad_output", f"{out / name} is a folder", where)])
     except InputError as exc:
         _fail(exc.problems)
     for name in stale:

@@ -15,8 +15,7 @@ import typer
 from ntmcert.cli.common import EngineName, Lang, _fail
 from ntmcert.core.errors import InputError, Location, PackNotFoundError, Problem
 from ntmcert.core.files import check_output_file
-from ntmcert.core.text import Text
-
+from ntmcert.core.text import Text, printable
 
 def template(
     pack: str = typer.Option(..., "--pack", "-p", help="Pack id, e.g. tra-vinh/smart-commune."),
@@ -36,7 +35,7 @@ def template(
         _fail(exc.problems)
     if out.exists() and not force:
         _fail([Problem("template_exists", f"{out} exists and may hold figures already entered; choose another "
-                                          "name or add --force to replace it", Location(str(out), None, None, "--out"))])
+                       "name or add --force to replace it", Location(str(out), None, None, "--out"))])
     try:
         library = default_library()
         pack_obj = library.get(pack)
@@ -90,7 +89,7 @@ def batch(
     written = Text("ntmcert batch: đã ghi kết quả vào {out}", "ntmcert batch: results written to {out}")
     with_errors = Text("; {n} dòng có lỗi số liệu (xem cột lỗi): mã thoát 2",
                        "; {n} row(s) with input errors (see the error column): exit 2")
-    typer.echo(written.get(lang.value).format(out=out)
+    typer.echo(printable(written.get(lang.value).format(out=out))
                + (with_errors.get(lang.value).format(n=errors) if errors else ""), err=True)
     raise typer.Exit(result.exit_code)
 

@@ -168,6 +168,7 @@ def validate(facts: Path = typer.Argument(..., help="A fact set to check.")) -> 
 
 
 register_sheet_commands(app)  # ntmcert template / ntmcert batch (cli_sheets.py)
+__import__("ntmcert.service.cli").service.cli.register(app)  # serve, keys, decisions, db (service/)
 
 
 @packs_app.callback(invoke_without_command=True)

@@ -5,6 +5,8 @@ Pure ASGI (not BaseHTTPMiddleware) because it runs on every request of a through
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 import time
 import uuid
@@ -12,6 +14,7 @@ import uuid
 from .metrics import Metrics
 from .problems import ApiProblem
 
+log = logging.getLogger("ntmcert.service")
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
@@ -50,8 +53,11 @@ class ServiceMiddleware:
                     raise BodyTooLarge(limit)
             return message
 
+        started = [False]
+
         async def send_with_id(message):
             if message["type"] == "http.response.start":
+                started[0] = True
                 status_box[0] = message["status"]
                 message.setdefault("headers", [])
                 message["headers"] = list(message["headers"]) + [(b"x-request-id", request_id.encode()),
@@ -64,13 +70,30 @@ class ServiceMiddleware:
                 raise BodyTooLarge(limit)
             await self.app(scope, limited_receive, send_with_id)
         except BodyTooLarge as exc:  # raised before the app read anything: answer here
-            from .problems import problem_response
-
-            response = problem_response(None, 413, exc.problems)
-            response.headers["x-request-id"] = request_id
-            await response(scope, receive, send)
+            await self._answer(scope, receive, send, 413, exc.problems, request_id)
             status_box[0] = 413
+        except Exception:  # noqa: BLE001 - a bug: logged with the request id; the client gets only the id
+            log.exception("request %s failed", request_id)
+            if not started[0]:
+                from . import _core
+
+                await self._answer(scope, receive, send, 500, [_core.Problem(
+                    "internal_error", "an internal error occurred; quote the request id to the operator",
+                    _core.Location("request"))], request_id)
+            status_box[0] = 500
         finally:
             route = scope.get("route")
             path = getattr(route, "path", None) or "unmatched"
             self.metrics.observe(scope["method"], path, status_box[0], time.perf_counter() - start)
+
+    @staticmethod
+    async def _answer(scope, receive, send, status: int, problems, request_id: str) -> None:
+        from .problems import problem_response
+
+        response = problem_response(None, status, problems)
+        response.headers["x-request-id"] = request_id
+        body = json.loads(response.body)
+        body["request_id"], body["instance"] = request_id, scope.get("path")
+        response.body = json.dumps(body, ensure_ascii=False, sort_keys=True).encode()
+        response.headers["content-length"] = str(len(response.body))
+        await response(scope, receive, send)

@@ -76,7 +76,7 @@ def create_app(settings: Settings, *, db: Database | None = None) -> FastAPI:
     app.state.keys = KeyStore(db, settings.key_cache_seconds)
     problems.install(app)
     app.add_middleware(ServiceMiddleware, metrics=metrics, max_body=settings.max_body_bytes,
-                       max_upload=settings.max_upload_bytes, upload_paths=("/v1/batches",))
+                       max_upload=settings.max_upload_bytes, upload_paths=("/v1/batches", "/web/batch"))
 
     @app.get("/healthz", response_model=Health, tags=["operations"])
     def healthz() -> dict:
@@ -225,8 +225,10 @@ def create_app(settings: Settings, *, db: Database | None = None) -> FastAPI:
         return Response(text, media_type=media)
 
     from .batches import install as install_batches
+    from ..web import install as install_web  # the officers' web app (issue #12)
 
     install_batches(app, need)
+    install_web(app)
     _custom_openapi(app)
     return app
 

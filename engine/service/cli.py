@@ -136,3 +136,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(keys_app, name="keys")
     app.add_typer(decisions_app, name="decisions")
     app.add_typer(db_app, name="db")
+    __import__("ntmcert.web.cli").web.cli.register(app)  # ntmcert users … (the web app's accounts)

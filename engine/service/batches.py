@@ -41,7 +41,7 @@ def _run_to(db: Database, batch: Batch, fmt: str, on_row=None) -> tuple[bytes, d
     if batch.params_json:
         officer = _core.parse_params(_core.load_json_document(batch.params_json, "params"), None)
     with tempfile.TemporaryDirectory(prefix="ntmcert-batch-") as tmp:
-        source = Path(tmp) / ("input" + Path(batch.filename).suffix.lower())
+        source = Path(tmp) / batch.filename  # the rows' locations name the file as uploaded
         source.write_bytes(batch.input)
         out = Path(tmp) / f"results.{fmt}"
         summary = _core.run_batch_file(source, batch.pack, out, batch.lang, officer, on_row)
@@ -89,6 +89,14 @@ def _finish(db: Database, batch_id: str, status: str, *, summary: dict | None = 
             row.problems = json.dumps(problems, ensure_ascii=False)
 
 
+def _safe_name(filename: str) -> str:
+    """The uploaded file's own name (results cite it), without folders or characters a file system
+    or a terminal could misread."""
+    name = Path(filename.replace("\\", "/")).name
+    name = "".join(ch if ch.isalnum() or ch in "._- " else "_" for ch in name).strip(" .")[:120]
+    return name or "upload"
+
+
 def _out(b: Batch) -> dict:
     return {"batch_id": b.id, "status": b.status, "pack": b.pack, "filename": b.filename, "total": b.total,
             "done": b.done, "created_at": b.created_at, "updated_at": b.updated_at,
@@ -131,15 +139,19 @@ def install(app: FastAPI, need) -> None:
         except Exception as exc:  # noqa: BLE001 - python-multipart's parse errors: a client mistake
             raise ApiProblem.one(422, "upload_invalid", f"the multipart body cannot be read: {type(exc).__name__}",
                                  "file") from None
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str):
-            raise ApiProblem.one(422, "upload_missing", "send the workbook or CSV in the form field file", "file")
-        name = Path(upload.filename or "").name[:200]
-        if Path(name).suffix.lower() not in (".xlsx", ".csv"):
-            raise ApiProblem.one(422, "upload_bad_type", f"the file must be .xlsx or .csv (found {name!r})", "file")
-        data = await upload.read()
+        try:
+            upload = form.get("file")
+            if upload is None or isinstance(upload, str):
+                raise ApiProblem.one(422, "upload_missing", "send the workbook or CSV in the form field file", "file")
+            name = _safe_name(upload.filename or "")
+            if Path(name).suffix.lower() not in (".xlsx", ".csv"):
+                raise ApiProblem.one(422, "upload_bad_type", f"the file must be .xlsx or .csv (found {name!r})",
+                                     "file")
+            data = await upload.read()
+            params_text = form.get("params")
+        finally:
+            await form.close()
         params_json = None
-        params_text = form.get("params")
         if isinstance(params_text, str) and params_text.strip():
             doc = _core.load_json_document(params_text, "params")
             if doc.problems:

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
@@ -13,16 +15,21 @@ DataDir = typer.Option(None, "--data-dir", help="Folder of the SQLite decision l
                        "platform's data folder. NTMCERT_DATABASE_URL (e.g. postgresql+psycopg://…) overrides it.")
 
 
-def _database(data_dir: Optional[Path], migrate: bool = True):
+@contextmanager
+def _database(data_dir: Optional[Path], migrate: bool = True) -> Iterator[tuple]:
+    """(settings, database), migrated unless told not to; the connections closed afterwards."""
     from .db import Database
     from .migrate import upgrade
     from .settings import Settings
 
     settings = Settings.from_env(data_dir)
     db = Database(settings.database_url)
-    if migrate:
-        upgrade(db)
-    return settings, db
+    try:
+        if migrate:
+            upgrade(db)
+        yield settings, db
+    finally:
+        db.dispose()
 
 
 def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
@@ -35,12 +42,11 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to liste
     from .auth import KeyStore
     from .settings import ENV_DATA_DIR, ENV_URL
 
-    settings, db = _database(data_dir)
-    keys = KeyStore(db)
-    if not keys.has_keys():
-        created = keys.create("first admin key", ["admin"])
-        typer.echo(f"ntmcert: first admin key (shown once, store it now): {created.token}", err=True)
-    db.dispose()
+    with _database(data_dir) as (settings, db):
+        keys = KeyStore(db)
+        if not keys.has_keys():
+            created = keys.create("first admin key", ["admin"])
+            typer.echo(f"ntmcert: first admin key (shown once, store it now): {created.token}", err=True)
     os.environ[ENV_URL] = settings.database_url  # the workers build their app from the environment
     if settings.data_dir is not None:
         os.environ[ENV_DATA_DIR] = str(settings.data_dir)
@@ -60,9 +66,9 @@ def keys_create(name: str = typer.Option(..., "--name", help="Who or what uses t
     """Create a key; the token is printed once (only its argon2 hash is stored)."""
     from .auth import KeyStore
 
-    _, db = _database(data_dir)
     try:
-        created = KeyStore(db).create(name, scope)
+        with _database(data_dir) as (_, db):
+            created = KeyStore(db).create(name, scope)
     except ValueError as exc:
         typer.echo(f"ntmcert: keys_bad_scope: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -76,8 +82,9 @@ def keys_list(data_dir: Optional[Path] = DataDir) -> None:
     """List keys: id, name, scopes, created, revoked."""
     from .auth import KeyStore
 
-    _, db = _database(data_dir)
-    for k in KeyStore(db).list():
+    with _database(data_dir) as (_, db):
+        listed = KeyStore(db).list()
+    for k in listed:
         typer.echo(f"{k.key_id}\t{k.name}\t{k.scopes}\t{k.created_at}\t{k.revoked_at or 'active'}")
 
 
@@ -87,8 +94,9 @@ def keys_revoke(key_id: str = typer.Argument(..., help="The key id (the part aft
     """Revoke a key (servers stop accepting it within a few seconds)."""
     from .auth import KeyStore
 
-    _, db = _database(data_dir)
-    if not KeyStore(db).revoke(key_id):
+    with _database(data_dir) as (_, db):
+        revoked = KeyStore(db).revoke(key_id)
+    if not revoked:
         typer.echo(f"ntmcert: key_not_found: no key {key_id!r}", err=True)
         raise typer.Exit(2)
     typer.echo(f"revoked {key_id}")
@@ -105,8 +113,8 @@ def decisions_verify(sample: Optional[int] = typer.Option(None, "--sample", min=
     """Check the hash chain of every record and replay records; exit 1 naming every record that fails."""
     from .verify import verify
 
-    _, db = _database(data_dir, migrate=False)
-    report = verify(db, sample=sample, seed=seed)
+    with _database(data_dir, migrate=False) as (_, db):
+        report = verify(db, sample=sample, seed=seed)
     for finding in report.findings or []:
         typer.echo(f"ntmcert: {finding}", err=True)
     findings = report.findings or []
@@ -126,8 +134,9 @@ def db_upgrade(data_dir: Optional[Path] = DataDir) -> None:
     """Apply the database migrations (the server also does this when it starts)."""
     from .migrate import current_revision
 
-    _, db = _database(data_dir)
-    typer.echo(f"database at revision {current_revision(db)}")
+    with _database(data_dir) as (_, db):
+        revision = current_revision(db)
+    typer.echo(f"database at revision {revision}")
 
 
 def register(app: typer.Typer) -> None:

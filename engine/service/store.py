@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 
 from .db import ChainHead, Database, Decision
 
@@ -80,7 +80,9 @@ class DecisionLog:
 
     def append(self, new: NewDecision) -> Appended:
         with self.db.writing() as s:
-            head = s.execute(select(ChainHead).where(ChainHead.id == 1).with_for_update()).scalar_one()
+            # Core statements, not ORM objects: this runs once per logged decision
+            head_seq, head_hash = s.execute(select(ChainHead.seq, ChainHead.record_hash)
+                                            .where(ChainHead.id == 1).with_for_update()).one()
             if new.idempotency_key is not None:
                 earlier = s.execute(select(Decision).where(Decision.key_id == new.key_id,
                                                            Decision.idempotency_key == new.idempotency_key)
@@ -90,7 +92,7 @@ class DecisionLog:
                         raise IdempotencyConflict(earlier.id)
                     return Appended(earlier, True)
             fields: dict[str, Any] = {
-                "seq": head.seq + 1, "id": uuid.uuid4().hex, "kind": new.kind, "created_at": utc_now(),
+                "seq": head_seq + 1, "id": uuid.uuid4().hex, "kind": new.kind, "created_at": utc_now(),
                 "key_id": new.key_id, "request_id": new.request_id, "idempotency_key": new.idempotency_key,
                 "request_sha256": new.request_sha256, "commune": new.commune, "province": new.province,
                 "packs": json.dumps(new.packs, ensure_ascii=False, sort_keys=True, separators=(",", ":")),
@@ -99,13 +101,13 @@ class DecisionLog:
                 "factset_sha256": new.factset_sha256, "params_json": new.params_json,
                 "options": json.dumps(new.options, ensure_ascii=False, sort_keys=True, separators=(",", ":")),
                 "engine": new.engine, "ntmcert_version": new.ntmcert_version, "result_json": new.result_json,
-                "prev_hash": head.record_hash,
+                "prev_hash": head_hash,
             }
             fields["record_hash"] = record_hash(fields)
-            row = Decision(**fields)
-            s.add(row)
-            head.seq, head.record_hash = fields["seq"], fields["record_hash"]
-        return Appended(row, False)
+            s.execute(insert(Decision).values(**fields))
+            s.execute(update(ChainHead).where(ChainHead.id == 1).values(seq=fields["seq"],
+                                                                        record_hash=fields["record_hash"]))
+        return Appended(Decision(**fields), False)  # a detached copy of what was stored
 
     def get(self, decision_id: str) -> Decision | None:
         with self.db.reading() as s:

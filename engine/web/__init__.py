@@ -9,7 +9,13 @@ from __future__ import annotations
 def install(app) -> None:
     from fastapi.staticfiles import StaticFiles
 
-    from . import routes_auth, routes_batch, routes_decisions, routes_evaluate, routes_province
+    from . import (
+        routes_auth,
+        routes_batch,
+        routes_decisions,
+        routes_evaluate,
+        routes_province,
+    )
     from .accounts import Accounts
     from .common import HERE, install_handlers
 

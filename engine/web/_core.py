@@ -12,7 +12,15 @@ from ..catalogue import FactDef, FactKind, Level
 from ..factset import REGION_NAMES, TIER_NAMES
 from ..pack_schema import iter_comparisons
 from ..service import _core as service_core
-from ..sheet_cells import CellError, bound, date, number, partial_date, percent_value, yes_no
+from ..sheet_cells import (
+    CellError,
+    bound,
+    date,
+    number,
+    partial_date,
+    percent_value,
+    yes_no,
+)
 from ..sheet_template import write_template
 
 __all__ = [

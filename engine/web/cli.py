@@ -6,7 +6,10 @@ from pathlib import Path
 
 import typer
 
-from ..service.cli import DataDir, _database
+from ..service.cli import (  # the service's --data-dir option and database opener
+    DataDir,
+    _database,
+)
 
 users_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Web app accounts (officers).")
 
@@ -25,12 +28,12 @@ def users_create(username: str = typer.Argument(..., help="Sign-in name: 2-27 of
         password = typer.get_text_stream("stdin").readline().rstrip("\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    _, db = _database(data_dir)
-    try:
-        user = Accounts(db).create(username, name or username, role, password)
-    except AccountError as exc:
-        typer.echo(f"ntmcert: {exc.code}: {exc}", err=True)
-        raise typer.Exit(2) from None
+    with _database(data_dir) as (_, db):
+        try:
+            user = Accounts(db).create(username, name or username, role, password)
+        except AccountError as exc:
+            typer.echo(f"ntmcert: {exc.code}: {exc}", err=True)
+            raise typer.Exit(2) from None
     typer.echo(f"created {user.username} ({user.role})")
 
 
@@ -39,8 +42,9 @@ def users_list(data_dir: Path | None = DataDir) -> None:
     """List accounts: name, role, full name, created, disabled."""
     from .accounts import Accounts
 
-    _, db = _database(data_dir)
-    for u in Accounts(db).list():
+    with _database(data_dir) as (_, db):
+        rows = Accounts(db).list()
+    for u in rows:
         typer.echo(f"{u.username}\t{u.role}\t{u.display_name}\t{u.created_at}\t{u.disabled_at or 'active'}")
 
 
@@ -49,8 +53,9 @@ def users_disable(username: str = typer.Argument(...), data_dir: Path | None = D
     """Disable an account and end its sessions (its decisions stay in the log)."""
     from .accounts import Accounts
 
-    _, db = _database(data_dir)
-    if not Accounts(db).disable(username):
+    with _database(data_dir) as (_, db):
+        found = Accounts(db).disable(username)
+    if not found:
         typer.echo(f"ntmcert: user_not_found: no user {username!r}", err=True)
         raise typer.Exit(2)
     typer.echo(f"disabled {username}")

@@ -18,6 +18,7 @@ from ._core import CellError, FactKind, Level
 from .values import read_value, write_value
 
 FORMAT = "ntmcert/factset/v1"
+VALUE_KEYS = ("value", "count", "of", "percent", "gt", "ge", "lt", "le")
 TIERS = ("ntm", "ntm_advanced", "ntm_model", "smart")
 MAX_HAMLETS = 60
 MAX_FIELDS = 2000
@@ -171,14 +172,18 @@ def to_data(state: FormState, lang: str) -> dict[str, Any]:
             _err(state, name, exc, lang)
             continue
         if entry is not None:
-            if isinstance(notes, dict) and isinstance(notes.get(fact.id), str):
-                entry["note"] = notes[fact.id]
+            meta = notes.get(fact.id) if isinstance(notes, dict) else None
+            if isinstance(meta, dict):
+                entry.update({k: val for k, val in meta.items() if k not in VALUE_KEYS})
             facts[fact.id] = entry
     if facts:
         data["facts"] = facts
     hamlets = []
+    hamlet_extra = state.extra.get("hamlets") if isinstance(state.extra.get("hamlets"), dict) else {}
     for i in range(state.hamlets):
         name = v(f"h{i}.name").strip()
+        kept = hamlet_extra.get(name) if isinstance(hamlet_extra.get(name), dict) else {}
+        hnotes = kept.get("notes") if isinstance(kept.get("notes"), dict) else {}
         hfacts: dict[str, Any] = {}
         prefix = f"h{i}.f."
         for key, text in state.values.items():
@@ -192,9 +197,14 @@ def to_data(state: FormState, lang: str) -> dict[str, Any]:
                     _err(state, key, exc, lang)
                     continue
                 if entry is not None:
+                    meta = hnotes.get(fact.id)
+                    if isinstance(meta, dict):
+                        entry.update({k: val for k, val in meta.items() if k not in VALUE_KEYS})
                     hfacts[fact.id] = entry
         if name:
-            hamlets.append({"name": name, "facts": hfacts})
+            more = kept.get("keys") if isinstance(kept.get("keys"), dict) else {}
+            hamlets.append({**{k: val for k, val in more.items() if k not in ("name", "facts")},
+                            "name": name, "facts": hfacts})
         elif hfacts:
             state.errors[f"h{i}.name"] = VI_ERRORS["field_required"] if lang == "vi" else "required"
     if hamlets:
@@ -241,20 +251,35 @@ def from_data(data: Any, pack: str, lang: str) -> FormState:
         if fact is None:
             continue
         vals[f"f.{fact.id}"] = write_value(fact.kind, entry, lang)
-        if isinstance(entry, dict) and isinstance(entry.get("note"), str):
-            notes[fact.id] = entry["note"]
+        meta = _meta(entry)
+        if meta:
+            notes[fact.id] = meta
     if notes:
         extra["notes"] = notes
     hamlets = [h for h in (data.get("hamlets") or []) if isinstance(h, dict)][:MAX_HAMLETS]
+    hamlet_extra: dict[str, Any] = {}
     for i, h in enumerate(hamlets):
         vals[f"h{i}.name"] = str(h.get("name") or "")
+        hnotes = {}
         for fact_id, entry in (h.get("facts") or {}).items():
             fact = cat.get(str(fact_id))
             if fact is not None:
                 vals[f"h{i}.f.{fact.id}"] = write_value(fact.kind, entry, lang)
+                if _meta(entry):
+                    hnotes[fact.id] = _meta(entry)
+        keys = {k: val for k, val in h.items() if k not in ("name", "facts")}
+        if hnotes or keys:
+            hamlet_extra[vals[f"h{i}.name"]] = {"notes": hnotes, "keys": keys}
+    if hamlet_extra:
+        extra["hamlets"] = hamlet_extra
     state.hamlets = len(hamlets)
     state.extra = extra
     return state
+
+
+def _meta(entry: Any) -> dict[str, Any]:
+    """A fact entry's keys beyond its value (note, source): kept for saving, not shown."""
+    return {k: val for k, val in entry.items() if k not in VALUE_KEYS} if isinstance(entry, dict) else {}
 
 
 def _dmy(iso: str) -> str:

@@ -20,7 +20,15 @@ from ..service.batches import FORMATS, _out, _run_to, process
 from ..service.db import Batch, BatchResult
 from ..service.store import utc_now
 from . import _core as web_core
-from .common import check_csrf, fragment, lang_of, page, redirect, secure_headers, signed_in
+from .common import (
+    check_csrf,
+    fragment,
+    lang_of,
+    page,
+    redirect,
+    secure_headers,
+    signed_in,
+)
 
 router = APIRouter()
 MAX_ROWS_SHOWN = 2000
@@ -60,10 +68,12 @@ async def start_batch(request: Request) -> Response:
     name = Path(getattr(upload, "filename", "") or "").name[:200]
     if pack not in _pack_ids() or upload is None or isinstance(upload, str) or \
             Path(name).suffix.lower() not in (".xlsx", ".csv"):
+        await form.close()
         return page(request, "batch.html", sess, status=422, packs=core.pack_summaries(),
                     error="Chọn bộ tiêu chí và tệp .xlsx hoặc .csv" if lang == "vi" else
                     "Choose a pack and an .xlsx or .csv file")
     data = await upload.read()
+    await form.close()
     now = utc_now()
     batch = Batch(id=uuid.uuid4().hex, status="queued", key_id=sess.user.key_id, request_id=uuid.uuid4().hex,
                   pack=pack, lang=lang, filename=name, input=data, params_json=None, total=None, done=0,

@@ -13,7 +13,15 @@ from fastapi.responses import HTMLResponse, Response
 
 from ..service import _core as core
 from ..service.verify import replay_objects
-from .common import accounts, check_csrf, lang_of, page, redirect, secure_headers, signed_in
+from .common import (
+    accounts,
+    check_csrf,
+    lang_of,
+    page,
+    redirect,
+    secure_headers,
+    signed_in,
+)
 from .i18n import t
 
 router = APIRouter()

@@ -14,7 +14,15 @@ from fastapi.responses import Response
 from ..service import _core as core
 from ..service import flows
 from . import forms
-from .common import check_csrf, fragment, lang_of, page, redirect, secure_headers, signed_in
+from .common import (
+    check_csrf,
+    fragment,
+    lang_of,
+    page,
+    redirect,
+    secure_headers,
+    signed_in,
+)
 from .evaluation import display, evaluate_form, outcome, results_for
 from .values import read_value
 
@@ -95,9 +103,11 @@ async def upload_factset(request: Request) -> Response:
     upload = form.get("file")
     pack = str(form.get("pack") or "")[:200]
     if upload is None or isinstance(upload, str):
+        await form.close()
         return _form_page(request, sess, forms.FormState(pack=pack), 422, ["file: no file"])
     raw = await upload.read(MAX_UPLOAD + 1)
     name = (upload.filename or "factset")[-100:]
+    await form.close()
     problems: list[str] = []
     data = None
     try:

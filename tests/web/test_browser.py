@@ -6,11 +6,21 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import openpyxl
 import pytest
 
-from .browser import CHROMIUM, CHROMIUM_ARGS, Server, axe_serious, dump, need_browser, pdf_text, shot
+from .browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    Server,
+    axe_serious,
+    dump,
+    need_browser,
+    pdf_text,
+    shot,
+)
 from .conftest import PASSWORD, SEED, SEED_PACK
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
@@ -138,7 +148,7 @@ def test_batch_upload_three_communes_and_download_results(browser, server):
     page.select_option("#tpl-pack", SEED_PACK)
     with page.expect_download() as dl:
         page.click("#download-template")
-    wb = openpyxl.load_workbook(io.BytesIO(open(dl.value.path(), "rb").read()))
+    wb = openpyxl.load_workbook(io.BytesIO(Path(dl.value.path()).read_bytes()))
     ws = wb.worksheets[0]
     ids = [c.value for c in ws[1]]
     rows = [("Thạnh Phú", 1362, "có"), ("Xã Một", 1000, "không"), ("Xã Hai", None, "có")]
@@ -166,7 +176,7 @@ def test_batch_upload_three_communes_and_download_results(browser, server):
     assert page.locator("table.results tbody tr").count() == 1  # only Xã Một fails the records indicator
     with page.expect_download() as dl:
         page.click("#download-results")
-    out = openpyxl.load_workbook(io.BytesIO(open(dl.value.path(), "rb").read()))
+    out = openpyxl.load_workbook(io.BytesIO(Path(dl.value.path()).read_bytes()))
     cells = {c.value for ws in out.worksheets for row in ws.iter_rows() for c in row}
     assert {name for name, _, _ in rows} <= cells  # the three communes, each with its results row
     page.context.close()

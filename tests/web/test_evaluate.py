@@ -108,7 +108,8 @@ def test_what_if_logs_nothing_and_save_logs_once_with_the_cli_report(officer, ap
     facts = tmp_path / "facts.json"
     facts.write_text(row.factset_json, encoding="utf-8")
     cli = subprocess.run([sys.executable, "-m", "ntmcert", "evaluate", str(facts), "--pack", SEED_PACK,
-                          "--format", "html", "--lang", "vi"], check=True, capture_output=True, timeout=120)
+                          "--format", "html", "--lang", "vi"], check=False, capture_output=True, timeout=120)
+    assert cli.returncode == 3  # incomplete: the seed leaves facts out
     assert cli.stdout.decode("utf-8") == report  # the print button prints the CLI's report
 
 

@@ -62,6 +62,7 @@ def main() -> None:
     from ntmcert.service.migrate import upgrade
     from ntmcert.service.settings import Settings
     from ntmcert.web.accounts import Accounts
+
     from tests.web.browser import Server
 
     with tempfile.TemporaryDirectory(prefix="ntmcert-bench-web-") as tmp:

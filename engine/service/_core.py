@@ -7,6 +7,7 @@ file is the one to adapt. What it offers is the CLI's own behaviour (same functi
 from __future__ import annotations
 
 import dataclasses
+import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -173,9 +174,9 @@ def replayable_json(value: Any) -> str:
     if isinstance(value, Decimal):
         return str(value) if value.is_finite() else '"' + str(value) + '"'
     if isinstance(value, str):
-        return dumps(value).rstrip("\n")
+        return _json_text(value)
     if isinstance(value, dict):
-        return "{" + ",".join(dumps(str(k)).rstrip("\n") + ":" + replayable_json(value[k])
+        return "{" + ",".join(_json_text(str(k)) + ":" + replayable_json(value[k])
                               for k in sorted(value, key=str)) + "}"
     if isinstance(value, (list, tuple)):
         return "[" + ",".join(replayable_json(v) for v in value) + "]"
@@ -183,7 +184,11 @@ def replayable_json(value: Any) -> str:
         return '"' + value.isoformat() + '"'
     if dataclasses.is_dataclass(value):
         return replayable_json(dataclasses.asdict(value))  # type: ignore[arg-type]
-    return dumps(str(value)).rstrip("\n")
+    return _json_text(str(value))
+
+
+def _json_text(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
 
 
 def load_json_document(text: str, file: str) -> Document:

@@ -8,11 +8,17 @@ with SELECT … FOR UPDATE.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+try:
+    import fcntl
+except ImportError:  # Windows: threads still queue; processes rely on SQLite's busy handler
+    fcntl = None  # type: ignore[assignment]
+
 from sqlalchemy import (Engine, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint,
-                        create_engine, event, text)
+                        create_engine, event, make_url, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 GENESIS_HASH = "0" * 64
@@ -120,14 +126,37 @@ class Database:
         else:
             self.write_engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
             self.read_engine = self.write_engine
+        self._thread_lock = threading.Lock()
+        self._lock_file = None
+        path = make_url(url).database if self.is_sqlite else None
+        if path and path != ":memory:" and fcntl is not None:
+            self._lock_file = open(path + ".lock", "a+b")  # noqa: SIM115 - held for the Database's life
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)
 
     @contextmanager
     def writing(self) -> Iterator[Session]:
         """A write transaction: committed on success, rolled back on any exception."""
-        with self._write() as session, session.begin():
+        with self._writer_turn(), self._write() as session, session.begin():
             yield session
+
+    @contextmanager
+    def _writer_turn(self) -> Iterator[None]:
+        """On SQLite, writers queue on a lock (threads) and an flock (processes) before BEGIN
+        IMMEDIATE: SQLite's own busy handler sleeps and retries, which puts tens of milliseconds
+        in the tail under contention; a blocked flock wakes as soon as the writer before it ends."""
+        if not self.is_sqlite:
+            yield
+            return
+        with self._thread_lock:
+            if self._lock_file is None:
+                yield
+                return
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._lock_file, fcntl.LOCK_UN)
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
@@ -139,6 +168,9 @@ class Database:
             conn.execute(text("SELECT 1"))
 
     def dispose(self) -> None:
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
         self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             self.read_engine.dispose()

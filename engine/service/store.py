@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from .db import ChainHead, Database, Decision
 
@@ -23,6 +23,13 @@ from .db import ChainHead, Database, Decision
 HASHED = ("seq", "id", "kind", "created_at", "key_id", "request_id", "idempotency_key", "request_sha256",
           "commune", "province", "packs", "pack_ids", "outcome", "factset_json", "factset_canonical",
           "factset_sha256", "params_json", "options", "engine", "ntmcert_version", "result_json", "prev_hash")
+
+
+# built once: the statements every append runs (compiled once, cached)
+_SELECT_HEAD = select(ChainHead.seq, ChainHead.record_hash).where(ChainHead.id == 1).with_for_update()
+_INSERT = insert(Decision)
+_UPDATE_HEAD = (update(ChainHead).where(ChainHead.id == 1)
+                .values(seq=bindparam("new_seq"), record_hash=bindparam("new_hash")))
 
 
 def utc_now() -> str:
@@ -81,8 +88,7 @@ class DecisionLog:
     def append(self, new: NewDecision) -> Appended:
         with self.db.writing() as s:
             # Core statements, not ORM objects: this runs once per logged decision
-            head_seq, head_hash = s.execute(select(ChainHead.seq, ChainHead.record_hash)
-                                            .where(ChainHead.id == 1).with_for_update()).one()
+            head_seq, head_hash = s.execute(_SELECT_HEAD).one()
             if new.idempotency_key is not None:
                 earlier = s.execute(select(Decision).where(Decision.key_id == new.key_id,
                                                            Decision.idempotency_key == new.idempotency_key)
@@ -104,9 +110,8 @@ class DecisionLog:
                 "prev_hash": head_hash,
             }
             fields["record_hash"] = record_hash(fields)
-            s.execute(insert(Decision).values(**fields))
-            s.execute(update(ChainHead).where(ChainHead.id == 1).values(seq=fields["seq"],
-                                                                        record_hash=fields["record_hash"]))
+            s.execute(_INSERT, fields)
+            s.execute(_UPDATE_HEAD, {"new_seq": fields["seq"], "new_hash": fields["record_hash"]})
         return Appended(Decision(**fields), False)  # a detached copy of what was stored
 
     def get(self, decision_id: str) -> Decision | None:

@@ -172,7 +172,7 @@ def test_migrations_apply_once_and_round_trip(db_url):
     db = Database(db_url)
     upgrade(db)
     upgrade(db)  # a second start: nothing to do
-    assert current_revision(db) == head_revision() == "0001"
+    assert current_revision(db) == head_revision() == "0002"  # 0002: the web app's accounts (ntmcert.web)
     from alembic import command
 
     from ntmcert.service.migrate import _config
@@ -184,7 +184,7 @@ def test_migrations_apply_once_and_round_trip(db_url):
         conn.commit()
     assert current_revision(db) is None
     result = run_cli("db", "upgrade", env=cli_env(db_url))
-    assert result.exit_code == 0 and "revision 0001" in result.stdout
+    assert result.exit_code == 0 and "revision 0002" in result.stdout
     assert DecisionLog(db).head() == (0, "0" * 64)
     db.dispose()
 

@@ -216,3 +216,18 @@ def test_key_scopes(db, scopes):
         with pytest.raises(AuthError) as exc:
             store.require(principal, "evaluate")
         assert exc.value.status == 403
+
+
+def test_a_key_revoked_elsewhere_stops_working_after_the_cache_time(db):
+    from ntmcert.service.auth import AuthError, KeyStore
+
+    server = KeyStore(db, cache_seconds=0.2)  # a server that verified the token once (argon2)
+    token = server.create("k", ["read"]).token
+    assert server.authenticate(f"Bearer {token}").key_id == token.split("_")[1]
+    KeyStore(db).revoke(token.split("_")[1])  # `ntmcert keys revoke`, another process
+    import time
+
+    time.sleep(0.3)
+    with pytest.raises(AuthError) as exc:
+        server.authenticate(f"Bearer {token}")
+    assert exc.value.status == 401

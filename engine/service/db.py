@@ -17,7 +17,7 @@ try:
 except ImportError:  # Windows: threads still queue; processes rely on SQLite's busy handler
     fcntl = None  # type: ignore[assignment]
 
-from sqlalchemy import (Engine, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint,
+from sqlalchemy import (Connection, Engine, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint,
                         create_engine, event, make_url, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -142,6 +142,12 @@ class Database:
         """A write transaction: committed on success, rolled back on any exception."""
         with self._writer_turn(), self._write() as session, session.begin():
             yield session
+
+    @contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """A write transaction on a bare Core connection (no ORM session: the append path)."""
+        with self._writer_turn(), self.write_engine.begin() as conn:
+            yield conn
 
     @contextmanager
     def _writer_turn(self) -> Iterator[None]:

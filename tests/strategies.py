@@ -15,10 +15,11 @@ from fractions import Fraction
 
 from hypothesis import strategies as st
 
-from ntmcert.catalogue import Catalogue, FactKind
-from ntmcert.pack import Pack
-from ntmcert.pack_schema import Percent, iter_comparisons
-from ntmcert.pack_schema import HamletsIndicator
+from ntmcert.inputs.catalogue import Catalogue, FactKind
+from ntmcert.packs.library import Pack
+from ntmcert.packs.registry import comparisons as iter_comparisons
+from ntmcert.packs.schema import Percent
+from ntmcert.kinds.hamlets import HamletsIndicator
 
 TIERS = ("ntm", "ntm_advanced", "ntm_model", "smart")
 REGIONS = ("tdmnpb", "dbsh", "btb", "dhntb", "tn", "dnb", "dbscl")

@@ -2,7 +2,7 @@
 smallest step below and above, as ratios, percentages and reported bounds, and missing.
 
 The expected status comes from the pack's threshold ledger (rules/<pack>/tests/edges.yaml: the
-law's comparisons restated by hand) and from an oracle written independently of ntmcert.exact:
+law's comparisons restated by hand) and from an oracle written independently of ntmcert.core.exact:
 a bound passes when every *candidate point* of the interval does. So changing any threshold's
 operator or value in a pack makes these tests fail — shown by the mutation sweep at the end.
 """
@@ -20,12 +20,15 @@ import pytest
 from hypothesis import given, strategies as st
 
 from ntmcert import default_library, evaluate, load_factset
-from ntmcert.catalogue import FactKind, Level
-from ntmcert.compiler import rule_keys
-from ntmcert.pack import PackCriterion, PackIndicator
-from ntmcert.pack_schema import AnyOfIndicator, CompareIndicator, HamletsIndicator, Percent, Source
-from ntmcert.resolve import OfficerValue
-from ntmcert.yamlio import load_path
+from ntmcert.inputs.catalogue import FactKind, Level
+from ntmcert.packs.compiler import rule_keys
+from ntmcert.packs.library import PackCriterion, PackIndicator
+from ntmcert.kinds.any_of import AnyOfIndicator
+from ntmcert.kinds.compare import CompareIndicator
+from ntmcert.kinds.hamlets import HamletsIndicator
+from ntmcert.packs.schema import Percent, Source
+from ntmcert.packs.resolve import OfficerValue
+from ntmcert.inputs.yamlio import load_path
 
 from .conftest import ROOT, reorder_keys
 from .strategies import Draw, factset

@@ -12,12 +12,12 @@ import pytest
 from typer.testing import CliRunner
 
 from ntmcert import evaluate
-from ntmcert.cli import app
-from ntmcert.errors import InputError
-from ntmcert.pack import PackLibrary
-from ntmcert.params import load_params
+from ntmcert.cli.main import app
+from ntmcert.core.errors import InputError
+from ntmcert.packs.library import PackLibrary
+from ntmcert.packs.params import load_params
 from ntmcert.render.packdoc import criteria_docs
-from ntmcert.review import outcome, revokes
+from ntmcert.evaluation.review import outcome, revokes
 
 from .conftest import ROOT, base_factset
 
@@ -184,7 +184,7 @@ class TestRevocationRule:
 
 def assessed(prefix: str, n: int, failing: set[int] = frozenset()) -> dict:
     """Department assessments for every criterion that has one (income is a number: c10 has none)."""
-    from ntmcert.catalogue import bundled_catalogue
+    from ntmcert.inputs.catalogue import bundled_catalogue
 
     ids = {f"{prefix}c{i:02d}_met": i not in failing for i in range(1, n + 1)}
     return {k: v for k, v in ids.items() if bundled_catalogue().get(k) is not None}
@@ -200,8 +200,8 @@ OFFICER_ALL = {
 
 
 def officer_values(spec: dict) -> dict:
-    from ntmcert.pack_schema import Source
-    from ntmcert.resolve import OfficerValue
+    from ntmcert.packs.schema import Source
+    from ntmcert.packs.resolve import OfficerValue
     from fractions import Fraction
 
     src = Source(document="officer test value", provenance="secondary")

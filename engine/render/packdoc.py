@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ..pack import Pack
-from ..pack_schema import (AnyOfIndicator, Comparison, CompareIndicator, HamletsIndicator, ParameterRef,
-                           Percent, UnknownIndicator)
-from .common import SYMBOL
+from ntmcert.packs.library import Pack
+from ntmcert.packs.registry import kind_of
+from ntmcert.packs.schema import Comparison, ParameterRef, Percent
+from ntmcert.render.common import SYMBOL
 
 
 def _threshold(cmp: Comparison, pack: Pack, lang: str) -> str:
@@ -79,32 +79,28 @@ def render_pack(pack: Pack, lang: str = "vi") -> str:
     return "\n".join(out)
 
 
-def _rows(spec, pack: Pack, lang: str, prefix: str = ""):
-    title = spec.title.vi if lang == "vi" else spec.title.en
-    if isinstance(spec, CompareIndicator):
-        yield (f"{prefix}`{spec.id}`", f"`{spec.fact}`", f"{title}: {SYMBOL[spec.op]} {_threshold(spec, pack, lang)}",
-               _src(spec.source))
-    elif isinstance(spec, AnyOfIndicator):
-        for k, alt in enumerate(spec.alternatives):
-            word = ("hoặc " if lang == "vi" else "or ") if k else ""
-            yield (f"{prefix}`{spec.id}#{k}`", f"`{alt.fact}`",
-                   f"{word}{title}: {SYMBOL[alt.op]} {_threshold(alt, pack, lang)}", _src(alt.source))
-    elif isinstance(spec, HamletsIndicator):
-        yield (f"{prefix}`{spec.id}`", "hamlets", f"{title}: ≥ {spec.threshold}", _src(spec.source))
-        if spec.hamlet_indicators == "unknown":
-            src = spec.hamlet_definition_source or spec.source
-            yield (f"{prefix}`{spec.id}` ▸", "—", "chưa rõ" if lang == "vi" else "unknown (defined by the province)",
-                   _src(src))
+def _rows(spec, pack: Pack, lang: str):
+    for row in kind_of(spec).doc_rows(spec):
+        prefix = "▸ " if row.nested else ""
+        fact = f"`{row.fact}`" if row.fact else "—"
+        if row.title is None:  # a continuation row: the rule is left to the province
+            yield (f"{prefix}`{row.ident}` ▸", fact, "chưa rõ" if lang == "vi" else "unknown (defined by the province)",
+                   _src(row.source))
+            continue
+        title = row.title.vi if lang == "vi" else row.title.en
+        if row.comparison is not None:
+            word = ("hoặc " if lang == "vi" else "or ") if row.alternative else ""
+            rule = f"{word}{title}: {SYMBOL[row.comparison.op]} {_threshold(row.comparison, pack, lang)}"
+        elif row.count is not None:
+            rule = f"{title}: ≥ {row.count}"
         else:
-            for sub in spec.hamlet_indicators:
-                yield from _rows(sub, pack, lang, prefix="▸ ")
-    elif isinstance(spec, UnknownIndicator):
-        yield (f"{prefix}`{spec.id}`", "—", f"{title}: " + ("chưa rõ" if lang == "vi" else "unknown"), _src(spec.source))
+            rule = f"{title}: " + ("chưa rõ" if lang == "vi" else "unknown")
+        yield (f"{prefix}`{row.ident}`", fact if row.fact != "hamlets" else "hamlets", rule, _src(row.source))
 
 
 def pack_json(pack: Pack) -> str:
     """The resolved pack as JSON: header, layers, parameters and criteria with their layers."""
-    from ..verdict import dumps
+    from ntmcert.evaluation.verdict import dumps
 
     return dumps({
         "schema": "ntmcert/pack-resolved/v1", "id": pack.id, "version": pack.version, "sha256": pack.sha256,

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text, update
 from typer.testing import CliRunner
 
-from ntmcert.cli import app as cli_app
+from ntmcert.cli.main import app as cli_app
 from ntmcert.service import flows
 from ntmcert.service.db import Database, Decision
 from ntmcert.service.migrate import current_revision, head_revision, upgrade

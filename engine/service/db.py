@@ -17,8 +17,21 @@ try:
 except ImportError:  # Windows: threads still queue; processes rely on SQLite's busy handler
     fcntl = None  # type: ignore[assignment]
 
-from sqlalchemy import (Connection, Engine, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint,
-                        create_engine, event, make_url, text)
+from sqlalchemy import (
+    Connection,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    make_url,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 GENESIS_HASH = "0" * 64
@@ -188,7 +201,7 @@ class Database:
                 try:
                     with self.read_engine.connect() as conn:
                         conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
-                except Exception:  # noqa: BLE001 - the next round tries again; commits stay durable in the WAL
+                except Exception:  # noqa: S110 - the next round tries again; commits stay in the WAL
                     pass
 
         self._checkpointer = threading.Thread(target=run, name="ntmcert-wal-checkpoint", daemon=True)

@@ -27,7 +27,7 @@ class Settings:
     page_limit: int = field(default=200)  # the largest page of GET /v1/decisions
 
     @classmethod
-    def from_env(cls, data_dir: Path | None = None, **overrides) -> "Settings":
+    def from_env(cls, data_dir: Path | None = None, **overrides) -> Settings:
         """NTMCERT_DATABASE_URL if set, else a SQLite file in the data folder (created)."""
         url = os.environ.get(ENV_URL)
         folder = data_dir or (Path(os.environ[ENV_DATA_DIR]) if os.environ.get(ENV_DATA_DIR) else None)

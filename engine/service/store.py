@@ -33,7 +33,7 @@ _UPDATE_HEAD = (update(ChainHead).where(ChainHead.id == 1)
 
 
 def utc_now() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def record_hash(fields: dict[str, Any]) -> str:

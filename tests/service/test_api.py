@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 
-from typer.testing import CliRunner
-
 from ntmcert.cli.main import app as cli_app
+from ntmcert.evaluation.verdict import dumps
 from ntmcert.service import flows
 from ntmcert.service.auth import KeyStore
 from ntmcert.service.models import seed_example
-from ntmcert.evaluation.verdict import dumps
+from typer.testing import CliRunner
 
 from .conftest import SEED, SEED_PACK, seed_yaml
 

@@ -9,9 +9,9 @@ import json
 import time
 
 import openpyxl
+from ntmcert.cli.main import app as cli_app
 from typer.testing import CliRunner
 
-from ntmcert.cli.main import app as cli_app
 from tests.sheets.helpers import COMMUNES, EXPECTED, PACK, fill_template, make_template, write_csv
 
 

@@ -22,6 +22,7 @@ from ntmcert.evaluation.whatif import apply_changes, document as whatif_document
 from ntmcert.inputs.yamlio import load_path
 from ntmcert.cli.common import (EXIT_BAD_INPUT, EXIT_CERTIFIED, EXIT_INCOMPLETE, EXIT_NOT_CERTIFIED, EngineName, Format,
                          Lang, _fail)
+from ntmcert.cli.packtools import register as register_packtools
 from ntmcert.cli.sheets import register as register_sheet_commands
 from ntmcert.packs.params import load_params
 from ntmcert.render import render
@@ -171,6 +172,7 @@ def validate(facts: Path = typer.Argument(..., help="A fact set to check.")) -> 
 
 
 register_sheet_commands(app)  # ntmcert template / ntmcert batch (cli_sheets.py)
+register_packtools(app)  # packs law / new / diff, params check (cli/packtools.py)
 __import__("ntmcert.service.cli").service.cli.register(app)  # serve, keys, decisions, db (service/)
 
 

@@ -1,4 +1,4 @@
-"""The only module that talks to durable-rules (see shared/durable-rules-notes.md for why so careful).
+"""The only module that talks to durable-rules (careful because of what was measured about it, below).
 
 - Rulesets are registered through a Host whose `_run` does nothing (no timer threads); one
   ruleset per pack content hash, compiled once per process and reused (they can't be replaced).

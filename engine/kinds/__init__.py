@@ -14,7 +14,7 @@ from importlib import import_module
 from ntmcert.packs.registry import kinds
 from ntmcert.packs.schema import install_kinds
 
-KINDS = ("compare", "any_of", "hamlets", "unknown")
+KINDS = ("compare", "any_of", "hamlets", "unknown", "hamlet_share", "threshold_by_fact")
 
 for _name in KINDS:
     import_module(f"ntmcert.kinds.{_name}")

@@ -311,6 +311,14 @@ class PackLibrary:
 
     def _check_indicator(self, spec: Indicator, pack: Pack, level: Level, problem: _Report,
                          sub: tuple[str | int, ...]) -> None:
+        for fact_id, kind, path in kind_of(spec).facts_read(spec):
+            fact = self.catalogue.get(fact_id)
+            if fact is None:
+                problem("pack_unknown_fact", f"fact {fact_id!r} is not in the fact catalogue"
+                        f"{self.catalogue.suggest(fact_id)}", sub + path)
+            elif fact.kind.value != kind or fact.level is not Level.commune:
+                problem("pack_threshold_kind", f"{fact_id} must be a commune-level {kind} fact; it is a "
+                        f"{fact.level.value}-level {fact.kind.value}", sub + path)
         for located in kind_of(spec).comparisons(spec):
             self._check_comparison(located.comparison, pack, Level.hamlet if located.hamlet_level else level,
                                    problem, sub + located.sub_path)
@@ -330,9 +338,13 @@ class PackLibrary:
             if t.parameter not in pack.parameters:
                 problem("pack_dangling_parameter", f"threshold uses parameter {t.parameter!r}, which no "
                         f"layer of {pack.id} defines", sub + ("threshold", "parameter"))
+            elif pack.parameters[t.parameter].spec.percent:
+                if fact.kind is not FactKind.share:
+                    problem("pack_threshold_kind", f"parameter {t.parameter} holds percentages: it needs a share "
+                            f"fact; {cmp.fact} is a {fact.kind.value}", (*sub, "threshold"))
             elif fact.kind not in (FactKind.number, FactKind.count):
-                problem("pack_threshold_kind", f"a parameter threshold needs a number fact; "
-                        f"{cmp.fact} is a {fact.kind.value}", sub + ("threshold",))
+                problem("pack_threshold_kind", f"a parameter threshold needs a number fact (or a percent "
+                        f"parameter and a share fact); {cmp.fact} is a {fact.kind.value}", sub + ("threshold",))
             return
         if t == "unknown":
             return

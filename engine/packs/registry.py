@@ -46,6 +46,7 @@ class DocRow:
     alternative: int = 0
     nested: bool = False
     unknown_by_province: bool = False
+    share_of_hamlets: tuple[str, Any] | None = None  # (op, Percent): "≥ 100% of all hamlets"
 
 
 class IndicatorKind:
@@ -57,6 +58,11 @@ class IndicatorKind:
 
     def comparisons(self, spec: Any) -> Iterator[LocatedComparison]:
         """Every comparison the indicator holds (none by default)."""
+        return iter(())
+
+    def facts_read(self, spec: Any) -> Iterator[tuple[str, str, tuple[str | int, ...]]]:
+        """Commune-level facts the indicator reads outside its comparisons: (fact id, the fact kind it
+        must be, key path below the indicator); the library checks them against the catalogue."""
         return iter(())
 
     def ids(self, spec: Any) -> Iterator[str]:

@@ -36,10 +36,10 @@ class RegionChoice:
 
 
 _CHANGE_VI = ("Quy định về xã áp dụng ngưỡng vùng Trung du và miền núi phía Bắc thay đổi từ 01/3/2024 "
-              "(QĐ sửa đổi QĐ 318, số hiệu suy luận 211/QĐ-TTg); việc danh sách mới thay thế danh sách cũ là "
-              "cách hiểu suy luận (inferred).")
+              "(QĐ 211/QĐ-TTg sửa đổi QĐ 318, số hiệu và ngày theo nguồn thứ cấp); việc danh sách mới thay thế "
+              "danh sách cũ là cách hiểu suy luận (inferred).")
 _CHANGE_EN = ("The list of communes that use the Northern Midlands and Mountains (tdmnpb) thresholds changed on "
-              "01/3/2024 (the amendment of QĐ 318, number inferred as 211/QĐ-TTg); that the new list replaces "
+              "01/3/2024 (QĐ 211/QĐ-TTg amending QĐ 318; number and date secondary); that the new list replaces "
               "the earlier one is our reading (inferred).")
 
 
@@ -160,11 +160,14 @@ def _resolve_parameter(ref: ParameterRef, pack: Pack, as_of: dt.date, region: Re
                        officer: dict[str, list[OfficerValue]]) -> ResolvedThreshold:
     factor = to_fraction(ref.factor)
     param = pack.parameters[ref.parameter]
+    # a percent parameter's values are percentages (24 means 24%) compared with share facts
+    share = param.spec.percent
+    scale = Fraction(1, 100) if share else Fraction(1)
     # officer values win where they apply (the loader refuses ones that override official numbers silently)
     for value in sorted(officer.get(ref.parameter, []), key=lambda v: (v.valid_from or dt.date.min),
                         reverse=True):
         if (value.valid_from is None or value.valid_from <= as_of) and value.region in (None, region):
-            return ResolvedThreshold(value.value * factor, False, ref.parameter, factor, value.value,
+            return ResolvedThreshold(value.value * factor * scale, share, ref.parameter, factor, value.value,
                                      "officer", value.source, value.valid_from, value.region)
     in_force = [v for v in param.spec.values if v.valid_from <= as_of]
     if not in_force:
@@ -176,14 +179,14 @@ def _resolve_parameter(ref: ParameterRef, pack: Pack, as_of: dt.date, region: Re
         else:
             vi = f"giá trị của tham số {ref.parameter} chưa rõ" + (f" ({src.document})" if src else "")
             en = f"the value of parameter {ref.parameter} is unknown" + (f" ({src.document})" if src else "")
-        return ResolvedThreshold(None, False, ref.parameter, factor, None, param.layer, src,
+        return ResolvedThreshold(None, share, ref.parameter, factor, None, param.layer, src,
                                  unknown_reason_vi=vi, unknown_reason_en=en)
     current = max(in_force, key=lambda v: v.valid_from)
     used_region: Region | None
     if current.by_region is not None:
         base = current.by_region.get(region)
         if base is None:
-            return ResolvedThreshold(None, False, ref.parameter, factor, None, param.layer, current.source,
+            return ResolvedThreshold(None, share, ref.parameter, factor, None, param.layer, current.source,
                                      current.valid_from, region,
                                      unknown_reason_vi=f"tham số {ref.parameter} chưa có giá trị cho vùng "
                                                        f"{region.value}",
@@ -195,5 +198,5 @@ def _resolve_parameter(ref: ParameterRef, pack: Pack, as_of: dt.date, region: Re
         assert current.value is not None  # a dated value has a value or values by region
         base_value = to_fraction(current.value)
         used_region = None
-    return ResolvedThreshold(base_value * factor, False, ref.parameter, factor, base_value, param.layer,
+    return ResolvedThreshold(base_value * factor * scale, share, ref.parameter, factor, base_value, param.layer,
                              current.source, current.valid_from, used_region)

@@ -51,6 +51,7 @@ class LegalBasis(BaseModel):
     date: StrictDate | None = None
     url: str | None = None
     provenance: Provenance
+    note: str | None = None  # what is known of its scope, and what of it the pack encodes
 
 
 class Scope(BaseModel):
@@ -179,6 +180,8 @@ class Parameter(BaseModel):
     values: tuple[DatedValue, ...] = ()
     unknown_source: Source | None = None  # where the number should come from, when unknown
     override: bool = False
+    # the values are percentages (24 means 24%), thresholds of share facts ({count, of} or {percent})
+    percent: bool = False
 
     @model_validator(mode="after")
     def _explained(self) -> Parameter:

@@ -18,9 +18,11 @@ def _threshold(cmp: Comparison, pack: Pack, lang: str) -> str:
         return f"{th.percent}%"
     if isinstance(th, ParameterRef):
         param = pack.parameters[th.parameter]
+        unit = "%" if param.spec.percent else ""
         values = "; ".join(
             f"{'từ' if lang == 'vi' else 'from'} {v.valid_from}: "
-            + (str(v.value) if v.value is not None else ", ".join(f"{r.value} {n}" for r, n in v.by_region.items()))
+            + (f"{v.value}{unit}" if v.value is not None
+               else ", ".join(f"{r.value} {n}{unit}" for r, n in (v.by_region or {}).items()))
             for v in param.spec.values) or ("chưa rõ" if lang == "vi" else "unknown")
         factor = f"{th.factor} × " if th.factor != 1 else ""
         return f"{factor}`{th.parameter}` ({values})"
@@ -51,7 +53,9 @@ def render_pack(pack: Pack, lang: str = "vi") -> str:
            f"{d.scope.valid_to or '…'}; completeness: {d.completeness}"
            + (f" ({_label(d.completeness_note, lang)})" if d.completeness_note else ""),
            f"- layers: {' → '.join(pack.chain)}",
-           "- legal basis: " + "; ".join(f"{b.document} ({b.provenance.value})" for b in d.legal_basis), ""]
+           "- legal basis: " + "; ".join(f"{b.document} ({b.provenance.value})" for b in d.legal_basis)]
+    out += [f"  - {b.document}: {b.note}" for b in d.legal_basis if b.note]
+    out.append("")
     if pack.prerequisites:
         out += ["## Prerequisites", ""]
         out += [f"- `{p.id}`: tier `{p.tier.value}` — {p.title.vi if lang == 'vi' else p.title.en} ({_src(p.source)})"
@@ -93,6 +97,9 @@ def _rows(spec, pack: Pack, lang: str):
             rule = f"{word}{title}: {SYMBOL[row.comparison.op]} {_threshold(row.comparison, pack, lang)}"
         elif row.count is not None:
             rule = f"{title}: ≥ {row.count}"
+        elif row.share_of_hamlets is not None:
+            op, share = row.share_of_hamlets
+            rule = f"{title}: {SYMBOL[op]} {share.percent}% " + ("tổng số ấp" if lang == "vi" else "of all hamlets")
         else:
             rule = f"{title}: " + ("chưa rõ" if lang == "vi" else "unknown")
         yield (f"{prefix}`{row.ident}`", fact if row.fact != "hamlets" else "hamlets", rule, _src(row.source))

@@ -74,10 +74,10 @@ WORKER = textwrap.dedent("""
 
     mode, folder, pack_id, count, bench_dir = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
     from pathlib import Path
-    from ntmcert.pack import PackLibrary
-    from ntmcert.factset import load_factset
-    from ntmcert.evaluate import evaluate_pack
-    from ntmcert.engines import get_engine
+    from ntmcert.packs.library import PackLibrary
+    from ntmcert.inputs.factset import load_factset
+    from ntmcert.evaluation.evaluate import evaluate_pack
+    from ntmcert.evaluation.engines import get_engine
     sys.path.insert(0, bench_dir)
     from bench import communes
     library = PackLibrary(root=Path(folder))
@@ -85,7 +85,7 @@ WORKER = textwrap.dedent("""
     factsets = [load_factset(d) for d in communes(count)]   # parsing is not what is timed
     if mode == "floor":
         # the floor: the same comparisons, as bare integer arithmetic in a Python loop
-        from ntmcert.pack_schema import iter_comparisons
+        from ntmcert.packs.registry import comparisons as iter_comparisons
         rules = [(c.fact, c.op, Fraction(c.threshold.percent) / 100) for cr in pack.criteria
                  for ind in cr.indicators for c in iter_comparisons(ind.spec)]
         ops = {">=": lambda a, b: a >= b, ">": lambda a, b: a > b, "<=": lambda a, b: a <= b, "<": lambda a, b: a < b}

@@ -41,7 +41,6 @@ def free_port() -> int:
 
 def reset_postgres(url: str) -> None:
     from alembic import command
-
     from ntmcert.service.db import Database
     from ntmcert.service.migrate import _config
 
@@ -196,7 +195,8 @@ def main() -> None:
                 db_url = url or f"sqlite:///{Path(tmp) / 'ntmcert.sqlite3'}"
                 server = Server(url, Path(tmp), workers)
                 try:
-                    assert server.token, "no admin key printed"
+                    if not server.token:
+                        raise SystemExit("the server printed no admin key")
                     r = run_load(server.port, server.token, duration, connections, args.warmup)
                 finally:
                     server.stop()

@@ -8,13 +8,14 @@ Fact set in, verdict out::
     print(verdict.to_json())    # stable JSON, schema ntmcert/verdict/v1
 """
 
-__version__ = "0.1.0"
-
-from .api import applicable_packs, default_library, evaluate  # noqa: E402
-from .errors import InputError, NtmcertError, PackNotFoundError, Problem  # noqa: E402
-from .factset import FactSet, FactSetInput, load_factset  # noqa: E402
-from .pack import Pack, PackLibrary  # noqa: E402
-from .verdict import Verdict  # noqa: E402
+from ntmcert.core.version import __version__
+# the indicator kinds register themselves with the pack schema before any pack is read
+import ntmcert.kinds  # noqa: F401
+from ntmcert.api import applicable_packs, default_library, evaluate
+from ntmcert.core.errors import InputError, NtmcertError, PackNotFoundError, Problem
+from ntmcert.inputs.factset import FactSet, FactSetInput, load_factset
+from ntmcert.packs.library import Pack, PackLibrary
+from ntmcert.evaluation.verdict import Verdict
 
 __all__ = ["FactSet", "FactSetInput", "InputError", "NtmcertError", "Pack", "PackLibrary",
            "PackNotFoundError", "Problem", "Verdict", "__version__", "applicable_packs",

@@ -1,3 +1,3 @@
-from .cli import main
+from ntmcert.cli.main import main
 
 main()

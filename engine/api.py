@@ -6,14 +6,14 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
-from .catalogue import Catalogue
-from .engines import get_engine
-from .evaluate import evaluate_pack
-from .factset import FactSet, FactSetInput, load_factset
-from .pack import Pack, PackLibrary
-from .params import load_params
-from .resolve import OfficerValue
-from .verdict import Verdict
+from ntmcert.inputs.catalogue import Catalogue
+from ntmcert.evaluation.engines import get_engine
+from ntmcert.evaluation.evaluate import evaluate_pack
+from ntmcert.inputs.factset import FactSet, FactSetInput, load_factset
+from ntmcert.packs.library import Pack, PackLibrary
+from ntmcert.packs.params import load_params
+from ntmcert.packs.resolve import OfficerValue
+from ntmcert.evaluation.verdict import Verdict
 
 
 def _norm(text: str) -> str:

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from ntmcert import default_library
-from ntmcert.catalogue import bundled_catalogue
+from ntmcert.inputs.catalogue import bundled_catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -64,3 +64,14 @@ def reorder_keys(value):
     if isinstance(value, list):
         return [reorder_keys(v) for v in value]
     return value
+
+
+def pytest_configure(config):
+    from tests.installed import stale_files
+
+    stale = stale_files()
+    if stale:
+        raise pytest.UsageError(
+            f"the installed ntmcert differs from this checkout in {len(stale)} file(s), e.g. {', '.join(stale[:5])}: "
+            "the tests would exercise the old copy. Use `pip install -e '.[test]'` while developing, "
+            "or reinstall with `pip install '.[test]'`.")

@@ -15,10 +15,10 @@ from fractions import Fraction
 
 from hypothesis import strategies as st
 
-from ntmcert.catalogue import Catalogue, FactKind
-from ntmcert.pack import Pack
-from ntmcert.pack_schema import Percent, iter_comparisons
-from ntmcert.pack_schema import HamletsIndicator
+from ntmcert.inputs.catalogue import Catalogue, FactKind
+from ntmcert.packs.library import Pack
+from ntmcert.packs.registry import kind_of
+from ntmcert.packs.schema import Percent
 
 TIERS = ("ntm", "ntm_advanced", "ntm_model", "smart")
 REGIONS = ("tdmnpb", "dbsh", "btb", "dhntb", "tn", "dnb", "dbscl")
@@ -58,9 +58,12 @@ def pack_edges(pack: Pack, catalogue: Catalogue) -> tuple[dict[str, list[Edge]],
     for crit in pack.criteria:
         for ind in crit.indicators:
             spec = ind.spec
-            target = hamlet if isinstance(spec, HamletsIndicator) else commune
-            for cmp in iter_comparisons(spec):
+            for located in kind_of(spec).comparisons(spec):
+                cmp = located.comparison
+                target = hamlet if located.hamlet_level else commune
                 target.setdefault(cmp.fact, []).append(Edge(cmp.op, _literal(cmp.threshold)))
+            for fact_id, _, _ in kind_of(spec).facts_read(spec):  # e.g. the number of hamlets: 0 to 4
+                commune.setdefault(fact_id, []).extend(Edge(">=", Fraction(n)) for n in (1, 3))
     return commune, hamlet
 
 

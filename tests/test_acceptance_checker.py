@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from ntmcert import evaluate, load_factset
-from ntmcert.pack import PackLibrary
+from ntmcert.packs.library import PackLibrary
 
 from .conftest import ROOT, THANH_PHU, base_factset, pct, reorder_keys
 
@@ -141,7 +141,7 @@ class TestDeterminism:
     """Acceptance 6: byte-identical verdict JSON across runs and across key order."""
 
     def test_two_runs_and_reordered_input_are_byte_identical(self, tmp_path):
-        from ntmcert.yamlio import load_path
+        from ntmcert.inputs.yamlio import load_path
 
         data = load_path(THANH_PHU).data
         reordered = tmp_path / "reordered.yaml"
@@ -159,7 +159,7 @@ class TestDeterminism:
             assert v["engine"]["name"] in ("durable-rules", "reference") and v["engine"]["version"]
 
     def test_json_input_hashes_like_yaml(self, tmp_path):
-        from ntmcert.yamlio import load_path
+        from ntmcert.inputs.yamlio import load_path
 
         data = load_path(THANH_PHU).data
         as_json = tmp_path / "tp.json"

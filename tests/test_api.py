@@ -36,3 +36,16 @@ def test_inputs_path_dict_model_factset():
     assert verdict.indicator("tv.smart.gov.records_online").status == "fail"
     data = json.loads(verdict.to_json())
     assert data["schema"] == "ntmcert/verdict/v1" and list(data) == sorted(data)
+
+
+def test_identical_evaluations_are_equal_by_value_and_carry_their_labels():
+    first = evaluate(THANH_PHU, "tra-vinh/smart-commune")
+    second = evaluate(THANH_PHU, "tra-vinh/smart-commune")
+    assert first is not second and first == second
+    assert first.pack.id == first.pack["id"] == "tra-vinh/smart-commune"
+    assert first.to_dict()["pack"]["id"] == "tra-vinh/smart-commune"
+    other = evaluate(THANH_PHU, "tra-vinh/smart-commune", engine="reference")
+    assert other != first  # the engine is part of the verdict
+    assert first.criteria == other.criteria  # but the decisions are the same
+    for ref in first.missing_facts:
+        assert ref.rsplit(":", 1)[-1] in first.facts  # every missing fact has its label in the verdict

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import copy
+import csv
 import json
 import os
 import re
@@ -30,16 +31,18 @@ import yaml
 from hypothesis import given, strategies as st
 
 from ntmcert import load_factset
-from ntmcert.compiler import check_hash_collisions
-from ntmcert.errors import NtmcertError
-from ntmcert.pack import PackLibrary
-from ntmcert.yamlio import MAX_BYTES, load_path
+from ntmcert.packs.compiler import check_hash_collisions
+from ntmcert.core.errors import NtmcertError
+from ntmcert.packs.library import PackLibrary
+from ntmcert.inputs.yamlio import MAX_BYTES, load_path
 
 from .conftest import ROOT, THANH_PHU
 
 CORPUS = ROOT / "tests" / "bad_inputs"
 INDEX = CORPUS / "expected.yaml"
-KINDS = ("factset", "params", "pack")
+KINDS = ("factset", "params", "pack", "batch")
+BATCH_PACK = "tra-vinh/smart-commune"  # the pack `batch` inputs are evaluated with
+MAX_RSS_MB = 500  # no run of the corpus may use more memory than this
 MIN_INPUTS = 45
 PARAMS_PACK = "vn/model-ntm-2021-2025"  # the pack `--params` inputs are evaluated with
 CPU_LIMIT = 5  # CPU seconds per CLI run: a refusal takes about half of one, so this only stops a hang
@@ -87,6 +90,8 @@ def test_index_lists_every_input():
         kind, _, name = case.partition("/")
         if kind == "pack":
             assert (CORPUS / case).is_dir(), f"{case}: a pack case is a folder (a library root)"
+        elif kind == "batch":
+            assert (CORPUS / case).is_file() and name.endswith((".csv", ".xlsx")), f"{case}: not a sheet file"
         else:
             assert (CORPUS / case).is_file() and name.endswith((".yaml", ".json")), f"{case}: not an input file"
     assert len(found) >= MIN_INPUTS
@@ -100,6 +105,7 @@ class Run:
     returncode: int | None  # None: killed after TIMEOUT seconds
     stdout: str
     stderr: str
+    max_rss_mb: float | None = None  # the peak memory of the run (None: it did not exit by itself)
 
     @property
     def hung(self) -> bool:
@@ -122,25 +128,40 @@ def _text(data) -> str:
     return data.decode("utf-8", "replace") if isinstance(data, bytes) else data
 
 
+# `python -m ntmcert`, reporting its own peak memory (ru_maxrss, KB on Linux) on stderr when it exits
+_MEASURED = ("import atexit, resource, runpy, sys\n"
+             "atexit.register(lambda: sys.stderr.write("
+             "f'\\n{MARK}{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n'))\n"
+             "sys.argv = ['ntmcert', *sys.argv[1:]]\n"
+             "runpy.run_module('ntmcert', run_name='__main__', alter_sys=True)\n")
+_RSS_MARK = "NTMCERT-TEST-MAXRSS-KB="
+
+
 def run_cli(*args: str) -> Run:
     """`python -m ntmcert ARGS` from the repository root, as an officer would run it."""
     env = {**os.environ, "PYTHONWARNINGS": "ignore", "PYTHONIOENCODING": "utf-8"}
     env.pop("NTMCERT_DEBUG", None)  # the default behaviour: no traceback for anyone
-    argv = [sys.executable, "-m", "ntmcert", *args]
+    argv = [sys.executable, "-c", _MEASURED.replace("{MARK}", _RSS_MARK), *args]
     if _SHELL:
         argv = [_SHELL, "-c", f'ulimit -t {CPU_LIMIT} && exec "$@"', "sh", *argv]
     try:
         done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, timeout=TIMEOUT)
     except subprocess.TimeoutExpired as exc:
         return Run(None, _text(exc.stdout), _text(exc.stderr))
-    return Run(done.returncode, _text(done.stdout), _text(done.stderr))
+    stderr, rss = _text(done.stderr), None
+    head, mark, tail = stderr.rpartition(_RSS_MARK)
+    if mark:
+        stderr, rss = head.rstrip("\n") + ("\n" if head.strip() else ""), int(tail.split()[0]) / 1024
+    return Run(done.returncode, _text(done.stdout), stderr, rss)
 
 
-def command(case: str) -> tuple[str, ...]:
+def command(case: str, out_dir: Path) -> tuple[str, ...]:
     path = (CORPUS / case).relative_to(ROOT).as_posix()
     kind = case.split("/", 1)[0]
     if kind == "factset":
         return ("validate", path)
+    if kind == "batch":
+        return ("batch", path, "--pack", BATCH_PACK, "--out", str(out_dir / "out.csv"), "--no-progress")
     if kind == "params":
         return ("evaluate", THANH_PHU.relative_to(ROOT).as_posix(), "--pack", PARAMS_PACK, "--params", path)
     return ("packs", "check", path)
@@ -165,17 +186,30 @@ def _within(snapshot: dict, folder: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def corpus_runs(request):
+def corpus_runs(request, tmp_path_factory):
     """Every selected corpus case run once, in parallel (each run is a fresh interpreter), with
     the corpus's listing before and after."""
     wanted = sorted({item.callspec.params["case"] for item in request.session.items
                      if getattr(item, "originalname", None) == "test_bad_input" and hasattr(item, "callspec")})
     wanted.sort(key=lambda c: "bug" not in INDEX_ENTRIES[c])  # known bugs (maybe hangs) start first
     before = listing(CORPUS)
+    outs = {c: tmp_path_factory.mktemp("batch-out") for c in wanted}
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        runs = dict(zip(wanted, pool.map(lambda c: run_cli(*command(c)), wanted)))
+        runs = dict(zip(wanted, pool.map(lambda c: run_cli(*command(c, outs[c])), wanted)))
     after = listing(CORPUS)
-    return runs, before, after
+    return runs, before, after, outs
+
+
+def batch_output(out_dir: Path) -> tuple[list[list[str]], str]:
+    """(the cells of a batch's CSV output, its error column as problem lines) — empty when none was written."""
+    files = list(out_dir.iterdir())
+    if not files:
+        return [], ""
+    assert [f.name for f in files] == ["out.csv"], f"stray files beside the output: {files}"
+    with open(files[0], newline="", encoding="utf-8-sig") as fh:
+        rows = list(csv.reader(fh))
+    errors = rows[0].index("error")
+    return rows, "\n".join(r[errors] for r in rows[1:] if len(r) > errors and r[errors])
 
 
 def problem_lines(stderr: str, path: str, code: str, line: int | None = None,
@@ -185,7 +219,7 @@ def problem_lines(stderr: str, path: str, code: str, line: int | None = None,
     for text in stderr.splitlines():
         if path not in text or f": {code}: " not in text:
             continue
-        if line is not None and not re.search(rf":{line}:\d+(?: \[|: )", text):
+        if line is not None and not re.search(rf":{line}(?::\d+)?(?: \[|: )", text):
             continue
         if key_path is not None and f" [{key_path}]: " not in text:
             continue
@@ -200,16 +234,25 @@ def _summary(run: Run) -> str:
 @pytest.mark.parametrize("case", list(_cases()))
 def test_bad_input(case, corpus_runs):
     """Refused with exit 2, no traceback, a located and coded problem, nothing written."""
-    runs, before, after = corpus_runs
+    runs, before, after, outs = corpus_runs
     run, expected = runs[case], INDEX_ENTRIES[case]
     path = (CORPUS / case).relative_to(ROOT).as_posix()
     assert not run.hung, f"no answer within {CPU_LIMIT} CPU seconds (or {TIMEOUT} s)\n{_summary(run)}"
     assert "Traceback" not in run.stdout + run.stderr, _summary(run)
     assert run.returncode == 2, _summary(run)
-    assert problem_lines(run.stderr, path, expected["code"], expected["line"], expected["key_path"]), (
+    assert run.max_rss_mb is not None and run.max_rss_mb < MAX_RSS_MB, f"peak memory {run.max_rss_mb} MB"
+    reported = run.stderr
+    if case.startswith("batch/"):
+        cells, errors = batch_output(outs[case])
+        reported += "\n" + errors
+        path = Path(path).name  # a row's problem names the file as the sheet shows it
+        triggers = [c for row in cells for c in row if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
+        assert not triggers, f"formula triggers in the output: {triggers}"
+    assert problem_lines(reported, path, expected["code"], expected["line"], expected["key_path"]), (
         f"no stderr line with {path}, code {expected['code']}"
         + (f", line {expected['line']}" if expected["line"] is not None else "")
-        + (f", [{expected['key_path']}]" if expected["key_path"] is not None else "") + f"\n{_summary(run)}")
+        + (f", [{expected['key_path']}]" if expected["key_path"] is not None else "") + f"\n{_summary(run)}"
+        + f"\n--- reported\n{reported[-2000:]}")
     folder = watched_folder(case)
     assert _within(after, folder) == _within(before, folder), f"the run wrote into {folder}"
 
@@ -217,7 +260,7 @@ def test_bad_input(case, corpus_runs):
 # ----------------------------------------------------------------------------- a 20 MB input
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", ("factset", "params", "pack"))
 def test_file_too_large(kind, tmp_path):
     """A 20 MB input is refused by its size before it is read or parsed (file_too_large)."""
     header = {"factset": "format: ntmcert/factset/v1\n", "params": "format: ntmcert/params/v1\n",
@@ -393,10 +436,10 @@ import sys
 from fractions import Fraction
 
 from ntmcert import default_library
-from ntmcert.checks import Check, ReferenceEngine
-from ntmcert.compiler import rule_operators, slots
-from ntmcert.engines import get_engine
-from ntmcert.exact import Interval
+from ntmcert.evaluation.checks import Check, ReferenceEngine
+from ntmcert.packs.compiler import rule_operators, slots
+from ntmcert.evaluation.engines import get_engine
+from ntmcert.core.exact import Interval
 
 rng = random.Random(int(sys.argv[1]))
 ROUNDS = int(sys.argv[2])

@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from ntmcert.cli import app
+from ntmcert.cli.main import app
 
 from .conftest import SEEDS, THANH_PHU
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from ntmcert.compiler import GROUP_SIZE, compile_ruleset, fnv1a_32, rule_keys, slots
-from ntmcert.errors import InputError
-from ntmcert.pack import PackLibrary
+from ntmcert.packs.compiler import GROUP_SIZE, compile_ruleset, fnv1a_32, rule_keys, slots
+from ntmcert.core.errors import InputError
+from ntmcert.packs.library import PackLibrary
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 FIXTURE_PACKS = Path(__file__).parent / "fixtures" / "packs"

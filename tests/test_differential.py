@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from ntmcert import default_library, evaluate, load_factset
-from ntmcert.engines import get_engine
+from ntmcert.evaluation.engines import get_engine
 
 from .strategies import Draw, factset
 

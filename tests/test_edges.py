@@ -2,7 +2,7 @@
 smallest step below and above, as ratios, percentages and reported bounds, and missing.
 
 The expected status comes from the pack's threshold ledger (rules/<pack>/tests/edges.yaml: the
-law's comparisons restated by hand) and from an oracle written independently of ntmcert.exact:
+law's comparisons restated by hand) and from an oracle written independently of ntmcert.core.exact:
 a bound passes when every *candidate point* of the interval does. So changing any threshold's
 operator or value in a pack makes these tests fail — shown by the mutation sweep at the end.
 """
@@ -20,12 +20,15 @@ import pytest
 from hypothesis import given, strategies as st
 
 from ntmcert import default_library, evaluate, load_factset
-from ntmcert.catalogue import FactKind, Level
-from ntmcert.compiler import rule_keys
-from ntmcert.pack import PackCriterion, PackIndicator
-from ntmcert.pack_schema import AnyOfIndicator, CompareIndicator, HamletsIndicator, Percent, Source
-from ntmcert.resolve import OfficerValue
-from ntmcert.yamlio import load_path
+from ntmcert.inputs.catalogue import FactKind, Level
+from ntmcert.packs.compiler import rule_keys
+from ntmcert.packs.library import PackCriterion, PackIndicator
+from ntmcert.kinds.any_of import AnyOfIndicator
+from ntmcert.kinds.hamlets import HamletsIndicator
+from ntmcert.packs.registry import kind_of
+from ntmcert.packs.schema import Percent, Source
+from ntmcert.packs.resolve import OfficerValue
+from ntmcert.inputs.yamlio import load_path
 
 from .conftest import ROOT, reorder_keys
 from .strategies import Draw, factset
@@ -72,21 +75,29 @@ def ledger(pack_id: str) -> dict[str, Entry]:
     return {key: parse_entry(text) for key, text in load_path(path).data["edges"].items()}
 
 
-def comparisons(pack):
-    """key → (comparison, hamlet level?) for every comparison of the resolved pack."""
+def located_comparisons(pack):
+    """key → (indicator id, LocatedComparison) for every comparison of the resolved pack, read
+    through the kinds registry (rule keys and comparisons come in the same order)."""
     out = {}
     for crit in pack.criteria:
         for ind in crit.indicators:
             spec = ind.spec
-            subs = ([(s, True) for s in spec.hamlet_indicators] if isinstance(spec, HamletsIndicator)
-                    and spec.hamlet_indicators != "unknown" else [(spec, False)])
-            for sub, hamlet in subs:
-                if isinstance(sub, CompareIndicator):
-                    out[sub.id] = (sub, hamlet)
-                elif isinstance(sub, AnyOfIndicator):
-                    for k, alt in enumerate(sub.alternatives):
-                        out[f"{sub.id}#{k}"] = (alt, hamlet)
+            kind = kind_of(spec)
+            keys = [k for k, _ in kind.leaves(spec)] + [k for _, leaves in kind.hamlet_groups(spec) for k, _ in leaves]
+            located = list(kind.comparisons(spec))
+            assert len(keys) == len(located), spec.id
+            for key, loc in zip(keys, located, strict=True):
+                out[key] = (spec.id, loc)
     return out
+
+
+def comparisons(pack):
+    """key → (comparison, hamlet level?) for every comparison of the resolved pack."""
+    return {key: (loc.comparison, loc.hamlet_level) for key, (_, loc) in located_comparisons(pack).items()}
+
+
+def is_percent_parameter(pack, name: str) -> bool:
+    return name in pack.parameters and pack.parameters[name].spec.percent
 
 
 # ------------------------------------------------------------------ the independent oracle
@@ -176,7 +187,7 @@ def edge_mismatches(pack, key: str, entry: Entry, engines=ENGINES) -> list[str]:
         if entry.parameter:
             base = Fraction(6037, 100)  # an officer's value; the threshold is factor × base
             officer = {entry.parameter: [OfficerValue(entry.parameter, base, OFFICER, override=True)]}
-            t = entry.factor * base
+            t = entry.factor * base / (100 if is_percent_parameter(pack, entry.parameter) else 1)
         else:
             t = entry.value if not isinstance(entry.value, bool) else Fraction(int(entry.value))
         cases = list(edge_values(entry, fact.kind, fact.whole_counts, t))
@@ -245,7 +256,8 @@ def test_metamorphic(pack_id, data):
     fs_dict = factset(Draw(data), pack, LIBRARY.catalogue)
     base = evaluate(fs_dict, pack).to_dict()
     assert evaluate(reorder_keys(fs_dict), pack).to_dict() == base
-    used = {c.fact for c, _ in comparisons(pack).values()}
+    used = {c.fact for c, _ in comparisons(pack).values()} | {
+        f for crit in pack.criteria for i in crit.indicators for f, _, _ in kind_of(i.spec).facts_read(i.spec)}
     spare = sorted(f.id for f in LIBRARY.catalogue.facts if f.level is Level.commune and f.id not in used
                    and f.kind is FactKind.count)
     extra = dict(fs_dict, facts={**fs_dict["facts"], data.draw(st.sampled_from(spare)): 3})
@@ -295,8 +307,12 @@ def test_sources_and_missing_facts(pack_id, data):
             for leaf in leaves:
                 if leaf.detail is not None:
                     assert leaf.source["document"] and leaf.source["provenance"]
-            if ind.hamlets or ind.id in {i.spec.id for c in pack.criteria for i in c.indicators
-                                         if isinstance(i.spec, HamletsIndicator)}:
+            spec = pack.indicator_index()[ind.id].spec
+            if spec.kind == "hamlet_share":
+                expected |= hamlet_share_missing(spec, ind, fs_dict)
+            elif spec.kind == "threshold_by_fact":
+                expected |= threshold_by_fact_missing(spec, ind, fs_dict)
+            elif ind.hamlets or isinstance(spec, HamletsIndicator):
                 spec = pack.indicator_index()[ind.id].spec
                 if ind.status == "pass" or spec.hamlet_indicators == "unknown":
                     continue
@@ -318,6 +334,47 @@ def test_sources_and_missing_facts(pack_id, data):
     assert set(verdict.missing_facts) == expected
 
 
+def _open_hamlet_facts(ind, fs_dict) -> set[str]:
+    """hamlet:<name>:<fact> for the absent facts of sub-indicators still open in an open hamlet."""
+    out = set()
+    for h in ind.hamlets:
+        if h.status == "incomplete":
+            given_ = next(x["facts"] for x in fs_dict["hamlets"] if x["name"] == h.name)
+            for sub in h.indicators:
+                if sub.status != "pass":
+                    facts = [a.fact for a in sub.alternatives] or [sub.fact]
+                    out |= {f"hamlet:{h.name}:{f}" for f in facts if f not in given_}
+    return out
+
+
+def hamlet_share_missing(spec, ind, fs_dict) -> set[str]:
+    """A share of all hamlets still undecided needs: the number of hamlets when absent, the open
+    hamlets' absent facts, and (hamlet:*) the facts of hamlets the fact set does not list."""
+    if ind.status in ("pass", "fail"):
+        return set()
+    given_total = fs_dict["facts"].get(spec.total_fact)
+    listed = len(fs_dict["hamlets"])
+    total = max(int(given_total), listed) if given_total is not None and not isinstance(given_total, dict) else None
+    wild = {f"hamlet:*:{loc.comparison.fact}" for loc in kind_of(spec).comparisons(spec)}
+    out = _open_hamlet_facts(ind, fs_dict)
+    if not total:
+        out |= ({spec.total_fact} if given_total is None else set()) | (wild if not listed else set())
+    elif total > listed:
+        out |= wild
+    return out
+
+
+def threshold_by_fact_missing(spec, ind, fs_dict) -> set[str]:
+    """Undecided: the compared fact when the choosing comparison is decided, else every absent fact."""
+    if ind.status in ("pass", "fail"):
+        return set()
+    when, then, other = ind.alternatives
+    if when.status in ("pass", "fail"):
+        chosen = then if when.status == "pass" else other
+        return {spec.then.fact} if chosen.status == "missing" else set()
+    return {f for f in (spec.when.fact, spec.then.fact) if f not in fs_dict["facts"]}
+
+
 # ------------------------------------------------------------------ the mutation sweep
 
 def mutate(pack, key: str, *, op: str | None = None, threshold=None):
@@ -330,16 +387,21 @@ def mutate(pack, key: str, *, op: str | None = None, threshold=None):
             update["threshold"] = threshold
         return cmp.model_copy(update=update)
 
+    owner, located = located_comparisons(pack)[key]
+
+    def replace_at(node, path, new):
+        """`node` with the object at key path `path` (field names and tuple positions) replaced."""
+        if not path:
+            return new
+        head, rest = path[0], path[1:]
+        if isinstance(head, int):
+            return tuple(replace_at(x, rest, new) if i == head else x for i, x in enumerate(node))
+        return node.model_copy(update={head: replace_at(getattr(node, head), rest, new)})
+
     def visit(spec):
-        if isinstance(spec, CompareIndicator) and spec.id == key:
-            return change(spec)
-        if isinstance(spec, AnyOfIndicator) and key.startswith(spec.id + "#"):
-            k = int(key.split("#")[1])
-            alts = tuple(change(a) if i == k else a for i, a in enumerate(spec.alternatives))
-            return spec.model_copy(update={"alternatives": alts})
-        if isinstance(spec, HamletsIndicator) and spec.hamlet_indicators != "unknown":
-            return spec.model_copy(update={"hamlet_indicators": tuple(visit(s) for s in spec.hamlet_indicators)})
-        return spec
+        if spec.id != owner:
+            return spec
+        return replace_at(spec, located.sub_path, change(located.comparison))
 
     criteria = tuple(PackCriterion(c.spec, tuple(PackIndicator(visit(i.spec), i.layer) for i in c.indicators), c.layer)
                      for c in pack.criteria)

@@ -7,10 +7,10 @@ from fractions import Fraction
 import pytest
 from hypothesis import given, strategies as st
 
-from ntmcert.checks import Check, ReferenceEngine
-from ntmcert.compiler import _side, encode_slot, fnv1a_32
-from ntmcert.engines import get_engine
-from ntmcert.exact import OPERATORS, PACK_OPERATORS, Interval, decide, display_number, fraction_text
+from ntmcert.evaluation.checks import Check, ReferenceEngine
+from ntmcert.packs.compiler import _side, encode_slot, fnv1a_32
+from ntmcert.evaluation.engines import get_engine
+from ntmcert.core.exact import OPERATORS, PACK_OPERATORS, Interval, decide, display_number, fraction_text
 
 F = Fraction
 OPS = {">=": lambda a, b: a >= b, ">": lambda a, b: a > b, "<=": lambda a, b: a <= b,
@@ -87,7 +87,7 @@ class TestEncoding:
     def test_durable_matches_reference_on_raw_checks(self, checks, library):
         """Random checks on a real compiled pack (commune and hamlet groups, strict and inclusive
         rules): the engine's outcome equals the reference's for every one."""
-        from ntmcert.compiler import rule_operators
+        from ntmcert.packs.compiler import rule_operators
 
         pack = library.get("tra-vinh/model-ntm-2021-2025")
         ops = rule_operators(pack)

@@ -8,8 +8,8 @@ from fractions import Fraction
 
 import pytest
 
-from ntmcert.errors import InputError
-from ntmcert.factset import FactSetInput, PartialDate, load_factset
+from ntmcert.core.errors import InputError
+from ntmcert.inputs.factset import FactSetInput, PartialDate, load_factset
 
 from .conftest import THANH_PHU, base_factset
 
@@ -115,7 +115,7 @@ class TestRecognitions:
             {"tier": "ntm_model", "decision": "2", "date": "2023-06"},
             {"tier": "ntm", "decision": "3", "date": dt.date(2023, 6, 30)},
         ]))
-        from ntmcert.factset import Tier
+        from ntmcert.inputs.factset import Tier
 
         assert fs.counting_recognitions(Tier.ntm_advanced) == []  # might be after as_of
         assert [r.decision for r in fs.counting_recognitions(Tier.ntm_model)] == ["2"]

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ntmcert import evaluate, load_factset
-from ntmcert.cli import app
+from ntmcert.cli.main import app
 
 from .conftest import SEEDS, THANH_PHU, base_factset
 
@@ -85,7 +85,7 @@ class TestDistanceToPass:
 
 
 def _status_with(path, hamlet, fact, count, of, ref):
-    from ntmcert.yamlio import load_path
+    from ntmcert.inputs.yamlio import load_path
 
     data = load_path(path).data
     for h in data["hamlets"]:

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ntmcert import evaluate
-from ntmcert.cli import app
-from ntmcert.errors import InputError
-from ntmcert.pack import PackLibrary
-from ntmcert.params import load_params
+from ntmcert import default_library, evaluate
+from ntmcert.cli.main import app
+from ntmcert.core.errors import InputError
+from ntmcert.packs.library import PackLibrary
+from ntmcert.packs.params import load_params
 from ntmcert.render.packdoc import criteria_docs
-from ntmcert.review import outcome, revokes
+from ntmcert.evaluation.review import outcome, revokes
 
 from .conftest import ROOT, base_factset
 
@@ -184,7 +184,7 @@ class TestRevocationRule:
 
 def assessed(prefix: str, n: int, failing: set[int] = frozenset()) -> dict:
     """Department assessments for every criterion that has one (income is a number: c10 has none)."""
-    from ntmcert.catalogue import bundled_catalogue
+    from ntmcert.inputs.catalogue import bundled_catalogue
 
     ids = {f"{prefix}c{i:02d}_met": i not in failing for i in range(1, n + 1)}
     return {k: v for k, v in ids.items() if bundled_catalogue().get(k) is not None}
@@ -196,12 +196,32 @@ BASE_KNOWN = {"farmland_active_irrigation": {"count": 900, "of": 1000}, "disaste
 OFFICER_ALL = {
     "ntm_income_threshold": [{"value": 50}], "ntm_poverty_threshold": [{"value": 3}],
     "advanced_income_threshold": [{"value": 60}],
+    "ntm_ehealth_book_min": [{"value": 60}],  # not readable for dbscl in the annex: a test number
 }
+# criteria 5, 6, 14 and 15 of the base set are encoded from their numbers: facts that meet them, and
+# one changed fact that fails each (6.3 also needs every hamlet's cultural house: see with_houses)
+ROUND2_PASS = {
+    5: {"schools_count": 4, "schools_minimum_standard": {"count": 4, "of": 4},
+        "schools_level1_standard": {"count": 4, "of": 4}},
+    6: {"commune_culture_sports_facilities": True, "play_areas_children_elderly": 1, "hamlets_total": 1},
+    14: {"grade1_entry_age6": {"count": 98, "of": 100}, "universal_preschool_age5": True, "universal_primary_level": 2,
+         "universal_lower_secondary_level": 2, "literacy_level": 2, "c14_other_met": True},
+    15: {"stunting_under5": {"count": 1, "of": 100}, "ehealth_book_population": {"count": 99, "of": 100},
+         "c15_other_met": True},
+}
+ROUND2_FAIL = {5: {"schools_minimum_standard": {"count": 3, "of": 4}}, 6: {"commune_culture_sports_facilities": False},
+               14: {"c14_other_met": False}, 15: {"c15_other_met": False}}
+
+
+def with_houses(hamlets: list) -> list:
+    """The hamlets, each with a cultural house (criterion 6.3); one hamlet when none is given."""
+    hamlets = hamlets or [{"name": "Ấp 1", "facts": {}}]
+    return [{**h, "facts": {**h.get("facts", {}), "hamlet_cultural_house": True}} for h in hamlets]
 
 
 def officer_values(spec: dict) -> dict:
-    from ntmcert.pack_schema import Source
-    from ntmcert.resolve import OfficerValue
+    from ntmcert.packs.schema import Source
+    from ntmcert.packs.resolve import OfficerValue
     from fractions import Fraction
 
     src = Source(document="officer test value", provenance="secondary")
@@ -212,6 +232,10 @@ def base_facts(failing: set[int] = frozenset()) -> dict:
     facts = dict(BASE_KNOWN)
     facts.update({k: v for k, v in assessed("", 19, failing).items()
                   if k not in ("c03_met", "c08_met", "c10_met", "c11_met")})
+    for criterion, known in ROUND2_PASS.items():
+        facts.update(known)
+        if criterion in failing:
+            facts.update(ROUND2_FAIL[criterion])
     return facts
 
 
@@ -220,7 +244,7 @@ class TestDerivedPrerequisites:
 
     def test_chain(self):
         facts = {**base_facts(), **assessed("adv_", 19), "outstanding_field_san_xuat": True}
-        data = base_factset(recognitions=[], facts=facts, hamlets=model_commune(66)["hamlets"])
+        data = base_factset(recognitions=[], facts=facts, hamlets=with_houses(model_commune(66)["hamlets"]))
         verdict = evaluate(data, "tra-vinh/model-ntm-2021-2025", derive_prerequisites=True,
                            params=officer_values(OFFICER_ALL))
         tiers = verdict.tiers()
@@ -233,7 +257,7 @@ class TestDerivedPrerequisites:
 
     def test_failing_base_fails_every_tier_above(self):
         facts = {**base_facts(failing={5}), **assessed("adv_", 19), "outstanding_field_san_xuat": True}
-        data = base_factset(recognitions=[], facts=facts, hamlets=model_commune(66)["hamlets"])
+        data = base_factset(recognitions=[], facts=facts, hamlets=with_houses(model_commune(66)["hamlets"]))
         verdict = evaluate(data, "tra-vinh/model-ntm-2021-2025", derive_prerequisites=True,
                            params=officer_values(OFFICER_ALL))
         assert [v.verdict for v in verdict.tiers()] == ["not_certified"] * 3
@@ -249,7 +273,7 @@ class TestDerivedPrerequisites:
                                      "tra-vinh/smart-commune", "--derive-prerequisites", "--lang", "en"])
         for pack_id in ("tra-vinh/smart-commune", "tra-vinh/model-ntm-2021-2025", "vn/ntm-advanced-2021-2025",
                         "vn/ntm-2021-2025"):
-            assert f"{pack_id} 1.0.0" in result.stdout
+            assert f"{pack_id} {default_library().get(pack_id).version}" in result.stdout
 
     def test_prerequisite_cycle_rejected(self, tmp_path):
         from .test_packs import criterion, write_pack
@@ -272,7 +296,7 @@ class TestReview:
         import yaml
 
         data = base_factset(recognitions=[{"tier": "ntm", "decision": "9/QĐ-UBND", "date": "2023-01-10"}],
-                            facts=base_facts(failing))
+                            facts=base_facts(failing), hamlets=with_houses([]))
         data["as_of"] = "2024-08-31"
         path = tmp_path / "facts.yaml"
         path.write_text(yaml.safe_dump(_plain(data), allow_unicode=True), encoding="utf-8")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ntmcert.errors import InputError, PackNotFoundError
-from ntmcert.pack import PackLibrary
-from ntmcert.pack_schema import iter_comparisons
+from ntmcert.core.errors import InputError, PackNotFoundError
+from ntmcert.packs.library import PackLibrary
+from ntmcert.packs.registry import comparisons as iter_comparisons
 
 HEADER = """format: ntmcert/pack/v1
 id: {id}

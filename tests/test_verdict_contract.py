@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from ntmcert import evaluate
-from ntmcert.yamlio import load_path
+from ntmcert.inputs.yamlio import load_path
 from tests.yaml_cases import RULES, build_factset, officer_params, pack_id_for
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "verdict-json.sha256"

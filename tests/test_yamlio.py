@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from ntmcert.errors import InputError
-from ntmcert.yamlio import MAX_BYTES, load_path, load_text
+from ntmcert.core.errors import InputError
+from ntmcert.inputs.yamlio import MAX_BYTES, load_path, load_text
 
 
 def codes(text: str, **kw) -> list[str]:

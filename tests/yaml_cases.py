@@ -31,7 +31,7 @@ def pack_id_for(path: Path) -> str:
 
 class CaseFile(pytest.File):
     def collect(self):
-        from ntmcert.yamlio import load_path
+        from ntmcert.inputs.yamlio import load_path
 
         doc = load_path(self.path).data
         pack_id = doc.get("pack") or pack_id_for(self.path)
@@ -74,7 +74,7 @@ class CaseItem(pytest.Item):
 
 
 def build_factset(case: dict) -> dict:
-    from ntmcert.yamlio import load_path
+    from ntmcert.inputs.yamlio import load_path
 
     if "seed" in case:
         data = copy.deepcopy(load_path(SEEDS / case["seed"]).data)
@@ -113,10 +113,10 @@ def _hamlet(hamlets: list, name: str) -> dict:
 def officer_params(spec: dict | None):
     if not spec:
         return None
-    from ntmcert.exact import to_fraction
-    from ntmcert.pack_schema import Source
-    from ntmcert.factset import Region
-    from ntmcert.resolve import OfficerValue
+    from ntmcert.core.exact import to_fraction
+    from ntmcert.packs.schema import Source
+    from ntmcert.inputs.factset import Region
+    from ntmcert.packs.resolve import OfficerValue
 
     out = {}
     for name, entries in spec.items():

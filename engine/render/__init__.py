@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from ..verdict import Verdict
-from . import html, jsonout, markdown, text
-from .common import FORMATS, LANGS
+from ntmcert.core.text import printable
+from ntmcert.evaluation.verdict import Verdict
+from ntmcert.render import html, jsonout, markdown, text
+from ntmcert.render.common import FORMATS, LANGS
 
 
 def render(verdicts: list[Verdict], fmt: str = "text", lang: str = "vi", *, color: bool = False) -> str:
@@ -13,7 +14,7 @@ def render(verdicts: list[Verdict], fmt: str = "text", lang: str = "vi", *, colo
         return jsonout.render(verdicts)  # derived prerequisite verdicts stay nested in their parent
     tiers = [tier for v in verdicts for tier in v.tiers()]  # readers get every tier in turn
     if fmt == "md":
-        return markdown.render(tiers, lang)
+        return printable(markdown.render(tiers, lang), lines=True)  # no control character reaches a terminal
     if fmt == "html":
         return html.render(tiers, lang)
     if fmt == "text":

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from ..catalogue import Catalogue, bundled_catalogue
-from ..verdict import CriterionResult, IndicatorResult, Verdict
+from ntmcert.evaluation.verdict import CriterionResult, IndicatorResult, Verdict
 
 FORMATS = ("text", "json", "md", "html")
 LANGS = ("vi", "en")
@@ -71,9 +70,8 @@ def attention(verdict: Verdict) -> list[tuple[CriterionResult, IndicatorResult]]
     return out
 
 
-def missing_fact_rows(verdict: Verdict, lang: str, catalogue: Catalogue | None = None) -> list[tuple[str, str, str]]:
+def missing_fact_rows(verdict: Verdict, lang: str) -> list[tuple[str, str, str]]:
     """(fact reference, label with unit, indicator ids it decides) for every missing fact."""
-    catalogue = catalogue or bundled_catalogue()
     users: dict[str, set[str]] = {}
     for crit in verdict.criteria:
         for ind in crit.indicators:
@@ -82,10 +80,10 @@ def missing_fact_rows(verdict: Verdict, lang: str, catalogue: Catalogue | None =
     rows = []
     for ref in verdict.missing_facts:
         fact_id = ref.rsplit(":", 1)[-1]
-        fact = catalogue.get(fact_id)
-        label = (fact.label.vi if lang == "vi" else fact.label.en) if fact else fact_id
+        fact = verdict.facts.get(fact_id)
+        label = fact.label.get(lang) if fact else fact_id
         if fact and fact.unit:
-            label += f" ({fact.unit.vi if lang == 'vi' else fact.unit.en})"
+            label += f" ({fact.unit.get(lang)})"
         rows.append((ref, label, ", ".join(sorted(users.get(ref, set())))))
     return rows
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from html import escape
 from urllib.parse import urlsplit
 
-from ..verdict import CriterionResult, IndicatorResult, Verdict
-from ..factset import REGION_NAMES
-from .common import (HEAD, STATUS, SYMBOL, VERDICT, display, leaves, missing_fact_rows, ordered_criteria,
+from ntmcert.evaluation.verdict import CriterionResult, IndicatorResult, Verdict
+from ntmcert.core.vocab import REGION_NAMES
+from ntmcert.render.common import (HEAD, STATUS, SYMBOL, VERDICT, display, leaves, missing_fact_rows, ordered_criteria,
                      source_text, t)
 
 # labels only this report needs (vi, en)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..verdict import Verdict, dumps
+from ntmcert.evaluation.verdict import Verdict, dumps
 
 LIST_SCHEMA = "ntmcert/verdict-list/v1"
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..verdict import Verdict
-from .common import (HEAD, STATUS, SYMBOL, VERDICT, display, leaves, missing_fact_rows, ordered_criteria,
+from ntmcert.evaluation.verdict import Verdict
+from ntmcert.render.common import (HEAD, STATUS, SYMBOL, VERDICT, display, leaves, missing_fact_rows, ordered_criteria,
                      source_text, t)
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ..pack import Pack
-from ..pack_schema import (AnyOfIndicator, Comparison, CompareIndicator, HamletsIndicator, ParameterRef,
-                           Percent, UnknownIndicator)
-from .common import SYMBOL
+from ntmcert.packs.library import Pack
+from ntmcert.packs.registry import kind_of
+from ntmcert.packs.schema import Comparison, ParameterRef, Percent
+from ntmcert.render.common import SYMBOL
 
 
 def _threshold(cmp: Comparison, pack: Pack, lang: str) -> str:
@@ -18,9 +18,11 @@ def _threshold(cmp: Comparison, pack: Pack, lang: str) -> str:
         return f"{th.percent}%"
     if isinstance(th, ParameterRef):
         param = pack.parameters[th.parameter]
+        unit = "%" if param.spec.percent else ""
         values = "; ".join(
             f"{'từ' if lang == 'vi' else 'from'} {v.valid_from}: "
-            + (str(v.value) if v.value is not None else ", ".join(f"{r.value} {n}" for r, n in v.by_region.items()))
+            + (f"{v.value}{unit}" if v.value is not None
+               else ", ".join(f"{r.value} {n}{unit}" for r, n in (v.by_region or {}).items()))
             for v in param.spec.values) or ("chưa rõ" if lang == "vi" else "unknown")
         factor = f"{th.factor} × " if th.factor != 1 else ""
         return f"{factor}`{th.parameter}` ({values})"
@@ -51,7 +53,9 @@ def render_pack(pack: Pack, lang: str = "vi") -> str:
            f"{d.scope.valid_to or '…'}; completeness: {d.completeness}"
            + (f" ({_label(d.completeness_note, lang)})" if d.completeness_note else ""),
            f"- layers: {' → '.join(pack.chain)}",
-           "- legal basis: " + "; ".join(f"{b.document} ({b.provenance.value})" for b in d.legal_basis), ""]
+           "- legal basis: " + "; ".join(f"{b.document} ({b.provenance.value})" for b in d.legal_basis)]
+    out += [f"  - {b.document}: {b.note}" for b in d.legal_basis if b.note]
+    out.append("")
     if pack.prerequisites:
         out += ["## Prerequisites", ""]
         out += [f"- `{p.id}`: tier `{p.tier.value}` — {p.title.vi if lang == 'vi' else p.title.en} ({_src(p.source)})"
@@ -79,32 +83,31 @@ def render_pack(pack: Pack, lang: str = "vi") -> str:
     return "\n".join(out)
 
 
-def _rows(spec, pack: Pack, lang: str, prefix: str = ""):
-    title = spec.title.vi if lang == "vi" else spec.title.en
-    if isinstance(spec, CompareIndicator):
-        yield (f"{prefix}`{spec.id}`", f"`{spec.fact}`", f"{title}: {SYMBOL[spec.op]} {_threshold(spec, pack, lang)}",
-               _src(spec.source))
-    elif isinstance(spec, AnyOfIndicator):
-        for k, alt in enumerate(spec.alternatives):
-            word = ("hoặc " if lang == "vi" else "or ") if k else ""
-            yield (f"{prefix}`{spec.id}#{k}`", f"`{alt.fact}`",
-                   f"{word}{title}: {SYMBOL[alt.op]} {_threshold(alt, pack, lang)}", _src(alt.source))
-    elif isinstance(spec, HamletsIndicator):
-        yield (f"{prefix}`{spec.id}`", "hamlets", f"{title}: ≥ {spec.threshold}", _src(spec.source))
-        if spec.hamlet_indicators == "unknown":
-            src = spec.hamlet_definition_source or spec.source
-            yield (f"{prefix}`{spec.id}` ▸", "—", "chưa rõ" if lang == "vi" else "unknown (defined by the province)",
-                   _src(src))
+def _rows(spec, pack: Pack, lang: str):
+    for row in kind_of(spec).doc_rows(spec):
+        prefix = "▸ " if row.nested else ""
+        fact = f"`{row.fact}`" if row.fact else "—"
+        if row.title is None:  # a continuation row: the rule is left to the province
+            yield (f"{prefix}`{row.ident}` ▸", fact, "chưa rõ" if lang == "vi" else "unknown (defined by the province)",
+                   _src(row.source))
+            continue
+        title = row.title.vi if lang == "vi" else row.title.en
+        if row.comparison is not None:
+            word = ("hoặc " if lang == "vi" else "or ") if row.alternative else ""
+            rule = f"{word}{title}: {SYMBOL[row.comparison.op]} {_threshold(row.comparison, pack, lang)}"
+        elif row.count is not None:
+            rule = f"{title}: ≥ {row.count}"
+        elif row.share_of_hamlets is not None:
+            op, share = row.share_of_hamlets
+            rule = f"{title}: {SYMBOL[op]} {share.percent}% " + ("tổng số ấp" if lang == "vi" else "of all hamlets")
         else:
-            for sub in spec.hamlet_indicators:
-                yield from _rows(sub, pack, lang, prefix="▸ ")
-    elif isinstance(spec, UnknownIndicator):
-        yield (f"{prefix}`{spec.id}`", "—", f"{title}: " + ("chưa rõ" if lang == "vi" else "unknown"), _src(spec.source))
+            rule = f"{title}: " + ("chưa rõ" if lang == "vi" else "unknown")
+        yield (f"{prefix}`{row.ident}`", fact if row.fact != "hamlets" else "hamlets", rule, _src(row.source))
 
 
 def pack_json(pack: Pack) -> str:
     """The resolved pack as JSON: header, layers, parameters and criteria with their layers."""
-    from ..verdict import dumps
+    from ntmcert.evaluation.verdict import dumps
 
     return dumps({
         "schema": "ntmcert/pack-resolved/v1", "id": pack.id, "version": pack.version, "sha256": pack.sha256,

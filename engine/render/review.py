@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..review import Review
-from . import markdown, text
+from ntmcert.evaluation.review import Review
+from ntmcert.render import markdown, text
 
 OUTCOME = {"keep": ("GIỮ CÔNG NHẬN", "KEEP"), "revoke": ("THU HỒI CÔNG NHẬN", "REVOKE"),
            "incomplete": ("CHƯA ĐỦ CĂN CỨ", "INCOMPLETE")}
@@ -24,7 +24,7 @@ def render_review(r: Review, fmt: str, lang: str) -> str:
     if fmt == "html":
         from html import escape
 
-        from . import html
+        from ntmcert.render import html
 
         page = html.render([r.verdict], lang)
         block = (f'<section class="review"><h1>{escape(lines[0])}</h1><ul>'

@@ -9,8 +9,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text as RichText
 
-from ..verdict import Verdict
-from .common import (HEAD, STATUS, SYMBOL, VERDICT, attention, display, leaves, missing_fact_rows,
+from ntmcert.core.text import printable
+from ntmcert.evaluation.verdict import Verdict
+from ntmcert.render.common import (HEAD, STATUS, SYMBOL, VERDICT, attention, display, leaves, missing_fact_rows,
                      ordered_criteria, source_text, t)
 
 STYLE = {"pass": "green", "fail": "bold red", "missing": "yellow", "undecidable": "magenta",
@@ -18,9 +19,17 @@ STYLE = {"pass": "green", "fail": "bold red", "missing": "yellow", "undecidable"
          "not_certified": "bold red"}
 
 
+class _Console(Console):
+    """Every text printed is escaped first (core.text.printable): a control character in a name
+    never reaches the terminal, and the layout is measured on what is shown."""
+
+    def render_str(self, text: str, **kwargs):  # type: ignore[override]
+        return super().render_str(printable(text, lines=True), **kwargs)
+
+
 def render(verdicts: list[Verdict], lang: str = "vi", *, color: bool = False, width: int = 120) -> str:
     buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False,
+    console = _Console(file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False,
                       markup=False)  # data may contain [brackets]: never read them as markup
     for i, verdict in enumerate(verdicts):
         if i:

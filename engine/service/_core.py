@@ -12,30 +12,56 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
-from ..api import applicable_packs, default_library
-from ..batch import run_batch
-from ..engines import get_engine
-from ..errors import InputError, Location, NtmcertError, PackNotFoundError, Problem
-from ..evaluate import evaluate_pack
-from ..factset import FactSet, factset_from_document
-from ..params import params_from_document
-from ..render import render
-from ..render.packdoc import pack_json
-from ..render.review import render_review
-from ..review import Review, review as run_review
-from ..verdict import Verdict, dumps
-from ..whatif import apply_changes, document as whatif_document, parse_changes
-from ..yamlio import Document, load_path, load_text
+from ntmcert.api import applicable_packs, default_library
+from ntmcert.core.errors import InputError, Location, NtmcertError, PackNotFoundError, Problem
+from ntmcert.core.version import __version__
+from ntmcert.evaluation.engines import get_engine
+from ntmcert.evaluation.evaluate import evaluate_pack
+from ntmcert.evaluation.review import Review
+from ntmcert.evaluation.review import review as run_review
+from ntmcert.evaluation.verdict import Verdict, dumps
+from ntmcert.evaluation.whatif import apply_changes, parse_changes
+from ntmcert.evaluation.whatif import document as whatif_document
+from ntmcert.inputs.factset import FactSet, factset_from_document
+from ntmcert.inputs.yamlio import Document, load_path, load_text
+from ntmcert.packs.params import params_from_document
+from ntmcert.render import render
+from ntmcert.render.packdoc import pack_json
+from ntmcert.render.review import render_review
+from ntmcert.sheets.batch import run_batch
 
 NTMCERT_VERSION = __version__
 ERRORS_SCHEMA = "ntmcert/errors/v1"
 
-__all__ = ["Document", "ERRORS_SCHEMA", "FactSet", "InputError", "Location", "NTMCERT_VERSION", "NtmcertError",
-           "PackNotFoundError", "Problem", "Review", "Verdict", "dumps", "engine_info", "evaluate",
-           "load_path", "load_text", "pack_json", "pack_summaries", "packs_for", "parse_factset",
-           "parse_params", "render_report", "render_review_report", "review", "run_batch", "verdict_json",
-           "what_if"]
+__all__ = [
+    "ERRORS_SCHEMA",
+    "NTMCERT_VERSION",
+    "Document",
+    "FactSet",
+    "InputError",
+    "Location",
+    "NtmcertError",
+    "PackNotFoundError",
+    "Problem",
+    "Review",
+    "Verdict",
+    "dumps",
+    "engine_info",
+    "evaluate",
+    "load_path",
+    "load_text",
+    "pack_json",
+    "pack_summaries",
+    "packs_for",
+    "parse_factset",
+    "parse_params",
+    "render_report",
+    "render_review_report",
+    "review",
+    "run_batch",
+    "verdict_json",
+    "what_if",
+]
 
 
 def library():

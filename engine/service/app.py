@@ -21,8 +21,21 @@ from .db import Database, Decision
 from .metrics import Metrics
 from .middleware import ServiceMiddleware
 from .migrate import current_revision
-from .models import (DecisionOut, DecisionPage, DecisionRecord, Health, PackSummary, Ready, ReviewRequest,
-                     WhatIfOut, WhatIfRequest, EvaluationRequest, Problem, problems as problem_docs, request_body)
+from .models import (
+    DecisionOut,
+    DecisionPage,
+    DecisionRecord,
+    EvaluationRequest,
+    Health,
+    PackSummary,
+    Problem,
+    Ready,
+    ReviewRequest,
+    WhatIfOut,
+    WhatIfRequest,
+    request_body,
+)
+from .models import problems as problem_docs
 from .settings import Settings
 from .store import DecisionLog, IdempotencyConflict
 from .verify import replay_objects
@@ -89,11 +102,11 @@ def create_app(settings: Settings, *, db: Database | None = None) -> FastAPI:
             db.ping()
             revision = current_revision(db)
             database = revision is not None
-        except Exception:  # noqa: BLE001 - readiness reports, never raises
+        except Exception:
             database, revision = False, None
         try:
             packs = len(_core.pack_summaries())
-        except Exception:  # noqa: BLE001
+        except Exception:
             packs = 0
         ready = database and packs > 0
         body = {"status": "ready" if ready else "not_ready", "database": database, "packs": packs,
@@ -204,7 +217,8 @@ def create_app(settings: Settings, *, db: Database | None = None) -> FastAPI:
 
     @app.get("/v1/decisions/{decision_id}/report", tags=["decisions"], responses={
         200: {"description": "The report, as `ntmcert evaluate --format html|md` prints it",
-              "content": {"text/html": {"schema": {"type": "string"}}, "text/markdown": {"schema": {"type": "string"}}}},
+              "content": {"text/html": {"schema": {"type": "string"}},
+                          "text/markdown": {"schema": {"type": "string"}}}},
         **problem_docs(401, 403, 404, 409)})
     def report(decision_id: str, _p: Annotated[Principal, Depends(need("read"))],
                format: Annotated[str, Query(pattern="^(html|md)$")] = "html",
@@ -225,10 +239,8 @@ def create_app(settings: Settings, *, db: Database | None = None) -> FastAPI:
         return Response(text, media_type=media)
 
     from .batches import install as install_batches
-    from ..web import install as install_web  # the officers' web app (issue #12)
 
     install_batches(app, need)
-    install_web(app)
     _custom_openapi(app)
     return app
 

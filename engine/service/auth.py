@@ -1,9 +1,10 @@
 """API keys: `ntm_<key id>_<secret>`, stored as an argon2id hash, with scopes.
 
 The key id (the public part of the token) finds the row; argon2 then checks the whole token. An
-argon2 check takes tens of milliseconds by design, so a verified token is remembered in memory for
-a short time, keyed by its SHA-256 (never the token itself): a revocation takes effect on every
-server within `cache_seconds`.
+argon2 check takes tens of milliseconds (and 64 MB) by design, so a process remembers the tokens
+it verified, keyed by their SHA-256 (never the token itself), and checks only whether the key was
+revoked, with a one-row lookup at most every `cache_seconds`: a revocation takes effect on every
+server within that time.
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ class KeyStore:
     def __init__(self, db: Database, cache_seconds: float = 5.0):
         self.db = db
         self.cache_seconds = cache_seconds
-        self._cache: dict[bytes, tuple[float, Principal]] = {}
+        self._verified: dict[bytes, Principal] = {}  # SHA-256 of a token argon2 accepted -> its key
+        self._status: dict[str, tuple[float, bool]] = {}  # key id -> (valid until, active)
         self._lock = threading.Lock()
 
     def create(self, name: str, scopes: list[str]) -> CreatedKey:
@@ -82,8 +84,7 @@ class KeyStore:
                 return False
             if row.revoked_at is None:
                 row.revoked_at = utc_now()
-        with self._lock:
-            self._cache = {k: v for k, v in self._cache.items() if v[1].key_id != key_id}
+        self._status.pop(key_id, None)  # this process knows at once; others within cache_seconds
         return True
 
     def has_keys(self) -> bool:
@@ -98,23 +99,39 @@ class KeyStore:
         if scheme.lower() != "bearer" or not token:
             raise AuthError(401, "auth_scheme", "use the Bearer scheme: Authorization: Bearer ntm_…")
         fingerprint = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
-        now = time.monotonic()
-        cached = self._cache.get(fingerprint)
-        if cached is not None and cached[0] > now:
-            return cached[1]
+        principal = self._verified.get(fingerprint)
+        if principal is None:
+            principal = self._verify_token(token)
+            with self._lock:
+                if len(self._verified) > 10_000:  # bounded: many distinct tokens only cost a re-verification
+                    self._verified.clear()
+                self._verified[fingerprint] = principal
+        if not self._active(principal.key_id):
+            raise AuthError(401, "auth_invalid", "the API key is not valid or was revoked")
+        return principal
+
+    def _verify_token(self, token: str) -> Principal:
+        """The slow check (argon2), once per token and process."""
         match = TOKEN.fullmatch(token)
         if match is None:
             raise AuthError(401, "auth_invalid", "the API key is not valid")
         with self.db.reading() as s:
             row = s.execute(select(ApiKey).where(ApiKey.key_id == match.group(1))).scalar_one_or_none()
-        if row is None or row.revoked_at is not None or not _verify(row.secret_hash, token):
+        if row is None or not _verify(row.secret_hash, token):
             raise AuthError(401, "auth_invalid", "the API key is not valid or was revoked")
-        principal = Principal(row.key_id, row.name, frozenset(row.scopes.split()))
-        with self._lock:
-            if len(self._cache) > 10_000:  # bounded: many distinct tokens only cost a re-verification
-                self._cache.clear()
-            self._cache[fingerprint] = (now + self.cache_seconds, principal)
-        return principal
+        return Principal(row.key_id, row.name, frozenset(row.scopes.split()))
+
+    def _active(self, key_id: str) -> bool:
+        """Whether the key is still unrevoked: a one-row lookup at most every `cache_seconds`."""
+        now = time.monotonic()
+        known = self._status.get(key_id)
+        if known is not None and known[0] > now:
+            return known[1]
+        with self.db.reading() as s:
+            revoked = s.execute(select(ApiKey.revoked_at).where(ApiKey.key_id == key_id)).first()
+        active = revoked is not None and revoked[0] is None
+        self._status[key_id] = (now + self.cache_seconds, active)
+        return active
 
     @staticmethod
     def require(principal: Principal, scope: str) -> None:

@@ -19,7 +19,8 @@ from sqlalchemy.exc import IntegrityError
 
 from . import _core
 from .db import Batch, BatchResult, Database
-from .models import BatchOut, problems as problem_docs
+from .models import BatchOut
+from .models import problems as problem_docs
 from .problems import ApiProblem
 from .store import utc_now
 
@@ -68,7 +69,7 @@ def process(db: Database, batch_id: str) -> None:
     except _core.InputError as exc:
         _finish(db, batch_id, "failed", problems=[p.to_dict() for p in exc.problems])
         return
-    except Exception:  # noqa: BLE001 - a bug: the batch says failed, the log has the traceback
+    except Exception:
         log.exception("batch %s failed", batch_id)
         _finish(db, batch_id, "failed", problems=[{"code": "internal_error", "message": "the batch failed; quote "
                                                    "the batch id to the operator", "location": {}}])
@@ -136,7 +137,7 @@ def install(app: FastAPI, need) -> None:
             raise ApiProblem.one(422, exc.code, str(exc), "pack") from None
         try:
             form = await request.form(max_files=1, max_fields=4, max_part_size=settings.max_upload_bytes)
-        except Exception as exc:  # noqa: BLE001 - python-multipart's parse errors: a client mistake
+        except Exception as exc:
             raise ApiProblem.one(422, "upload_invalid", f"the multipart body cannot be read: {type(exc).__name__}",
                                  "file") from None
         try:

@@ -7,7 +7,6 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -16,7 +15,7 @@ DataDir = typer.Option(None, "--data-dir", help="Folder of the SQLite decision l
 
 
 @contextmanager
-def _database(data_dir: Optional[Path], migrate: bool = True) -> Iterator[tuple]:
+def _database(data_dir: Path | None, migrate: bool = True) -> Iterator[tuple]:
     """(settings, database), migrated unless told not to; the connections closed afterwards."""
     from .db import Database
     from .migrate import upgrade
@@ -35,7 +34,7 @@ def _database(data_dir: Optional[Path], migrate: bool = True) -> Iterator[tuple]
 def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
           port: int = typer.Option(8000, "--port", min=1, max=65535),
           workers: int = typer.Option(1, "--workers", min=1, max=64, help="Server processes."),
-          data_dir: Optional[Path] = DataDir) -> None:
+          data_dir: Path | None = DataDir) -> None:
     """Run the decision service (FastAPI on uvicorn): migrates the database, prints a first admin key."""
     import uvicorn
 
@@ -52,7 +51,7 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to liste
         os.environ[ENV_DATA_DIR] = str(settings.data_dir)
     where = settings.database_url if not settings.database_url.startswith("postgresql") else "PostgreSQL"
     typer.echo(f"ntmcert: serving on http://{host}:{port} ({workers} worker(s)); decision log: {where}", err=True)
-    uvicorn.run("ntmcert.service.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+    uvicorn.run("ntmcert.web:app_from_env", factory=True, host=host, port=port, workers=workers,
                 access_log=False, log_level="warning")
 
 
@@ -61,8 +60,9 @@ keys_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Create,
 
 @keys_app.command("create")
 def keys_create(name: str = typer.Option(..., "--name", help="Who or what uses the key."),
-                scope: list[str] = typer.Option(..., "--scope", help="evaluate, read, batch or admin (repeatable)."),
-                data_dir: Optional[Path] = DataDir) -> None:
+                scope: list[str] = typer.Option(..., "--scope",  # noqa: B008 - typer's way
+                                                help="evaluate, read, batch or admin (repeatable)."),
+                data_dir: Path | None = DataDir) -> None:
     """Create a key; the token is printed once (only its argon2 hash is stored)."""
     from .auth import KeyStore
 
@@ -78,7 +78,7 @@ def keys_create(name: str = typer.Option(..., "--name", help="Who or what uses t
 
 
 @keys_app.command("list")
-def keys_list(data_dir: Optional[Path] = DataDir) -> None:
+def keys_list(data_dir: Path | None = DataDir) -> None:
     """List keys: id, name, scopes, created, revoked."""
     from .auth import KeyStore
 
@@ -90,7 +90,7 @@ def keys_list(data_dir: Optional[Path] = DataDir) -> None:
 
 @keys_app.command("revoke")
 def keys_revoke(key_id: str = typer.Argument(..., help="The key id (the part after ntm_)."),
-                data_dir: Optional[Path] = DataDir) -> None:
+                data_dir: Path | None = DataDir) -> None:
     """Revoke a key (servers stop accepting it within a few seconds)."""
     from .auth import KeyStore
 
@@ -106,18 +106,18 @@ decisions_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Th
 
 
 @decisions_app.command("verify")
-def decisions_verify(sample: Optional[int] = typer.Option(None, "--sample", min=0, help="Replay this many records "
+def decisions_verify(sample: int | None = typer.Option(None, "--sample", min=0, help="Replay this many records "
                                                           "drawn at random (default: replay every record)."),
-                     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed of the sample."),
-                     data_dir: Optional[Path] = DataDir) -> None:
+                     seed: int | None = typer.Option(None, "--seed", help="Random seed of the sample."),
+                     data_dir: Path | None = DataDir) -> None:
     """Check the hash chain of every record and replay records; exit 1 naming every record that fails."""
     from .verify import verify
 
     with _database(data_dir, migrate=False) as (_, db):
         report = verify(db, sample=sample, seed=seed)
-    for finding in report.findings or []:
+    for finding in report.findings:
         typer.echo(f"ntmcert: {finding}", err=True)
-    findings = report.findings or []
+    findings = report.findings
     chain = "BROKEN" if any(f.code in CHAIN for f in findings) else "intact"
     verdict = "OK" if report.ok else f"{len(findings)} problem(s)"
     typer.echo(f"{report.records} records, chain {chain}, {report.replayed} replayed: {verdict}")
@@ -130,7 +130,7 @@ db_app = typer.Typer(add_completion=False, no_args_is_help=True, help="The servi
 
 
 @db_app.command("upgrade")
-def db_upgrade(data_dir: Optional[Path] = DataDir) -> None:
+def db_upgrade(data_dir: Path | None = DataDir) -> None:
     """Apply the database migrations (the server also does this when it starts)."""
     from .migrate import current_revision
 
@@ -145,4 +145,3 @@ def register(app: typer.Typer) -> None:
     app.add_typer(keys_app, name="keys")
     app.add_typer(decisions_app, name="decisions")
     app.add_typer(db_app, name="db")
-    __import__("ntmcert.web.cli").web.cli.register(app)  # ntmcert users … (the web app's accounts)

@@ -17,11 +17,25 @@ try:
 except ImportError:  # Windows: threads still queue; processes rely on SQLite's busy handler
     fcntl = None  # type: ignore[assignment]
 
-from sqlalchemy import (Engine, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint,
-                        create_engine, event, make_url, text)
+from sqlalchemy import (
+    Connection,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    make_url,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 GENESIS_HASH = "0" * 64
+CHECKPOINT_SECONDS = 1.0
 
 
 class Base(DeclarativeBase):
@@ -123,6 +137,8 @@ class Database:
         if self.is_sqlite:
             self.write_engine = _sqlite_engine(url, "BEGIN IMMEDIATE")
             self.read_engine = _sqlite_engine(url, "BEGIN")
+            self._checkpointer: threading.Thread | None = None
+            self._closed = threading.Event()
         else:
             self.write_engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
             self.read_engine = self.write_engine
@@ -141,6 +157,12 @@ class Database:
             yield session
 
     @contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """A write transaction on a bare Core connection (no ORM session: the append path)."""
+        with self._writer_turn(), self.write_engine.begin() as conn:
+            yield conn
+
+    @contextmanager
     def _writer_turn(self) -> Iterator[None]:
         """On SQLite, writers queue on a lock (threads) and an flock (processes) before BEGIN
         IMMEDIATE: SQLite's own busy handler sleeps and retries, which puts tens of milliseconds
@@ -148,6 +170,8 @@ class Database:
         if not self.is_sqlite:
             yield
             return
+        if self._checkpointer is None:
+            self._start_checkpointer()
         with self._thread_lock:
             if self._lock_file is None:
                 yield
@@ -167,7 +191,27 @@ class Database:
         with self.read_engine.connect() as conn:
             conn.execute(text("SELECT 1"))
 
+    def _start_checkpointer(self) -> None:
+        """Copy the WAL into the database file from a thread of its own, every second, without
+        blocking writers (PASSIVE). SQLite's automatic checkpoint runs inside a committing writer
+        instead, and its fsync of megabytes held every other writer for seconds on a slow disk."""
+
+        def run() -> None:
+            while not self._closed.wait(CHECKPOINT_SECONDS):
+                try:
+                    with self.read_engine.connect() as conn:
+                        conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+                except Exception:  # noqa: S110 - the next round tries again; commits stay in the WAL
+                    pass
+
+        self._checkpointer = threading.Thread(target=run, name="ntmcert-wal-checkpoint", daemon=True)
+        self._checkpointer.start()
+
     def dispose(self) -> None:
+        if self.is_sqlite:
+            self._closed.set()
+            if self._checkpointer is not None:
+                self._checkpointer.join(timeout=30)
         if self._lock_file is not None:
             self._lock_file.close()
             self._lock_file = None
@@ -187,6 +231,7 @@ def _sqlite_engine(url: str, begin: str) -> Engine:
         # NORMAL in WAL mode: a commit survives a crash of the process (kill -9), not of the machine
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA wal_autocheckpoint=0")  # Database._start_checkpointer does it, off the write path
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 

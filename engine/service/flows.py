@@ -179,7 +179,7 @@ def what_if(req: ParsedRequest, engine: str) -> str:
     officer = _core.parse_params(req.doc, "params") if req.options.params_present else None
     if req.factset_key is None:  # a bare YAML fact set: wrap it so what-if finds it under factset
         doc = _core.Document({"factset": req.doc.data}, req.doc.file,
-                             {("factset",) + k: v for k, v in req.doc.positions.items()}, [])
+                             {("factset", *k): v for k, v in req.doc.positions.items()}, [])
     else:
         doc = req.doc
     return _core.what_if(doc, req.options.changes, req.options.packs, officer, req.options.derive, engine)

@@ -7,7 +7,7 @@ are plain integers under a lock, so recording costs microseconds.
 from __future__ import annotations
 
 import threading
-from collections import Counter
+from collections import Counter, defaultdict
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -19,11 +19,11 @@ def _label(value: str) -> str:
 class Metrics:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.requests: Counter = Counter()  # (method, route, status)
-        self.latency_buckets: Counter = Counter()  # (method, route, bucket index)
-        self.latency_sum: Counter = Counter()  # (method, route) -> seconds
-        self.latency_count: Counter = Counter()
-        self.decisions: Counter = Counter()  # (kind, outcome)
+        self.requests: Counter[tuple[str, str, int]] = Counter()  # (method, route, status)
+        self.latency_buckets: Counter[tuple[str, str, int]] = Counter()  # (method, route, bucket index)
+        self.latency_sum: defaultdict[tuple[str, str], float] = defaultdict(float)  # seconds
+        self.latency_count: Counter[tuple[str, str]] = Counter()
+        self.decisions: Counter[tuple[str, str]] = Counter()  # (kind, outcome)
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         with self._lock:

@@ -35,7 +35,7 @@ class ApiProblem(Exception):
         self.status, self.problems, self.detail = status, problems, detail
 
     @classmethod
-    def one(cls, status: int, code: str, message: str, key_path: str | None = None) -> "ApiProblem":
+    def one(cls, status: int, code: str, message: str, key_path: str | None = None) -> ApiProblem:
         loc = _core.Location("request", None, None, key_path) if key_path else _core.Location("request")
         return cls(status, [_core.Problem(code, message, loc)])
 

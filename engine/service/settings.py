@@ -23,11 +23,11 @@ class Settings:
     max_body_bytes: int = 2 * 1024 * 1024  # a fact set request (the loader reads at most 5 MB anyway)
     max_upload_bytes: int = 20 * 1024 * 1024  # a batch workbook or CSV
     engine: str = "durable"
-    key_cache_seconds: float = 5.0
+    key_cache_seconds: float = 2.0  # how soon another server sees a revoked key
     page_limit: int = field(default=200)  # the largest page of GET /v1/decisions
 
     @classmethod
-    def from_env(cls, data_dir: Path | None = None, **overrides) -> "Settings":
+    def from_env(cls, data_dir: Path | None = None, **overrides) -> Settings:
         """NTMCERT_DATABASE_URL if set, else a SQLite file in the data folder (created)."""
         url = os.environ.get(ENV_URL)
         folder = data_dir or (Path(os.environ[ENV_DATA_DIR]) if os.environ.get(ENV_DATA_DIR) else None)

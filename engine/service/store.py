@@ -33,7 +33,7 @@ _UPDATE_HEAD = (update(ChainHead).where(ChainHead.id == 1)
 
 
 def utc_now() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def record_hash(fields: dict[str, Any]) -> str:
@@ -86,13 +86,13 @@ class DecisionLog:
         self.db = db
 
     def append(self, new: NewDecision) -> Appended:
-        with self.db.writing() as s:
+        with self.db.write_connection() as s:
             # Core statements, not ORM objects: this runs once per logged decision
             head_seq, head_hash = s.execute(_SELECT_HEAD).one()
             if new.idempotency_key is not None:
-                earlier = s.execute(select(Decision).where(Decision.key_id == new.key_id,
-                                                           Decision.idempotency_key == new.idempotency_key)
-                                    ).scalar_one_or_none()
+                found = s.execute(select(Decision).where(Decision.key_id == new.key_id,
+                                                         Decision.idempotency_key == new.idempotency_key)).first()
+                earlier = Decision(**found._asdict()) if found is not None else None
                 if earlier is not None:
                     if earlier.request_sha256 != new.request_sha256 or earlier.kind != new.kind:
                         raise IdempotencyConflict(earlier.id)

@@ -8,20 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..catalogue import FactDef, FactKind, Level
-from ..factset import REGION_NAMES, TIER_NAMES
-from ..pack_schema import iter_comparisons
-from ..service import _core as service_core
-from ..sheet_cells import (
-    CellError,
-    bound,
-    date,
-    number,
-    partial_date,
-    percent_value,
-    yes_no,
-)
-from ..sheet_template import write_template
+from ntmcert.core.vocab import REGION_NAMES, TIER_NAMES
+from ntmcert.inputs.catalogue import FactDef, FactKind, Level
+from ntmcert.packs.registry import comparisons as iter_comparisons
+from ntmcert.service import _core as service_core
+from ntmcert.sheets.cells import CellError, bound, date, number, partial_date, percent_value, yes_no
+from ntmcert.sheets.template import write_template
 
 __all__ = [
     "REGION_NAMES",

@@ -80,7 +80,8 @@ def bar_chart(rows: list[tuple[str, int, str]], total: int, title: str, desc: st
         y = 20 + i * row_h
         w = Fraction(value * bar_w, scale)
         parts.append(f'<g class="bar" data-label="{escape(label)}" data-value="{value}">'
-                     f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end" font-size="12">{escape(label[:40])}</text>'
+                     f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end" font-size="12">'
+                     f'{escape(label[:40])}</text>'
                      f'<rect x="{label_w}" y="{y + 2}" width="{float(w):.1f}" height="{row_h - 8}" fill="#1f5f99"/>'
                      f'<text class="value" x="{label_w + float(w) + 6:.1f}" y="{y + 15}" font-size="12">'
                      f'{escape(shown)}</text></g>')

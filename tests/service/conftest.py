@@ -12,13 +12,12 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
-
 from ntmcert.service.app import create_app
 from ntmcert.service.auth import KeyStore
 from ntmcert.service.db import Database
 from ntmcert.service.migrate import upgrade
 from ntmcert.service.settings import Settings
+from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "seeds" / "thanh-phu-2024.yaml"

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 
-from typer.testing import CliRunner
-
-from ntmcert.cli import app as cli_app
+from ntmcert.cli.main import app as cli_app
+from ntmcert.evaluation.verdict import dumps
 from ntmcert.service import flows
 from ntmcert.service.auth import KeyStore
 from ntmcert.service.models import seed_example
-from ntmcert.verdict import dumps
+from typer.testing import CliRunner
 
 from .conftest import SEED, SEED_PACK, seed_yaml
 
@@ -230,7 +229,7 @@ def test_openapi_has_every_operation_and_seed_examples(client):
 
 
 def test_the_packaged_seed_example_is_the_seed(catalogue):
-    from ntmcert.factset import load_factset
+    from ntmcert.inputs.factset import load_factset
     from ntmcert.service import _core
     from ntmcert.service.models import EXAMPLES
 

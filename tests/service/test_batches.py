@@ -9,10 +9,10 @@ import json
 import time
 
 import openpyxl
+from ntmcert.cli.main import app as cli_app
 from typer.testing import CliRunner
 
-from ntmcert.cli import app as cli_app
-from tests.test_sheets import COMMUNES, EXPECTED, PACK, fill_template, make_template, write_csv
+from tests.sheets.helpers import COMMUNES, EXPECTED, PACK, fill_template, make_template, write_csv
 
 
 def wait_done(client, batch_id: str, timeout: float = 120.0) -> dict:

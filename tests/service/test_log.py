@@ -3,18 +3,18 @@ verdict or link is named), appends from many threads, migrations, the key comman
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import pytest
-from sqlalchemy import text, update
-from typer.testing import CliRunner
-
-from ntmcert.cli import app as cli_app
+from ntmcert.cli.main import app as cli_app
 from ntmcert.service import flows
 from ntmcert.service.db import Database, Decision
 from ntmcert.service.migrate import current_revision, head_revision, upgrade
 from ntmcert.service.store import DecisionLog, record_hash, row_fields
 from ntmcert.service.verify import verify
+from sqlalchemy import text, update
+from typer.testing import CliRunner
 
 from .conftest import SEED_PACK, seed_yaml
 
@@ -64,7 +64,7 @@ def test_a_chain_of_records_each_linked_to_the_one_before(db):
     rows = log.find(limit=10)
     assert [r.seq for r in rows] == [1, 2, 3, 4, 5]
     assert rows[0].prev_hash == "0" * 64
-    for before, after in zip(rows, rows[1:]):
+    for before, after in itertools.pairwise(rows):
         assert after.prev_hash == before.record_hash
     for row in rows:
         assert record_hash(row_fields(row)) == row.record_hash
@@ -137,7 +137,7 @@ def test_appends_from_many_threads_make_one_unbroken_chain(db):
             for i in range(15):
                 flows.decide("evaluation", req, log, key_id="t", request_id=f"{n}-{i}", idempotency_key=None,
                              engine="durable")
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+        except Exception as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(6)]
@@ -174,7 +174,6 @@ def test_migrations_apply_once_and_round_trip(db_url):
     upgrade(db)  # a second start: nothing to do
     assert current_revision(db) == head_revision() == "0002"  # 0002: the web app's accounts (ntmcert.web)
     from alembic import command
-
     from ntmcert.service.migrate import _config
 
     cfg = _config()
@@ -216,3 +215,18 @@ def test_key_scopes(db, scopes):
         with pytest.raises(AuthError) as exc:
             store.require(principal, "evaluate")
         assert exc.value.status == 403
+
+
+def test_a_key_revoked_elsewhere_stops_working_after_the_cache_time(db):
+    from ntmcert.service.auth import AuthError, KeyStore
+
+    server = KeyStore(db, cache_seconds=0.2)  # a server that verified the token once (argon2)
+    token = server.create("k", ["read"]).token
+    assert server.authenticate(f"Bearer {token}").key_id == token.split("_")[1]
+    KeyStore(db).revoke(token.split("_")[1])  # `ntmcert keys revoke`, another process
+    import time
+
+    time.sleep(0.3)
+    with pytest.raises(AuthError) as exc:
+        server.authenticate(f"Bearer {token}")
+    assert exc.value.status == 401

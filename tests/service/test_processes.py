@@ -15,11 +15,11 @@ from pathlib import Path
 
 import httpx2 as httpx
 import pytest
-
 from ntmcert.service.db import Database
 from ntmcert.service.store import DecisionLog
 from ntmcert.service.verify import verify
-from tests.test_sheets import COMMUNES, write_csv
+
+from tests.sheets.helpers import COMMUNES, write_csv
 
 from .conftest import SEED_PACK, seed_yaml
 

@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from ntmcert.service.app import create_app
 from ntmcert.service.db import Database
 from ntmcert.service.migrate import upgrade
 from ntmcert.service.settings import Settings
+from ntmcert.web import create_app
 from ntmcert.web.accounts import Accounts
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "seeds" / "thanh-phu-2024.yaml"
 SEED_PACK = "tra-vinh/smart-commune"
-PASSWORD = "mật-khẩu-đủ-dài-1"
+PASSWORD = "mật-khẩu-đủ-dài-1"  # noqa: S105 - test accounts in a tmp database
 USERS = {"can.bo": "officer", "kiem.tra": "reviewer", "quan.tri": "admin"}
 
 

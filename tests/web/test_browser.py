@@ -30,10 +30,10 @@ RECORDS = "#f-commune_records_online"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     need_browser()
-    from ntmcert.service.app import create_app
     from ntmcert.service.db import Database
     from ntmcert.service.migrate import upgrade
     from ntmcert.service.settings import Settings
+    from ntmcert.web import create_app
     from ntmcert.web.accounts import Accounts
 
     tmp = tmp_path_factory.mktemp("web")

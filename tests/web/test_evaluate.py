@@ -21,7 +21,8 @@ from .conftest import PASSWORD, SEED, SEED_PACK, csrf_of, sign_in
 
 @pytest.mark.parametrize("kind,text,value", [
     (FactKind.boolean, "có", {"value": True}), (FactKind.boolean, "Không", {"value": False}),
-    (FactKind.share, "1.362/1.508", {"count": 1362, "of": 1508}), (FactKind.share, "1362/1508", {"count": 1362, "of": 1508}),
+    (FactKind.share, "1.362/1.508", {"count": 1362, "of": 1508}),
+    (FactKind.share, "1362/1508", {"count": 1362, "of": 1508}),
     (FactKind.share, "90,32%", {"percent": Decimal("90.32")}), (FactKind.share, "trên 90%", {"percent": {"gt": 90}}),
     (FactKind.share, "từ 80% dưới 90%", {"percent": {"ge": 80, "lt": 90}}),
     (FactKind.number, "85,78", {"value": Decimal("85.78")}), (FactKind.count, "12", {"value": 12}),
@@ -134,7 +135,7 @@ def test_sign_off_is_stored_beside_the_decision_which_never_changes(client, app)
 
 
 def test_users_cli_creates_lists_and_disables(tmp_path):
-    from ntmcert.cli import app as cli_app
+    from ntmcert.cli.main import app as cli_app
 
     runner = CliRunner()
     args = ["--data-dir", str(tmp_path)]

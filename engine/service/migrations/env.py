@@ -6,9 +6,8 @@ from __future__ import annotations
 import os
 
 from alembic import context
-from sqlalchemy import create_engine
-
 from ntmcert.service.db import Base
+from sqlalchemy import create_engine
 
 config = context.config
 

@@ -1,0 +1,40 @@
+"""What the command-line modules share: output formats, languages, engines, exit codes, and the
+one way input problems are reported (every problem, located; exit 2; never a traceback)."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+
+import typer
+
+from ntmcert.core.errors import Problem
+from ntmcert.evaluation.verdict import dumps
+
+EXIT_CERTIFIED, EXIT_NOT_CERTIFIED, EXIT_BAD_INPUT, EXIT_INCOMPLETE = 0, 1, 2, 3
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+    md = "md"
+    html = "html"
+
+
+class Lang(str, Enum):
+    vi = "vi"
+    en = "en"
+
+
+class EngineName(str, Enum):
+    durable = "durable"
+    reference = "reference"
+
+
+def _fail(problems: list[Problem], fmt: Format = Format.text) -> None:
+    """Report input problems (all of them) and exit 2; never a traceback."""
+    if fmt is Format.json:
+        sys.stdout.write(dumps({"schema": "ntmcert/errors/v1", "errors": [p.to_dict() for p in problems]}))
+    for p in problems:
+        typer.echo(str(p), err=True)
+    raise typer.Exit(EXIT_BAD_INPUT)

@@ -1,0 +1,291 @@
+"""The `ntmcert` command line (typer + rich). Exit codes: 0 all certified, 1 some not certified,
+3 some incomplete and none not certified, 2 bad input or usage."""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ntmcert.api import applicable_packs, default_library
+from ntmcert.evaluation.engines import fallback_notice, get_engine
+from ntmcert.core.errors import InputError, Location, NtmcertError, PackNotFoundError, Problem
+from ntmcert.core.files import atomic_path, check_output_folder
+from ntmcert.core.text import printable, shorten
+from ntmcert.evaluation.evaluate import evaluate_pack
+from ntmcert.inputs.factset import factset_from_document, load_factset
+from ntmcert.evaluation.whatif import apply_changes, document as whatif_document, moved as whatif_moved, parse_changes
+from ntmcert.inputs.yamlio import load_path
+from ntmcert.cli.common import (EXIT_BAD_INPUT, EXIT_CERTIFIED, EXIT_INCOMPLETE, EXIT_NOT_CERTIFIED, EngineName, Format,
+                         Lang, _fail)
+from ntmcert.cli.packtools import register as register_packtools
+from ntmcert.cli.sheets import register as register_sheet_commands
+from ntmcert.packs.params import load_params
+from ntmcert.render import render
+from ntmcert.evaluation.verdict import dumps
+
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Certification checker for Nông thôn mới (NTM): YAML rule packs, a rule engine, "
+                       "explained verdicts.")
+packs_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False,
+                        help="List the bundled rule packs, or show one.")
+app.add_typer(packs_app, name="packs")
+
+
+def exit_code(verdicts) -> int:
+    kinds = {v.verdict for v in verdicts}
+    if "not_certified" in kinds:
+        return EXIT_NOT_CERTIFIED
+    if "incomplete" in kinds:
+        return EXIT_INCOMPLETE
+    return EXIT_CERTIFIED
+
+
+@app.command()
+def evaluate(
+    facts: Path = typer.Argument(..., help="A fact set (YAML or JSON, format ntmcert/factset/v1)."),
+    pack: Optional[list[str]] = typer.Option(None, "--pack", "-p", help="Pack id (repeatable); default: "
+                                             "every bundled pack whose province and period fit."),
+    fmt: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
+    lang: Lang = typer.Option(Lang.vi, "--lang", "-l", help="Report language."),
+    engine: EngineName = typer.Option(EngineName.durable, "--engine", help="Rule engine."),
+    params: Optional[Path] = typer.Option(None, "--params", help="Officer parameter values with their sources "
+                                          "(format ntmcert/params/v1), used where the packs say unknown."),
+    derive: bool = typer.Option(False, "--derive-prerequisites", help="Also evaluate each prerequisite tier's "
+                                "pack on the same facts, and report every tier."),
+    sets: Optional[list[str]] = typer.Option(None, "--set", help="What-if: evaluate again with fact=value (or "
+                                             "hamlet:<name>:fact=value; empty value removes it) and show what "
+                                             "moved. The file is not modified."),
+) -> None:
+    """Evaluate a commune's fact set against rule packs and print the verdicts."""
+    _notice(engine)
+    try:
+        library = default_library()
+        factset = load_factset(facts, catalogue=library.catalogue)
+        changes = parse_changes(sets) if sets else []
+        changed = (factset_from_document(apply_changes(load_path(facts), changes), library.catalogue)
+                   if changes else None)
+        officer = load_params(params, library) if params else None
+        chosen = [library.get(p) for p in pack] if pack else applicable_packs(factset, library)
+        if not chosen:
+            _fail([Problem("no_applicable_pack", f"no bundled pack fits province {factset.commune.province!r} "
+                                                 f"at {factset.as_of}; name one with --pack",
+                           Location(str(facts), None, None, "commune.province"))], fmt)
+        eng = get_engine(engine.value)
+
+        def run(fs):
+            return [evaluate_pack(fs, p, eng, officer=officer, catalogue=library.catalogue, library=library,
+                                  derive_prerequisites=derive) for p in chosen]
+
+        verdicts = run(factset)
+        after = run(changed) if changed is not None else None
+    except InputError as exc:
+        _fail(exc.problems, fmt)
+    except PackNotFoundError as exc:
+        _fail([Problem(exc.code, str(exc), Location("--pack"))], fmt)
+    if after is None:
+        sys.stdout.write(render(verdicts, fmt.value, lang.value, color=sys.stdout.isatty()))
+        raise typer.Exit(exit_code(verdicts))
+    if fmt in (Format.json, Format.html):  # a what-if is data: JSON (an HTML report shows one state)
+        sys.stdout.write(dumps(whatif_document(changes, verdicts, after)) if fmt is Format.json
+                         else render(after, fmt.value, lang.value))
+    else:
+        sys.stdout.write(render_moves(changes, verdicts, after, fmt.value, lang.value))
+        sys.stdout.write(render(after, fmt.value, lang.value, color=sys.stdout.isatty()))
+    raise typer.Exit(exit_code(after))
+
+
+def render_moves(changes, before, after, fmt: str, lang: str) -> str:
+    """The what-if header: the changes made, then every status that moved (before → after)."""
+    from ntmcert.render.common import STATUS, VERDICT
+
+    def word(ref: str, status: str) -> str:
+        table = VERDICT if ref == "verdict" else STATUS
+        return table[status][0 if lang == "vi" else 1] if status in table else status
+
+    vi = lang == "vi"
+    lines = ["Giả định (không sửa tệp số liệu):" if vi else "What-if (the fact file is not modified):"]
+    lines += [f"  --set {printable(shorten(c.text))}" for c in changes]
+    moves = [m for b, a in zip(before, after) for m in whatif_moved(b, a)]
+    lines.append("Thay đổi kết quả:" if vi else "Statuses that moved:")
+    lines += [f"  {m.pack} {m.ref}: {word(m.ref, m.before)} → {word(m.ref, m.after)}" for m in moves] or [
+        "  (không có)" if vi else "  (none)"]
+    if fmt == "md":
+        return "\n".join(f"> {line}" for line in lines) + "\n\n"
+    return "\n".join(lines) + "\n\n"
+
+
+def _notice(engine: "EngineName") -> None:
+    notice = fallback_notice() if engine is EngineName.durable else None
+    if notice:
+        typer.echo(notice, err=True)
+
+
+REVIEW_EXIT = {"keep": 0, "revoke": 1, "incomplete": 3}
+
+
+@app.command()
+def review(
+    facts: Path = typer.Argument(..., help="The recognised commune's fact set for the year under review."),
+    pack: str = typer.Option(..., "--pack", "-p", help="The pack the commune was recognised under."),
+    fmt: Format = typer.Option(Format.text, "--format", "-f"),
+    lang: Lang = typer.Option(Lang.vi, "--lang", "-l"),
+    engine: EngineName = typer.Option(EngineName.durable, "--engine"),
+    params: Optional[Path] = typer.Option(None, "--params", help="Officer parameter values (ntmcert/params/v1)."),
+) -> None:
+    """Annual revocation check (QĐ 18/2022): keep (exit 0), revoke (exit 1) or incomplete (exit 3)."""
+    from ntmcert.render.review import render_review
+    from ntmcert.evaluation.review import review as run_review
+
+    _notice(engine)
+    try:
+        library = default_library()
+        factset = load_factset(facts, catalogue=library.catalogue)
+        officer = load_params(params, library) if params else None
+        reviewed = library.get(pack)
+        against = library.get(reviewed.review_against or reviewed.id)
+        verdict = evaluate_pack(factset, against, get_engine(engine.value), officer=officer,
+                                catalogue=library.catalogue, library=library)
+        result = run_review(factset, reviewed.id, reviewed.doc.tier, verdict)
+    except InputError as exc:
+        _fail(exc.problems, fmt)
+    except PackNotFoundError as exc:
+        _fail([Problem(exc.code, str(exc), Location("--pack"))], fmt)
+    sys.stdout.write(result.to_json() if fmt is Format.json else render_review(result, fmt.value, lang.value))
+    raise typer.Exit(REVIEW_EXIT[result.outcome])
+
+
+@app.command()
+def validate(facts: Path = typer.Argument(..., help="A fact set to check.")) -> None:
+    """Check a fact set only (schema, catalogue, values); exit 0 when it is valid, 2 otherwise."""
+    try:
+        fs = load_factset(facts, catalogue=default_library().catalogue)
+    except InputError as exc:
+        _fail(exc.problems)
+    typer.echo(f"{facts}: valid — {fs.commune.name}, {fs.commune.province}, as of {fs.as_of}; "
+               f"{len(fs.facts)} facts, {len(fs.hamlets)} hamlets, sha256 {fs.sha256}")
+
+
+register_sheet_commands(app)  # ntmcert template / ntmcert batch (cli_sheets.py)
+register_packtools(app)  # packs law / new / diff, params check (cli/packtools.py)
+__import__("ntmcert.service.cli").service.cli.register(app)  # serve, keys, decisions, db (service/)
+__import__("ntmcert.web.cli").web.cli.register(app)  # users (web/: the officers' accounts)
+
+
+@packs_app.callback(invoke_without_command=True)
+def packs(ctx: typer.Context) -> None:
+    """List the bundled packs."""
+    if ctx.invoked_subcommand is not None:
+        return
+    try:
+        library = default_library()
+        for p in library.all():
+            scope = p.doc.scope
+            where = scope.province or "national"
+            period = f"{scope.valid_from}..{scope.valid_to or ''}"
+            extra = f" extends {p.doc.extends}" if p.doc.extends else ""
+            typer.echo(f"{p.id}\tv{p.version}\t{p.doc.tier.value}\t{where}\t{period}\t{p.doc.completeness}"
+                       f"{extra}\t{p.doc.title.en}")
+    except InputError as exc:
+        _fail(exc.problems)
+
+
+class PackFormat(str, Enum):
+    md = "md"
+    json = "json"
+
+
+@packs_app.command("show")
+def packs_show(pack_id: str = typer.Argument(..., help="Pack id, e.g. tra-vinh/smart-commune."),
+               fmt: PackFormat = typer.Option(PackFormat.md, "--format", "-f",
+                                              help="md: a criteria table; json: the resolved pack."),
+               lang: Lang = typer.Option(Lang.vi, "--lang", "-l")) -> None:
+    """Print a pack's criteria with thresholds, layers and provenance."""
+    from ntmcert.render.packdoc import pack_json, render_pack
+
+    try:
+        pack = default_library().get(pack_id)
+    except (InputError, PackNotFoundError) as exc:
+        _fail(exc.problems if isinstance(exc, InputError) else [Problem(exc.code, str(exc), Location(pack_id))])
+    sys.stdout.write(render_pack(pack, lang.value) if fmt is PackFormat.md else pack_json(pack))
+
+
+@packs_app.command("check")
+def packs_check(path: Path = typer.Argument(..., help="A folder of packs (<id>/pack.yaml), like rules/.")) -> None:
+    """Check every pack under a folder: schema, layering, catalogue, prerequisites, engine names."""
+    from ntmcert.packs.compiler import check_hash_collisions
+    from ntmcert.packs.library import PackLibrary
+
+    if not path.is_dir():
+        _fail([Problem("pack_folder_missing", f"{path} is not a folder of packs", Location(str(path)))])
+    problems: list[Problem] = []
+    library = PackLibrary(root=path, catalogue=default_library().catalogue)
+    for pack_id in library.ids():
+        try:
+            check_hash_collisions(library.get(pack_id))
+        except InputError as exc:
+            problems.extend(p for p in exc.problems if p not in problems)
+        except PackNotFoundError as exc:
+            problems.append(Problem(exc.code, str(exc), Location(str(path))))
+    if not library.ids():
+        problems.append(Problem("pack_folder_empty", f"no <id>/pack.yaml under {path}", Location(str(path))))
+    if problems:
+        _fail(problems)
+    typer.echo(f"{len(library.ids())} packs OK under {path}")
+
+
+@packs_app.command("docs")
+def packs_docs(out: Path = typer.Option(Path("docs/criteria"), "--out", help="Folder to write into."),
+               check: bool = typer.Option(False, "--check", help="Only report whether the folder is up to date "
+                                          "(exit 1 when it is not).")) -> None:
+    """Write the criteria tables of every bundled pack (vi and en) as Markdown files."""
+    from ntmcert.render.packdoc import criteria_docs
+
+    try:
+        docs = criteria_docs(default_library())
+    except InputError as exc:
+        _fail(exc.problems)
+    stale = [name for name, text in docs.items()
+             if not (out / name).is_file() or (out / name).read_text(encoding="utf-8") != text]
+    if check:
+        for name in stale:
+            typer.echo(f"out of date: {out / name}", err=True)
+        raise typer.Exit(1 if stale else 0)
+    try:  # every target checked before the first is written: a file in place of a folder is not half-done
+        check_output_folder(out, code="docs_bad_output")
+        for name in stale:
+            check_output_folder((out / name).parent, code="docs_bad_output")
+            if (out / name).is_dir():
+                raise InputError([Problem("docs_bad_output", f"{out / name} is a folder", Location(str(out / name),
+                                                                                                    None, None, "--out"))])
+    except InputError as exc:
+        _fail(exc.problems)
+    for name in stale:
+        target = out / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(target) as tmp:  # written whole or not at all
+            tmp.write_text(docs[name], encoding="utf-8")
+    typer.echo(f"{len(docs)} files in {out}, {len(stale)} updated")
+
+
+EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug in ntmcert, not in the input
+
+
+def main() -> None:
+    """Console-script entry point: no traceback reaches the user unless NTMCERT_DEBUG is set."""
+    try:
+        app()
+    except NtmcertError as exc:  # e.g. an engine failure: one clear line
+        typer.echo(f"ntmcert: {exc.code}: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except Exception as exc:  # noqa: BLE001 - a bug: say so plainly, keep the traceback on request
+        if os.environ.get("NTMCERT_DEBUG"):
+            raise
+        typer.echo(f"ntmcert: internal error: {type(exc).__name__}: {exc} "
+                   "(this is a bug in ntmcert; set NTMCERT_DEBUG=1 to see the traceback)", err=True)
+        sys.exit(EXIT_INTERNAL)

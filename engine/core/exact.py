@@ -1,0 +1,171 @@
+"""Exact numbers: decimals as fractions, intervals for reported bounds, comparison operators.
+
+Every threshold decision in ntmcert is made here (reference evaluator) or by the rule engine on
+integers derived here; no binary float ever takes part, so 57/100 against 57% is exactly equal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from typing import Callable
+
+Number = int | Decimal | Fraction
+
+
+def to_fraction(value: Number) -> Fraction:
+    """Exact conversion; refuses floats so a binary approximation can never slip in."""
+    if isinstance(value, bool) or isinstance(value, float):
+        raise TypeError(f"refusing inexact or boolean value {value!r}")
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"non-finite decimal {value}")
+        return Fraction(value)
+    return Fraction(value)
+
+
+@dataclass(frozen=True)
+class Operator:
+    """A comparison as data: the same symbol drives the check, the message and the rule."""
+
+    symbol: str
+    holds: Callable[[Fraction, Fraction], bool]
+    negation: str
+    vi: str
+    en: str
+    engine_key: str  # durable-rules operator name
+
+    def __call__(self, left: Fraction, right: Fraction) -> bool:
+        return self.holds(left, right)
+
+
+OPERATORS: dict[str, Operator] = {
+    ">=": Operator(">=", lambda a, b: a >= b, "<", "từ … trở lên", "at least", "$gte"),
+    ">": Operator(">", lambda a, b: a > b, "<=", "trên", "more than", "$gt"),
+    "<=": Operator("<=", lambda a, b: a <= b, ">", "không quá", "at most", "$lte"),
+    "<": Operator("<", lambda a, b: a < b, ">=", "dưới", "less than", "$lt"),
+    "==": Operator("==", lambda a, b: a == b, "!=", "bằng", "equal to", "$eq"),
+    "!=": Operator("!=", lambda a, b: a != b, "==", "khác", "not equal to", "$neq"),
+}
+PACK_OPERATORS = (">=", ">", "<=", "<", "==")
+"""Operators a pack may use; `!=` exists only as the negation of `==`."""
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A set of possible values: a point, or a bound such as "over 90%" = (0.9, 1].
+
+    `lo`/`hi` of None mean unbounded on that side.
+    """
+
+    lo: Fraction | None
+    hi: Fraction | None
+    lo_closed: bool = True
+    hi_closed: bool = True
+
+    @classmethod
+    def point(cls, value: Fraction) -> "Interval":
+        return cls(value, value, True, True)
+
+    @property
+    def is_point(self) -> bool:
+        return self.lo is not None and self.lo == self.hi
+
+    def is_empty(self) -> bool:
+        if self.lo is None or self.hi is None:
+            return False
+        if self.lo > self.hi:
+            return True
+        return self.lo == self.hi and not (self.lo_closed and self.hi_closed)
+
+
+def decide(value: Interval, op: Operator, threshold: Fraction) -> str:
+    """'pass' when every possible value satisfies `op threshold`, 'fail' when none does,
+    'undecidable' when the interval straddles the threshold. Pure Fraction arithmetic: this is
+    the reference semantics that the rule-engine encoding must reproduce."""
+    if value.is_point:
+        assert value.lo is not None  # a point has both ends
+        return "pass" if op(value.lo, threshold) else "fail"
+    all_pass = _all_satisfy(value, op.symbol, threshold)
+    none_pass = _all_satisfy(value, op.negation, threshold)
+    if all_pass:
+        return "pass"
+    if none_pass:
+        return "fail"
+    return "undecidable"
+
+
+def _all_satisfy(v: Interval, symbol: str, t: Fraction) -> bool:
+    """Whether every x in v satisfies x <symbol> t (v non-empty)."""
+    if symbol in (">=", ">"):
+        if v.lo is None:
+            return False
+        return v.lo > t or (v.lo == t and (symbol == ">=" or not v.lo_closed))
+    if symbol in ("<=", "<"):
+        if v.hi is None:
+            return False
+        return v.hi < t or (v.hi == t and (symbol == "<=" or not v.hi_closed))
+    if symbol == "==":
+        return v.is_point and v.lo == t
+    if symbol == "!=":
+        return not _contains(v, t)
+    raise ValueError(symbol)
+
+
+def _contains(v: Interval, t: Fraction) -> bool:
+    above_lo = v.lo is None or t > v.lo or (t == v.lo and v.lo_closed)
+    below_hi = v.hi is None or t < v.hi or (t == v.hi and v.hi_closed)
+    return above_lo and below_hi
+
+
+def fraction_text(value: Fraction, max_places: int = 12) -> str:
+    """Exact text: a terminating decimal when there is one (within max_places), else 'p/q'."""
+    if value.denominator == 1:
+        return str(value.numerator)
+    den = value.denominator
+    twos = fives = 0
+    while den % 2 == 0:
+        den //= 2
+        twos += 1
+    while den % 5 == 0:
+        den //= 5
+        fives += 1
+    places = max(twos, fives)
+    if den != 1 or places > max_places:
+        return f"{value.numerator}/{value.denominator}"
+    scaled = value * 10**places
+    sign = "-" if scaled < 0 else ""
+    digits = str(abs(scaled.numerator)).rjust(places + 1, "0")
+    return f"{sign}{digits[:-places]}.{digits[-places:]}"
+
+
+def round_half_up(value: Fraction, places: int) -> Decimal:
+    """Round for display only (never for a decision)."""
+    scaled = value * 10**places
+    sign = -1 if scaled < 0 else 1
+    whole = (abs(scaled.numerator) * 2 + scaled.denominator) // (2 * scaled.denominator)
+    return Decimal(sign * whole).scaleb(-places)
+
+
+def display_number(value: Fraction, places: int = 2, sep: str = ",") -> str:
+    """Human text with thousands separators; exact when short, rounded to `places` otherwise."""
+    exact = fraction_text(value, max_places=places)
+    if "/" not in exact:
+        text = exact
+    else:
+        text = str(round_half_up(value, places))
+    if "." in text:
+        whole, frac = text.split(".")
+        frac = frac.rstrip("0")
+    else:
+        whole, frac = text, ""
+    neg = whole.startswith("-")
+    whole = whole.lstrip("-")
+    groups: list[str] = []
+    while len(whole) > 3:
+        groups.insert(0, whole[-3:])
+        whole = whole[:-3]
+    groups.insert(0, whole)
+    out = sep.join(groups) + (("." + frac) if frac else "")
+    return ("-" if neg else "") + out

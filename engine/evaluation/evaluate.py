@@ -1,0 +1,231 @@
+"""Evaluating a pack against a fact set: plan the checks, let the engine decide, assemble the verdict.
+
+The engine decides every threshold comparison that has both sides; this module decides what is
+missing or unknown, and aggregates statuses (alternatives, hamlets, criteria, prerequisites) with
+the rules written in the issue and the README, identically for every engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+from ntmcert.inputs.catalogue import Catalogue, FactDef, Label, bundled_catalogue
+from ntmcert.evaluation.checks import Check, Engine
+from ntmcert.evaluation.explain import source_view
+from ntmcert.inputs.factset import FactSet, FactValue
+from ntmcert.core.vocab import TIER_NAMES, Tier
+from ntmcert.packs.library import Pack, PackIndicator
+from ntmcert.packs.registry import kind_of
+from ntmcert.packs.schema import Comparison, ParameterRef
+from ntmcert.packs.resolve import (OfficerValue, RegionChoice, ResolvedThreshold, commune_group, effective_region, own_region,
+                      resolve_threshold)
+from ntmcert.evaluation.verdict import (CommuneGroup, CriterionResult, EngineInfo, FactLabel, IndicatorResult, PackInfo,
+                                        PrerequisiteResult, RegionInfo, Text, Verdict,
+                                        ComparisonInputs)
+
+
+@dataclass
+class Context:
+    pack: Pack
+    factset: FactSet
+    region: RegionChoice
+    catalogue: Catalogue
+    officer: dict[str, list[OfficerValue]]
+    derive: Callable[[str], Verdict] | None = None
+    planned: list[ComparisonInputs] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+
+
+def evaluate_pack(factset: FactSet, pack: Pack, engine: Engine, *,
+                  officer: dict[str, list[OfficerValue]] | None = None,
+                  catalogue: Catalogue | None = None, library=None,
+                  derive_prerequisites: bool = False) -> Verdict:
+    """The verdict of `pack` on `factset`, decided by `engine`.
+
+    With `derive_prerequisites` (and a `library`), every prerequisite that names the lower
+    tier's pack is also evaluated on the same facts, recursively, and reported; it is met by a
+    counting recognition or, failing one, by that derived verdict.
+    """
+    def derive_lower(pack_id: str) -> Verdict:
+        return evaluate_pack(factset, library.get(pack_id), engine, officer=officer, catalogue=catalogue,
+                             library=library, derive_prerequisites=True)
+
+    derive = derive_lower if derive_prerequisites and library is not None else None
+    region_choice = (own_region(factset.commune) if pack.doc.commune_groups
+                     else effective_region(factset.commune, factset.as_of))
+    ctx = Context(pack, factset, region_choice, catalogue or bundled_catalogue(), officer or {}, derive)
+    # plan: walk the pack once, creating every comparison (and a check where both sides exist)
+    builders = [(crit, [(ind, plan_indicator(ctx, ind)) for ind in crit.indicators]) for crit in pack.criteria]
+    decisions = engine.decide(pack, ctx.checks) if ctx.checks else {}
+    for planned in ctx.planned:
+        if planned.status is None:
+            planned.status = decisions[planned.key]
+    criteria = tuple(_criterion(ctx, crit, [(ind, build()) for ind, build in inds]) for crit, inds in builders)
+    prerequisites = tuple(_prerequisite(ctx, p) for p in pack.prerequisites)
+    failing = any(p.status == "fail" for p in prerequisites) or any(c.status == "fail" for c in criteria)
+    complete = (all(c.status in ("pass", "not_applicable") for c in criteria)
+                and all(p.status == "pass" for p in prerequisites))
+    verdict = "not_certified" if failing else ("certified" if complete else "incomplete")
+    missing = sorted({m for c in criteria for i in c.indicators for m in i.missing_facts})
+    group = None
+    if pack.doc.commune_groups:
+        value, vi, en = commune_group(factset.commune)
+        group = CommuneGroup(value, {"vi": vi, "en": en})
+    region = RegionInfo(ctx.region.region.value, ctx.region.own_region.value, ctx.region.provenance,
+                        {"vi": ctx.region.reason_vi, "en": ctx.region.reason_en}, group)
+    notes = []
+    scope = pack.doc.scope
+    if factset.as_of < scope.valid_from or (scope.valid_to is not None and factset.as_of > scope.valid_to):
+        period = f"{scope.valid_from.isoformat()} – {scope.valid_to.isoformat() if scope.valid_to else '…'}"
+        notes.append(Text(f"Ngày số liệu {factset.as_of.isoformat()} nằm ngoài thời gian áp dụng của bộ tiêu chí "
+                          f"({period}): kết quả chỉ để tham khảo.",
+                          f"The figures' date {factset.as_of.isoformat()} is outside the pack's period ({period}): "
+                          f"the result is for reference only."))
+    if pack.doc.completeness == "partial":
+        note = pack.doc.completeness_note
+        vi, en = (note.vi, note.en) if isinstance(note, Label) else (note, note)
+        notes.append(Text(f"Bộ tiêu chí chưa đầy đủ: {vi}", f"The criteria set is partial: {en}"))
+    return Verdict(
+        verdict=verdict,
+        pack=PackInfo(pack.id, pack.version, pack.sha256, pack.doc.tier.value, pack.doc.title.model_dump(),
+                      pack.doc.completeness, list(pack.chain)),
+        commune=factset.commune_view,
+        as_of=factset.as_of.isoformat(),
+        factset_sha256=factset.sha256,
+        engine=EngineInfo(engine.name, engine.version),
+        region=region,
+        prerequisites=prerequisites,
+        criteria=criteria,
+        missing_facts=tuple(missing),
+        notes=tuple(notes),
+        facts=_fact_labels(ctx.catalogue, missing),
+    )
+
+
+def _fact_labels(catalogue: Catalogue, refs) -> dict[str, FactLabel]:
+    """Labels (and units) of the facts a verdict names, keyed by fact id."""
+    out = {}
+    for ref in refs:
+        fact = catalogue.get(ref.rsplit(":", 1)[-1])
+        if fact is not None:
+            out[fact.id] = FactLabel(Text(fact.label.vi, fact.label.en),
+                                     Text(fact.unit.vi, fact.unit.en) if fact.unit else None)
+    return out
+
+
+# ----------------------------------------------------------------------------- planning
+
+def _prepared(ctx: Context, cmp: Comparison, layer: str, title) -> tuple[FactDef, ResolvedThreshold | None, Text]:
+    """The fact's catalogue entry, the title's Text and, for a literal threshold, its resolved
+    value: the same for every commune, so made once per pack and catalogue."""
+    memo = ctx.pack.memo.setdefault(("comparisons", id(ctx.catalogue)), {})
+    found = memo.get(id(cmp))
+    if found is None:
+        literal = None if isinstance(cmp.threshold, ParameterRef) else resolve_threshold(
+            cmp, ctx.pack, layer, ctx.factset.as_of, ctx.region.region)
+        fact = ctx.catalogue.get(cmp.fact)
+        label = title or fact.label
+        found = memo[id(cmp)] = (fact, literal, Text(label.vi, label.en))
+    return found
+
+
+def plan_comparison(ctx: Context, key: str, rule: str, cmp: Comparison, layer: str,
+                     facts: dict[str, FactValue], missing_ref: str, title=None) -> ComparisonInputs:
+    fact, threshold, title_text = _prepared(ctx, cmp, layer, title)
+    value = facts.get(cmp.fact)
+    if threshold is None:  # a parameter: depends on the date, the region and the officer's values
+        threshold = resolve_threshold(cmp, ctx.pack, layer, ctx.factset.as_of, ctx.region.region, ctx.officer)
+    planned = ComparisonInputs(key, cmp, fact, value, threshold, layer, missing_ref, ctx.pack.id, title_text)
+    if value is None:
+        planned.status = "missing"
+    elif threshold.value is None:
+        planned.status = "undecidable"
+    else:
+        ctx.checks.append(Check(key, rule, cmp.op, value.interval, threshold.value))
+    ctx.planned.append(planned)
+    return planned
+
+
+def plan_indicator(ctx: Context, ind: PackIndicator, hamlet: tuple[int, str] | None = None):
+    """Plan an indicator's comparisons now (its kind decides how); return a function that builds
+    its result once the engine has decided."""
+    return kind_of(ind.spec).plan(ctx, ind, hamlet)
+
+
+def facts_and_ref(ctx: Context, hamlet: tuple[int, str] | None):
+    """The facts an indicator reads (the commune's, or one hamlet's), the key suffix of its checks,
+    and how a missing fact is named in `missing_facts`."""
+    if hamlet is None:
+        return ctx.factset.facts, "", (lambda fact_id: fact_id)
+    return (ctx.factset.hamlets[hamlet[0]].facts, f"@{hamlet[0]}",
+            (lambda fact_id: f"hamlet:{hamlet[1]}:{fact_id}"))
+
+
+# ----------------------------------------------------------------------------- results
+
+def compare_result(ctx: Context, ident: str, p: ComparisonInputs) -> IndicatorResult:
+    return IndicatorResult.comparison(ident, p.title, p.status, p.cmp.fact, p.cmp.op, p.layer,
+                                      (p.missing_ref,) if p.status == "missing" else (), p)
+
+
+def combine_undecided(statuses: Sequence[str]) -> str:
+    """The status of an undecided combination: missing if any part lacks a fact, else undecidable."""
+    return "missing" if "missing" in statuses else "undecidable"
+
+
+def _criterion(ctx: Context, crit, indicators: list) -> CriterionResult:
+    results = tuple(r for _, r in indicators)
+    spec = crit.spec
+    require = "all" if spec.require == "all" else f"at_least:{spec.require.at_least}"
+    if spec.not_applicable:
+        return CriterionResult(spec.id, Text(spec.title.vi, spec.title.en), "not_applicable", require, spec.key,
+                               crit.layer, results, Text(spec.not_applicable, spec.not_applicable))
+    statuses = [r.status for r in results]
+    passes = statuses.count("pass")
+    open_ = sum(s in ("missing", "undecidable") for s in statuses)
+    need = len(statuses) if spec.require == "all" else spec.require.at_least
+    if passes >= need:
+        status = "pass"
+    elif passes + open_ < need:
+        status = "fail"
+    else:
+        status = "incomplete"
+    return CriterionResult(spec.id, Text(spec.title.vi, spec.title.en), status, require, spec.key, crit.layer,
+                           results)
+
+
+def _prerequisite(ctx: Context, prereq) -> PrerequisiteResult:
+    found = [r for r in ctx.factset.counting_recognitions(Tier(prereq.tier))
+             if prereq.recognised_from is None or r.date.earliest >= prereq.recognised_from]
+    title = Text(prereq.title.vi, prereq.title.en)
+    derived = ctx.derive(prereq.pack) if ctx.derive is not None and prereq.pack else None
+    tier = prereq.tier.value
+    if found:
+        r = found[0]
+        by = {"decision": r.decision, "date": str(r.date), "tier": r.tier.value, "field": r.field,
+              "signer": r.signer, "how": "recognition"}
+        return PrerequisiteResult(prereq.id, tier, title, "pass", by,
+                                  Text(f"Đã được công nhận theo Quyết định {r.decision} ngày {r.date}.",
+                                       f"Recognised by decision {r.decision} of {r.date}."),
+                                  source_view(prereq.source), derived)
+    others = [r for r in ctx.factset.recognitions if r.tier.value == tier]
+    name_vi, name_en = TIER_NAMES[tier]
+    vi = (f"Chưa có quyết định công nhận {name_vi} ({tier}) có hiệu lực tại ngày "
+          f"{ctx.factset.as_of.isoformat()}.")
+    en = f"No {name_en} ({tier}) recognition counts at {ctx.factset.as_of.isoformat()}."
+    if others:
+        vi += " (Có quyết định nhưng ghi ngày sau ngày đánh giá hoặc trước ngày áp dụng.)"
+        en += " (A decision exists but is dated after the assessment date or before the rule's start.)"
+    if derived is None:
+        return PrerequisiteResult(prereq.id, tier, title, "fail", None, Text(vi, en), source_view(prereq.source))
+    status = {"certified": "pass", "not_certified": "fail", "incomplete": "incomplete"}[derived.verdict]
+    word = {"certified": ("đạt chuẩn", "certified"), "not_certified": ("không đạt chuẩn", "not certified"),
+            "incomplete": ("chưa đủ căn cứ kết luận", "incomplete")}[derived.verdict]
+    by = {"how": "derived", "pack": derived.pack["id"], "version": derived.pack["version"],
+          "verdict": derived.verdict} if status == "pass" else None
+    return PrerequisiteResult(
+        prereq.id, tier, title, status, by,
+        Text(f"{vi} Đánh giá bộ {derived.pack['id']} trên cùng bộ số liệu: {word[0]}.",
+             f"{en} Evaluating {derived.pack['id']} on the same facts: {word[1]}."),
+        source_view(prereq.source), derived)

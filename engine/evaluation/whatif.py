@@ -1,0 +1,152 @@
+"""What-if: change some facts of a fact set (never its file), evaluate again, list what moved.
+
+A change is written `fact=value` or `hamlet:<name>:fact=value`, the value in YAML flow syntax
+(`kiosks=3`, `commune_records_online={count: 1300, of: 1508}`, `full_online_public_services=true`,
+`"hamlet:Ấp 2:automation_stages={percent: 85}"`); an empty value removes the fact.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+from ntmcert.core.errors import InputError, Location, Problem
+from ntmcert.core.text import has_control, nfc, shorten
+from ntmcert.evaluation.verdict import IndicatorResult, Verdict
+from ntmcert.inputs.yamlio import Document, load_text
+
+SCHEMA = "ntmcert/what-if/v1"
+
+
+MAX_SET_CHARS = 10_000  # one --set argument: a value is a number or a small mapping
+
+
+@dataclass(frozen=True)
+class Change:
+    ref: str  # fact id, or hamlet:<name>:<fact> (NFC)
+    value: object  # None removes the fact
+    text: str  # as written
+    where: str = "--set"  # which argument: "--set #2"
+
+
+def parse_changes(items: list[str]) -> list[Change]:
+    """Parse `--set` arguments; every malformed one is reported, located at its argument."""
+    changes, problems = [], []
+    for n, item in enumerate(items, 1):
+        where = Location(f"--set #{n}", None, None, shorten(item, 80))  # a huge value is not echoed whole
+        if len(item) > MAX_SET_CHARS:
+            problems.append(Problem("set_too_long", f"the change is {len(item):,} characters long; at most "
+                                    f"{MAX_SET_CHARS:,} are read", where))
+            continue
+        if has_control(item):
+            problems.append(Problem("text_control_character", "the change holds a control character: remove it",
+                                    where))
+            continue
+        ref, sep, text = nfc(item).partition("=")
+        ref = ref.strip()
+        if not sep or not ref:
+            problems.append(Problem("set_syntax", "write fact=value or hamlet:<name>:fact=value", where))
+            continue
+        if ref.startswith("hamlet:") and ref.count(":") < 2:
+            problems.append(Problem("set_syntax", "a hamlet fact is written hamlet:<name>:fact", where))
+            continue
+        if not text.strip():
+            changes.append(Change(ref, None, item, f"--set #{n}"))
+            continue
+        try:
+            doc = load_text(f"v: {text}", f"--set #{n}")
+        except InputError as exc:
+            problems.extend(Problem("set_value", p.message, where) for p in exc.problems)
+            continue
+        if doc.problems:
+            problems.extend(Problem("set_value", p.message, where) for p in doc.problems)
+            continue
+        changes.append(Change(ref, doc.data["v"], item, f"--set #{n}"))
+    if problems:
+        raise InputError(problems)
+    return changes
+
+
+def apply_changes(doc: Document, changes: list[Change]) -> Document:
+    """A new document with the changes applied to a deep copy of the data (the file is untouched).
+    Positions are kept for everything not changed; a problem in a changed value names its --set."""
+    data = copy.deepcopy(doc.data)
+    if not isinstance(data, dict):
+        return doc
+    positions = dict(doc.positions)
+    unknown: list[Problem] = []
+    for change in changes:
+        if change.ref.startswith("hamlet:"):
+            _, name, fact = change.ref.split(":", 2)
+            hamlets = data.setdefault("hamlets", [])
+            hamlet = next((h for h in hamlets if isinstance(h, dict) and isinstance(h.get("name"), str)
+                           and nfc(h["name"]).strip() == nfc(name).strip()), None)
+            if hamlet is None:  # a typo must not add a second hamlet silently
+                known = ", ".join(repr(h["name"]) for h in hamlets if isinstance(h, dict)
+                                  and isinstance(h.get("name"), str)) or "none"
+                unknown.append(Problem("set_unknown_hamlet", f"the fact set has no hamlet named {name!r} (its "
+                                       f"hamlets: {shorten(known)})", Location(change.where, None, None,
+                                                                                shorten(change.text, 80))))
+                continue
+            facts = hamlet.setdefault("facts", {})
+            path = ("hamlets", hamlets.index(hamlet), "facts", fact)
+        else:
+            fact = change.ref
+            facts = data.setdefault("facts", {})
+            path = ("facts", fact)
+        if change.value is None:
+            facts.pop(fact, None)
+        else:
+            facts[fact] = change.value
+        for key in [p for p in positions if p[:len(path)] == path]:
+            del positions[key]
+    if unknown:
+        raise InputError(unknown)
+    return Document(data, doc.file, positions, list(doc.problems))
+
+
+@dataclass(frozen=True)
+class Moved:
+    pack: str
+    ref: str  # "verdict", a criterion id, or an indicator reference (id, id#k, id@Hamlet)
+    before: str
+    after: str
+
+
+def _statuses(verdict: Verdict) -> dict[str, str]:
+    out = {"verdict": verdict.verdict}
+    for p in verdict.prerequisites:
+        out[f"prerequisite:{p.id}"] = p.status
+
+    def leaf(ind: IndicatorResult, hamlet: str | None = None) -> None:
+        suffix = f"@{hamlet}" if hamlet else ""
+        out[ind.id + suffix] = ind.status
+        for alt in ind.alternatives:
+            out[alt.id + suffix] = alt.status
+        for h in ind.hamlets:
+            for sub in h.indicators:
+                leaf(sub, h.name)
+
+    for crit in verdict.criteria:
+        out[f"criterion:{crit.id}"] = crit.status
+        for ind in crit.indicators:
+            leaf(ind)
+    return out
+
+
+def moved(before: Verdict, after: Verdict) -> list[Moved]:
+    """Every status that differs between two verdicts of the same pack, in report order."""
+    a, b = _statuses(before), _statuses(after)
+    refs = list(a) + [r for r in b if r not in a]
+    return [Moved(before.pack["id"], r, a.get(r, "—"), b.get(r, "—")) for r in refs if a.get(r) != b.get(r)]
+
+
+def document(changes: list[Change], before: list[Verdict], after: list[Verdict]) -> dict:
+    """The what-if JSON: the changes, what moved, and both sets of verdicts."""
+    return {
+        "schema": SCHEMA,
+        "set": [c.text for c in changes],
+        "moved": [m.__dict__ for b, a in zip(before, after) for m in moved(b, a)],
+        "before": [v.to_dict() for v in before],
+        "after": [v.to_dict() for v in after],
+    }

@@ -1,0 +1,279 @@
+"""Reading communes from a template workbook or a CSV file, row by row (streamed).
+
+The column and cell conventions are described in cells.py; rows become fact sets in rows.py.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from ntmcert.core.errors import InputError, Location, Problem
+from ntmcert.core.files import BoundedReader, open_regular
+from ntmcert.inputs.catalogue import Catalogue, Level
+from ntmcert.sheets.cells import (
+    COMMUNE_SHEET,
+    HAMLET_SHEET,
+    UNCOMPUTED,
+    CellError,
+    _blank,
+    _file_label,
+    _letters,
+    hamlet_key,
+    text,
+)
+from ntmcert.sheets.columns import Column, data_rows, read_header
+from ntmcert.sheets.csvrecords import MAX_CSV_BYTES, CsvRecords
+from ntmcert.sheets.hamlets import HamletStore, decode, encode
+from ntmcert.sheets.rows import RowCells, SheetRow, _Builder, build_commune, build_hamlet
+from ntmcert.sheets.xlsxcheck import check_workbook
+
+# ----------------------------------------------------------------------------- reading files
+
+@dataclass
+class ExtraError:
+    """A problem that belongs to no commune row (a hamlet row that names no commune)."""
+
+    file: str
+    row: int
+    problems: list[Problem]
+
+
+class SheetReader:
+    """Rows of a template workbook or a CSV, streamed; use as a context manager.
+
+    Iterating yields `SheetRow`s; afterwards `extra_errors()` yields hamlet rows that matched no
+    commune. `total` is an estimate of the data rows (for a progress bar) or None.
+    """
+
+    def __init__(self, path: Path, catalogue: Catalogue):
+        self.path = Path(path)
+        self.catalogue = catalogue
+        self.file = self.path.name
+        self.header_rows: list[int] = []  # rows 2–3 read as header rows
+        self.total: int | None = None
+        self.template_pack: str | None = None
+        self._wb = None
+        self._fh: BinaryIO | None = None
+        self._uncomputed: dict[str, set[tuple[int, int]]] = {}
+        self._hamlets: HamletStore | None = None
+        self._hamlet_columns: list[Column | None] = []
+        suffix = self.path.suffix.lower()
+        if suffix in (".xlsx", ".xlsm", ".csv"):
+            try:
+                self._open_workbook() if suffix != ".csv" else self._open_csv()
+            except BaseException:
+                self.close()
+                raise
+        else:
+            raise InputError([Problem("batch_bad_input", f"{self.path}: give an .xlsx workbook, a .csv file or a "
+                                      "folder of fact sets (.yaml/.yml/.json)", Location(str(self.path)))])
+
+    # -- opening
+
+    def _open_workbook(self) -> None:
+        import warnings
+
+        import openpyxl
+
+        self._fh = open_regular(self.path)
+        scan = check_workbook(self._fh, str(self.path))  # a DTD, a zip bomb, too many rows: refused here
+        self._uncomputed = scan.uncomputed
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # e.g. "Data Validation extension is not supported"
+                self._wb = openpyxl.load_workbook(self._fh, read_only=True, data_only=True)
+            names = self._wb.sheetnames
+            self._sheet = self._wb[COMMUNE_SHEET] if COMMUNE_SHEET in names else self._wb[names[0]]
+            first = next(self._sheet.iter_rows(min_row=1, max_row=1, values_only=True), ())
+        except Exception as exc:
+            raise _unreadable(self.path, exc) from None
+        self._sheet_name = self._sheet.title
+        keywords = self._wb.properties.keywords or ""
+        m = re.search(r"pack=(\S+)", keywords)
+        self.template_pack = m.group(1) if m else None
+        self.columns = read_header(list(first), Level.commune, self.catalogue, self.file,
+                                   self._sheet_name, hamlets_allowed=True)
+        self._width = len(self.columns)
+        self._percent_indexes = frozenset(i for i, c in enumerate(self.columns)
+                                          if c is not None and c.kind == "percent")
+        max_row = self._sheet.max_row
+        self.total = max(max_row - 1, 0) if max_row else None
+        if HAMLET_SHEET in names:
+            ham = self._wb[HAMLET_SHEET]
+            try:
+                first = next(ham.iter_rows(min_row=1, max_row=1, values_only=True), ())
+            except Exception as exc:
+                raise _unreadable(self.path, exc) from None
+            if any(not _blank(v) for v in first):
+                self._hamlet_columns = read_header(list(first), Level.hamlet, self.catalogue, self.file, HAMLET_SHEET,
+                                                   hamlets_allowed=True)
+                self._hamlets = HamletStore()
+                try:
+                    self._spool_hamlets(ham)
+                except BaseException:
+                    self._hamlets.close()
+                    self._hamlets = None
+                    raise
+
+    def _open_csv(self) -> None:
+        self._fh = open_regular(self.path)
+        fd = self._fh.fileno()
+        size = os.fstat(fd).st_size
+        if size > MAX_CSV_BYTES:
+            raise InputError([Problem("file_too_large", f"the file is {size:,} bytes; at most {MAX_CSV_BYTES:,} are "
+                                      "read", Location(str(self.path)))])
+        self._records = CsvRecords(io.BufferedReader(BoundedReader(self._fh, MAX_CSV_BYTES, self.path)), self.file)
+        first = next(self._records, None)
+        if first is None:
+            raise InputError([Problem("sheet_empty", "the file is empty: the first row must hold the column ids",
+                                      Location(self.file, 1))])
+        if first.problems:  # the row of column ids itself cannot be read
+            raise InputError(first.problems)
+        self.columns = read_header(first.values, Level.commune, self.catalogue, self.file, None,
+                                   hamlets_allowed=False)
+        self._records.width = len(self.columns)
+        self._width = len(self.columns)
+        self._percent_indexes = frozenset()
+        self.total = _count_lines(fd) - 1
+
+    # -- rows
+
+    def _raw_rows(self) -> Iterator[RowCells]:
+        if self._wb is not None:
+            yield from _sheet_rows(self._sheet, self._width, self._percent_indexes,
+                                   self._uncomputed.get(self._sheet._worksheet_path, set()), self.path)
+        else:
+            for record in self._records:
+                yield RowCells(record.row, record.values, problems=record.problems)
+
+    def __iter__(self) -> Iterator[SheetRow]:
+        required = {c.id: i for i, c in enumerate(self.columns, start=1) if c is not None}
+        for cells in data_rows(self._raw_rows(), self.columns, self.header_rows):
+            builder = _Builder(self.file, self._wb is not None)
+            if cells.problems:
+                builder.problems.extend(cells.problems)
+                yield SheetRow(self.file, cells.row, {}, builder, required)
+                continue
+            data = build_commune(self.columns, cells, builder)
+            if self._hamlets is not None:
+                code = data.get("commune", {}).get("code")
+                hamlets = []
+                for _seq, h_row, h_cells, matches in self._hamlets.claim(cells.row, code):
+                    if matches > 1:
+                        key_index = self._hamlet_index("commune_row")
+                        loc = builder.where(HAMLET_SHEET, h_row, 1 + key_index, "commune_row")
+                        key = hamlet_key(decode(h_cells[key_index]))
+                        builder.problem("hamlet_ambiguous_commune",
+                                        f"commune_row {key!r} matches more than one commune "
+                                        f"({self._hamlets.describe(key)}): write the row number of the commune, "
+                                        "and keep commune codes unique", loc)
+                        continue
+                    h_values = [decode(v) for v in h_cells]
+                    pct = frozenset(i for i, v in enumerate(h_cells) if isinstance(v, dict) and v.get("%"))
+                    hamlet = build_hamlet(self._hamlet_columns, RowCells(h_row, h_values, pct), builder, len(hamlets))
+                    if hamlet is not None:
+                        hamlets.append(hamlet)
+                data["hamlets"] = hamlets
+            yield SheetRow(self.file, cells.row, data, builder, required)
+
+    def _hamlet_index(self, col_id: str) -> int:
+        return next(i for i, c in enumerate(self._hamlet_columns) if c is not None and c.id == col_id)
+
+    def extra_errors(self) -> Iterator[ExtraError]:
+        """Hamlet rows that no commune row claimed (commune_row empty or matching no commune)."""
+        if self._hamlets is None:
+            return
+        label = _file_label(self.file, HAMLET_SHEET)
+        col = 1 + self._hamlet_index("commune_row")
+        for h_row, key in self._hamlets.unclaimed():
+            shown = "is empty" if key is None else f"{key!r} matches no commune row or code"
+            yield ExtraError(label, h_row, [Problem(
+                "hamlet_orphan", f"commune_row {shown}: the hamlet is not attached to any commune "
+                f"(cell {_letters(col)}{h_row})", Location(label, h_row, col, "commune_row"))])
+
+    # -- hamlets: spooled to a temporary SQLite file, so memory stays flat however many there are
+
+    def _spool_hamlets(self, sheet) -> None:
+        width = len(self._hamlet_columns)
+        key_index = self._hamlet_index("commune_row")
+        pct = frozenset(i for i, c in enumerate(self._hamlet_columns) if c is not None and c.kind == "percent")
+        uncomputed = self._uncomputed.get(sheet._worksheet_path, set())
+        for cells in data_rows(_sheet_rows(sheet, width, pct, uncomputed, self.path), self._hamlet_columns):
+            raw = cells.values[key_index]
+            try:
+                key = None if _blank(raw) else hamlet_key(raw)
+            except CellError:
+                key = None
+            self._hamlets.add(key, cells.row, [encode(v, i in cells.percent_formats)
+                                               for i, v in enumerate(cells.values)])
+        if self._hamlets.count():
+            # the communes' row numbers and codes, to find keys that match none or several communes
+            code_index = next((i for i, c in enumerate(self.columns) if c is not None and c.id == "commune.code"), None)
+            for cells in data_rows(self._raw_rows(), self.columns):
+                code = cells.values[code_index] if code_index is not None else None
+                self._hamlets.add_commune(cells.row, None if _blank(code) else text(code))
+            self._hamlets.count_matches()
+
+    def close(self) -> None:
+        """Release the file and the hamlet store (safe to call twice)."""
+        wb, fh, store = self._wb, self._fh, self._hamlets
+        self._fh, self._hamlets = None, None
+        if wb is not None:
+            wb.close()
+        if fh is not None:
+            fh.close()
+        if store is not None:
+            store.close()
+
+    def __enter__(self) -> SheetReader:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _count_lines(fd: int) -> int:
+    """Lines of the open file, read with pread (the stream's position is left alone), bounded."""
+    lines, offset, last = 0, 0, b"\n"
+    while offset < MAX_CSV_BYTES and (chunk := os.pread(fd, 1 << 20, offset)):
+        lines += chunk.count(b"\n")
+        offset += len(chunk)
+        last = chunk[-1:]
+    return lines + (last != b"\n")
+
+
+def _unreadable(path: Path, exc: Exception) -> InputError:
+    return InputError([Problem("file_unreadable", f"cannot read the workbook: {type(exc).__name__}: "
+                               f"{str(exc)[:200]}", Location(str(path)))])
+
+
+def _sheet_rows(sheet, width: int, percent_indexes: frozenset[int], uncomputed: set[tuple[int, int]],
+                path: Path) -> Iterator[RowCells]:
+    """A worksheet's rows from row 2, with the indexes of percent columns formatted as percentages;
+    a formula saved without its value is UNCOMPUTED, never blank."""
+    rows = sheet.iter_rows(min_row=2, max_col=width)
+    number_ = 1
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except Exception as exc:
+            raise _unreadable(path, exc) from None
+        number_ += 1
+        values = [c.value for c in row]
+        if uncomputed:
+            values = [UNCOMPUTED if v is None and (number_, i) in uncomputed else v
+                      for i, v in enumerate(values, start=1)]
+        formats = frozenset(i for i in percent_indexes if i < len(row) and row[i].value is not None
+                            and "%" in (getattr(row[i], "number_format", "") or ""))
+        yield RowCells(number_, values, formats)
+
+
+__all__ = ["ExtraError", "SheetReader"]

@@ -31,6 +31,18 @@ env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select
 env.globals.update(t=t, pick=pick, status_text=status_text, verdict_text=verdict_text)
 
 
+def when(stamp: str | None, lang: str) -> str:
+    """A log time (2026-12-01T22:31:00.123456Z) as 01/12/2026 22:31 UTC (vi) or 2026-12-01 22:31 UTC."""
+    if not stamp or len(stamp) < 16:
+        return stamp or ""
+    day, clock = stamp[:10], stamp[11:16]
+    y, m, d = day.split("-")
+    return f"{d}/{m}/{y} {clock} UTC" if lang == "vi" else f"{day} {clock} UTC"
+
+
+env.globals["when"] = when
+
+
 class NeedSignIn(Exception):
     """Raised by `signed_in`: pages redirect to the sign-in page, fragments answer 401."""
 

@@ -53,6 +53,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "file": ("Tệp", "File"),
     "errors_title": ("Cần sửa trước khi đánh giá", "Fix these first"),
     "status_pending": ("Điền số liệu để xem kết quả", "Type a value to see the result"),
+    "status_unused": ("Bộ tiêu chí đã chọn không dùng số liệu này (vẫn được lưu)",
+                      "The chosen pack does not use this fact (it is still saved)"),
     "status_commune_first": ("Điền thông tin xã trước", "Fill in the commune first"),
     "margin": ("chênh lệch", "margin"),
     "result": ("Kết quả đánh giá", "Assessment result"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -23,7 +24,7 @@ from .common import (
     secure_headers,
     signed_in,
 )
-from .evaluation import display, evaluate_form, outcome, results_for
+from .evaluation import Evaluated, display, evaluate_form, outcome, results_for
 from .values import read_value
 
 router = APIRouter()
@@ -42,9 +43,29 @@ def _form_page(request: Request, sess, state: forms.FormState, status: int = 200
     commune, hamlet = forms.fact_fields(chosen)
     extra = forms.extra_fields(state, {f.id for f in commune})
     hamlet = hamlet + forms.extra_hamlet_fields(state, {f.id for f in hamlet})
+    names = [f"f.{f.id}" for f in commune + extra] + [f"h{i}.f.{f.id}" for i in range(state.hamlets) for f in hamlet]
+    statuses = _initial_statuses(request, state, names)
     return page(request, "evaluate.html", sess, status=status, state=state, packs=_packs(), facts=commune,
                 extra_facts=extra, hamlet_facts=hamlet, hint=forms.field_kind_hint, tiers=forms.TIERS,
-                regions=_region_options(), problems=problems or [], extra_json=core.replayable_json(state.extra))
+                regions=_region_options(), problems=problems or [], extra_json=core.replayable_json(state.extra),
+                statuses=statuses, tier_names=_core_tier_names())
+
+
+def _initial_statuses(request: Request, state: forms.FormState, names: list[str]) -> dict[str, dict[str, Any]]:
+    """Each field's status when the form is shown with the commune filled in (a loaded fact set,
+    a pack changed): the same fragment the field gets as the officer types."""
+    if not all(state.get(k).strip() for k in ("c.name", "c.province", "c.region", "as_of")):
+        return {}
+    probe = forms.FormState(state.pack, dict(state.values), state.hamlets, dict(state.extra))
+    lang = lang_of(request)
+    result = evaluate_form(probe, lang, request.app.state.settings.engine, strict=False)
+    return {name: field_status_of(result, name, lang) for name in names}
+
+
+def _core_tier_names() -> dict[str, tuple[str, str]]:
+    from ._core import TIER_NAMES
+
+    return dict(TIER_NAMES)
 
 
 def _region_options() -> list[tuple[str, tuple[str, str]]]:
@@ -135,6 +156,12 @@ async def field_status(request: Request, name: str) -> Response:
     lang = lang_of(request)
     engine = request.app.state.settings.engine
     result = await run_in_threadpool(evaluate_form, state, lang, engine, strict=False)
+    return fragment("status.html", lang, **field_status_of(result, name, lang))
+
+
+def field_status_of(result: Evaluated, name: str, lang: str) -> dict[str, Any]:
+    """What status.html shows beside one field: its error, or its indicators' status, margin, to-pass."""
+    state = result.state
     hamlet = None
     fact_id = name[2:] if name.startswith("f.") else None
     if name.startswith("h") and ".f." in name:
@@ -145,8 +172,7 @@ async def field_status(request: Request, name: str) -> Response:
         for verdict, ind in results_for(result.verdicts, fact_id, hamlet):
             rows.append({"pack": verdict.pack["id"], "id": ind.id, "status": ind.status,
                          "margin": display(ind.margin, lang), "to_pass": display(ind.to_pass, lang)})
-    return fragment("status.html", lang, rows=rows, error=state.errors.get(name),
-                    waiting=not result.verdicts, name=name)
+    return {"rows": rows, "error": state.errors.get(name), "waiting": not result.verdicts, "name": name}
 
 
 @router.post("/web/whatif", include_in_schema=False)

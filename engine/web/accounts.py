@@ -134,7 +134,7 @@ class Accounts:
             s.flush()
             return _user(row)
 
-    def list(self) -> list[WebUser]:
+    def all_users(self) -> list[WebUser]:
         with self.db.reading() as s:
             return list(s.execute(select(WebUser).order_by(WebUser.id)).scalars())
 

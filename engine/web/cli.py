@@ -43,7 +43,7 @@ def users_list(data_dir: Path | None = DataDir) -> None:
     from .accounts import Accounts
 
     with _database(data_dir) as (_, db):
-        rows = Accounts(db).list()
+        rows = Accounts(db).all_users()
     for u in rows:
         typer.echo(f"{u.username}\t{u.role}\t{u.display_name}\t{u.created_at}\t{u.disabled_at or 'active'}")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hmac
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -75,7 +75,10 @@ def check_csrf(request: Request, sess: Session, given: str | None) -> None:
         raise Refused(403, "bad_request")
 
 
-def secure_headers(response: Response) -> Response:
+R = TypeVar("R", bound=Response)
+
+
+def secure_headers(response: R) -> R:
     response.headers["Content-Security-Policy"] = CSP
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     response.headers["Referrer-Policy"] = "same-origin"

@@ -179,11 +179,11 @@ def to_data(state: FormState, lang: str) -> dict[str, Any]:
     if facts:
         data["facts"] = facts
     hamlets = []
-    hamlet_extra = state.extra.get("hamlets") if isinstance(state.extra.get("hamlets"), dict) else {}
+    hamlet_extra = _dict(state.extra.get("hamlets"))
     for i in range(state.hamlets):
         name = v(f"h{i}.name").strip()
-        kept = hamlet_extra.get(name) if isinstance(hamlet_extra.get(name), dict) else {}
-        hnotes = kept.get("notes") if isinstance(kept.get("notes"), dict) else {}
+        kept = _dict(hamlet_extra.get(name))
+        hnotes = _dict(kept.get("notes"))
         hfacts: dict[str, Any] = {}
         prefix = f"h{i}.f."
         for key, text in state.values.items():
@@ -202,7 +202,7 @@ def to_data(state: FormState, lang: str) -> dict[str, Any]:
                         entry.update({k: val for k, val in meta.items() if k not in VALUE_KEYS})
                     hfacts[fact.id] = entry
         if name:
-            more = kept.get("keys") if isinstance(kept.get("keys"), dict) else {}
+            more = _dict(kept.get("keys"))
             hamlets.append({**{k: val for k, val in more.items() if k not in ("name", "facts")},
                             "name": name, "facts": hfacts})
         elif hfacts:
@@ -210,6 +210,11 @@ def to_data(state: FormState, lang: str) -> dict[str, Any]:
     if hamlets:
         data["hamlets"] = hamlets
     return data
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    """A loaded or posted value that should be a mapping; anything else counts as empty."""
+    return value if isinstance(value, dict) else {}
 
 
 def _core_date(text: str) -> str:
@@ -223,7 +228,7 @@ def from_data(data: Any, pack: str, lang: str) -> FormState:
         return state
     cat = _core.catalogue()
     vals = state.values
-    commune = data.get("commune") if isinstance(data.get("commune"), dict) else {}
+    commune = _dict(data.get("commune"))
     for key in ("name", "district", "province", "region", "code"):
         if commune.get(key) is not None:
             vals[f"c.{key}"] = str(commune[key])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 TEXTS: dict[str, tuple[str, str]] = {
     "app": ("Đánh giá xã nông thôn mới", "New-rural commune assessment"),
     "skip": ("Bỏ qua, đến nội dung chính", "Skip to main content"),
@@ -146,10 +148,10 @@ def status_text(code: str, lang: str) -> str:
     return pair[0] if lang == "vi" else pair[1]
 
 
-def pick(label, lang: str) -> str:
+def pick(label: Any, lang: str) -> str:
     """A {vi, en} label (dict or object) in the page's language."""
     if label is None:
         return ""
     if isinstance(label, dict):
-        return label.get(lang) or label.get("vi") or ""
-    return getattr(label, lang, None) or getattr(label, "vi", "")
+        return str(label.get(lang) or label.get("vi") or "")
+    return str(getattr(label, lang, None) or getattr(label, "vi", ""))

@@ -57,10 +57,10 @@ async def login(request: Request) -> Response:
         set_cookie(response, request, PRE_CSRF_COOKIE, fresh, max_age=3600)
         response.delete_cookie(COOKIE, path="/")
         return response
-    response = redirect("/web/")
-    set_cookie(response, request, COOKIE, token)
-    response.delete_cookie(PRE_CSRF_COOKIE, path="/")
-    return response
+    signed = redirect("/web/")
+    set_cookie(signed, request, COOKIE, token)
+    signed.delete_cookie(PRE_CSRF_COOKIE, path="/")
+    return signed
 
 
 @router.post("/web/logout", include_in_schema=False)

@@ -128,7 +128,7 @@ def test_accounts_reject_bad_names_roles_and_short_passwords(app):
                  ("ok.name", "x", "officer", "short"), ("can.bo", "x", "officer", PASSWORD)):
         with pytest.raises(AccountError):
             accounts.create(*args)
-    stored = {u.username: u.password_hash for u in accounts.list()}
+    stored = {u.username: u.password_hash for u in accounts.all_users()}
     assert stored["can.bo"].startswith("$argon2id$")
 
 

@@ -13,6 +13,13 @@ from .province import bar_chart, gather, percent_text
 router = APIRouter()
 
 
+def _tier_name(tier: str, lang: str) -> str:
+    from ._core import TIER_NAMES
+
+    names = TIER_NAMES.get(tier)
+    return (names[0] if lang == "vi" else names[1]) if names else tier
+
+
 def safe_svg(svg: str) -> Markup:
     """bar_chart escapes every text it writes (labels, titles) and the rest is numbers."""
     return Markup(svg)  # noqa: S704 - built from escaped parts only (province.bar_chart)
@@ -32,7 +39,7 @@ def province_view(request: Request, province: str = "") -> Response:
                      for cid, n in ((c, st.failing.get(c, 0)) for c in st.criteria)]
         missing = st.missing.most_common(10)
         sections.append({
-            "stats": st, "title": pick(st.title, lang),
+            "stats": st, "title": pick(st.title, lang), "tier": _tier_name(st.tier, lang),
             "verdict_rows": verdict_rows,
             "verdict_chart": safe_svg(bar_chart(verdict_rows, st.communes, t("by_verdict", lang), st.pack)),
             "crit_rows": [(cid, pick(st.criteria[cid], lang), n, shown) for cid, n, shown in crit_rows],

@@ -43,6 +43,7 @@ class Server:
     def __init__(self, app):
         import uvicorn
 
+        self.app = app
         self.port = free_port()
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
                                                     access_log=False, lifespan="off"))

@@ -182,13 +182,31 @@ def test_batch_upload_three_communes_and_download_results(browser, server):
     page.context.close()
 
 
+def _log_communes(app) -> None:
+    """Three more communes in the log (one failing the records indicator), as officers' decisions."""
+    import json
+
+    from ntmcert.service import flows
+
+    for name, count in (("Xã Một", 1000), ("Xã Hai", 1400), ("Xã Ba", 1300)):
+        factset = {"format": "ntmcert/factset/v1", "as_of": "2024-08-31",
+                   "commune": {"name": name, "province": "Trà Vinh", "region": "dbscl"},
+                   "facts": {"commune_records_online": {"count": count, "of": 1508},
+                             "smart_irrigation_model": {"value": True}}}
+        body = json.dumps({"factset": factset, "packs": [SEED_PACK], "lang": "vi"}, ensure_ascii=False).encode()
+        req = flows.parse("evaluation", body, "application/json", {})
+        flows.decide("evaluation", req, app.state.log, key_id="web:can.bo", request_id=name,
+                     idempotency_key=None, engine=app.state.settings.engine)
+
+
 def test_history_sign_off_and_province_view(browser, server):
+    _log_communes(server.app)
     page = new_page(browser, server, "kiem.tra")
     page.goto("/web/decisions")
     assert "Thạnh Phú" in page.inner_text("table.history")
     shot(page, "06-history")
     no_serious(page)
-    page.click("table.history tbody tr a >> nth=1")
+    page.click("table.history tbody tr:has-text('Thạnh Phú') a >> nth=1")
     page.fill("#comment", "Đã đối chiếu với hồ sơ.")
     page.click("text=Đánh dấu đã kiểm tra")
     assert "Đã đối chiếu với hồ sơ." in page.inner_text("ul.signoffs")
@@ -197,6 +215,7 @@ def test_history_sign_off_and_province_view(browser, server):
     bars = pair.locator("g.bar")
     table_rows = pair.locator("tbody tr")
     assert bars.count() == table_rows.count() > 0
+    assert pair.locator("tr[data-label='tv.smart.gov'] td.share").inner_text() == "25,0%"  # 1 of 4 communes
     for i in range(bars.count()):
         bar, row = bars.nth(i), table_rows.nth(i)
         assert bar.get_attribute("data-label") == row.get_attribute("data-label")

@@ -14,6 +14,8 @@ from fastapi.responses import Response
 
 from ..service import _core as core
 from ..service import flows
+from ..service.problems import ApiProblem
+from ..service.store import IdempotencyConflict
 from . import forms
 from .common import (
     check_csrf,
@@ -193,12 +195,15 @@ async def what_if(request: Request) -> Response:
             error = forms.VI_ERRORS.get(getattr(exc, "code", ""), str(exc)) if lang == "vi" else str(exc)
         else:
             change = f"{fact.id}=" + (core.replayable_json(entry) if entry is not None else "")
-            envelope = json.loads(str(form.get("envelope") or "{}"))
-            doc = core.load_json_document(json.dumps(envelope, ensure_ascii=False), "request")
             engine = request.app.state.settings.engine
-            try:
-                out = await run_in_threadpool(core.what_if, doc, [change], envelope.get("packs") or [], None,
-                                              False, engine)
+            try:  # read exactly (decimals stay decimals), as the service reads a request
+                doc = core.load_json_document(str(form.get("envelope") or ""), "request")
+                packs = doc.data.get("packs") if isinstance(doc.data, dict) else None
+                if doc.problems or not isinstance(packs, list) or not all(isinstance(p, str) for p in packs):
+                    damaged = core.Problem("request_bad_field", "the page's request is damaged: evaluate again",
+                                           core.Location("request"))
+                    raise core.InputError(list(doc.problems) or [damaged])
+                out = await run_in_threadpool(core.what_if, doc, [change], packs[:20], None, False, engine)
                 moved = json.loads(out)["moved"]
             except core.InputError as exc:
                 error = "; ".join(p.message for p in exc.problems)
@@ -212,11 +217,16 @@ async def save_decision(request: Request) -> Response:
     check_csrf(request, sess, str(form.get("csrf") or ""))
     body = str(form.get("envelope") or "").encode("utf-8")
     idem = str(form.get("idem") or "")[:100] or None
-    req = flows.parse("evaluation", body, "application/json", {})
     app = request.app
-    appended = await run_in_threadpool(flows.decide, "evaluation", req, app.state.log, key_id=sess.user.key_id,
-                                       request_id=uuid.uuid4().hex, idempotency_key=idem,
-                                       engine=app.state.settings.engine)
+    try:
+        req = flows.parse("evaluation", body, "application/json", {})
+        appended = await run_in_threadpool(flows.decide, "evaluation", req, app.state.log, key_id=sess.user.key_id,
+                                           request_id=uuid.uuid4().hex, idempotency_key=idem,
+                                           engine=app.state.settings.engine)
+    except (core.InputError, ApiProblem, IdempotencyConflict) as exc:  # a damaged or replayed page: nothing logged
+        problems = getattr(exc, "problems", None) or []
+        text = "; ".join(f"{p.code}: {p.message}" for p in problems) or "idempotency_key_reused"
+        return page(request, "message.html", sess, status=422, message=text)
     if not appended.replayed:
         app.state.metrics.decision("evaluation", appended.row.outcome)
     return redirect(f"/web/decisions/{appended.row.id}?saved=1")

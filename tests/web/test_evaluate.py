@@ -147,3 +147,13 @@ def test_users_cli_creates_lists_and_disables(tmp_path):
     assert "to.truong\treviewer" in runner.invoke(cli_app, ["users", "list", *args]).output
     assert runner.invoke(cli_app, ["users", "disable", "to.truong", *args]).exit_code == 0
     assert runner.invoke(cli_app, ["users", "disable", "nobody", *args]).exit_code == 2
+
+
+def test_damaged_pages_are_answered_not_crashed_and_log_nothing(officer, app):
+    csrf = csrf_of(officer.get("/web/evaluate").text)
+    for envelope in ("", "{", "[1]", '{"factset": 3}', '{"factset": {}, "packs": "x"}'):
+        r = officer.post("/web/whatif", data={"csrf": csrf, "envelope": envelope, "fact": "kiosks", "value": "3"})
+        assert r.status_code == 200 and "field-error" in r.text, envelope
+        r = officer.post("/web/decisions", data={"csrf": csrf, "envelope": envelope}, follow_redirects=False)
+        assert r.status_code == 422 and "<html" in r.text, envelope
+    assert app.state.log.count() == 0

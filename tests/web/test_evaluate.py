@@ -157,3 +157,23 @@ def test_damaged_pages_are_answered_not_crashed_and_log_nothing(officer, app):
         r = officer.post("/web/decisions", data={"csrf": csrf, "envelope": envelope}, follow_redirects=False)
         assert r.status_code == 422 and "<html" in r.text, envelope
     assert app.state.log.count() == 0
+
+
+def test_hamlet_fields_get_their_hamlets_status_and_english_reads_english(officer):
+    form, _ = _seed_form(officer)
+    form["pack"] = "tra-vinh/model-ntm-2021-2025"
+    name = "h0.f.residents_info_access_digital"
+    r = officer.post(f"/web/evaluate/field?name={name}", data=form)
+    found = re.findall(r'data-indicator="([^"]+)"><span class="status status-(\w+)"', r.text)
+    assert found, r.text  # Ấp 2's result of the model pack's hamlet indicator
+    # 85,78% of residents: the same status the report gives that hamlet
+    verdict = core.evaluate(core.parse_factset(core.load_text(SEED.read_text(encoding="utf-8"), "seed"), None),
+                            [core.get_pack("tra-vinh/model-ntm-2021-2025")], None, False)[0]
+    for ref, status in found:
+        assert verdict.find(f"{ref}@Ấp 2").status == status
+    officer.get("/web/lang/en")
+    page = officer.post("/web/evaluate", data=dict(form, action="reload", pack=SEED_PACK)).text
+    assert "<html lang=\"en\">" in page and "Commune facts" in page and "Số liệu của xã" not in page
+    assert "+5.32 pp" in page  # the statuses shown with the loaded facts, in English
+    r = officer.post("/web/evaluate/field?name=f.kiosks", data=dict(form, **{"f.kiosks": "hai"}))
+    assert "a number is needed" in r.text

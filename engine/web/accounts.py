@@ -153,11 +153,13 @@ class Accounts:
         'signin_locked' otherwise, the same message for a wrong name and a wrong password."""
         now = utc_now()
         with self.db.writing() as s:
-            row = s.execute(select(WebUser).where(WebUser.username == username[:64])).scalar_one_or_none()
+            s.execute(delete(WebSession).where(WebSession.expires_at <= now))  # the table stays small
+            row = s.execute(select(WebUser).where(WebUser.username == username[:64].lower())).scalar_one_or_none()
             if row is None or row.disabled_at is not None:
                 _verify(_DUMMY, password)
                 raise AccountError("signin_failed", "wrong user name or password")
             if row.locked_until and row.locked_until > now:
+                _verify(_DUMMY, password)  # as slow as any other answer
                 raise AccountError("signin_locked", "too many failed attempts: the account is locked for a while")
             if not _verify(row.password_hash, password[:MAX_PASSWORD]):
                 row.failed_count += 1

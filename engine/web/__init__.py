@@ -28,6 +28,7 @@ def install(app: FastAPI) -> None:
     for module in (routes_auth, routes_evaluate, routes_decisions, routes_batch, routes_province):
         app.include_router(module.router)
     app.mount("/web/static", StaticFiles(directory=HERE / "static"), name="web-static")
+    app.include_router(routes_auth.not_found)  # last: any other /web/ address is a page, not JSON
 
 
 def create_app(settings: Settings, *, db: Database | None = None) -> FastAPI:

@@ -87,3 +87,13 @@ def switch_lang(request: Request, to: str, back: str = "/web/") -> Response:
 def home(request: Request) -> Response:
     sess = signed_in(request)
     return page(request, "home.html", sess)
+
+
+not_found = APIRouter()
+
+
+@not_found.get("/web/{rest:path}", include_in_schema=False)
+def unknown_page(request: Request, rest: str) -> Response:
+    lang = lang_of(request)
+    return page(request, "message.html", None, status=404,
+                message="Không có trang này." if lang == "vi" else "There is no such page.")

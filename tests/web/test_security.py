@@ -147,3 +147,10 @@ def test_upload_of_a_hostile_file_is_reported_not_crashed(officer):
         r = officer.post("/web/evaluate/upload", data={"csrf": csrf, "pack": SEED_PACK},
                          files={"file": (name, content)})
         assert r.status_code in (200, 422) and "Traceback" not in r.text
+
+
+def test_an_unknown_address_is_a_page_and_static_files_are_served(client):
+    r = client.get("/web/nothing-here")
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert client.get("/web/static/htmx.min.js").status_code == 200
+    assert client.get("/v1/packs").status_code == 401  # the API beside it still wants its key

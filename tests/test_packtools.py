@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 
 import pytest
 from ntmcert import default_library, evaluate
+from ntmcert.core.text import printable
 from ntmcert.inputs.yamlio import load_path
 from ntmcert.packs.compiler import rule_keys
 from ntmcert.packs.library import PackLibrary
@@ -68,11 +70,13 @@ def test_diff_names_an_operator_and_a_source(tmp_path):
 
 
 def test_diff_never_prints_terminal_escapes(tmp_path):
+    """A pack holding control characters is refused when it loads; the message shows them escaped."""
     folder = pack_copy(tmp_path, edit=("article: Phụ lục I, tiêu chí 1 (Quy hoạch)",
                                        'article: "Phụ lục I \\x1b[2J\\u202e"'))
-    text = invoke("packs", "diff", BASE, folder).stdout
-    assert "\x1b" not in text and "\u202e" not in text
-    assert "\\u001b[2J\\u202e" in text
+    result = invoke("packs", "diff", BASE, folder)
+    assert result.exit_code == 2 and "text_control_character" in result.output
+    assert "\x1b" not in result.output and "\u202e" not in result.output
+    assert printable("a\x1b[2J") == "a\\x1b[2J"  # what the text report uses for every value it prints
 
 
 def test_diff_of_a_pack_with_itself_is_empty_and_exits_0(tmp_path):
@@ -216,3 +220,34 @@ def test_law_prints_one_page_and_checks_the_folder():
     assert result.exit_code == 0 and result.stdout.startswith("# QĐ 211/QĐ-TTg")
     assert invoke("packs", "law", "--check", "--out", ROOT / "docs" / "law").exit_code == 0
     assert invoke("packs", "law", "QĐ 999/QĐ-TTg").exit_code == 2
+
+
+# ------------------------------------------------------------------ hostile paths (in a subprocess: a read would block)
+
+def test_pipes_are_refused_at_once(tmp_path):
+    from .test_hostile import FIFO_SECONDS, cli
+
+    fifo = tmp_path / "params.yaml"
+    os.mkfifo(fifo)
+    folder = tmp_path / "pack"
+    folder.mkdir()
+    os.mkfifo(folder / "pack.yaml")
+    for args, where in ((["params", "check", fifo], "params.yaml"), (["packs", "diff", BASE, folder], "pack.yaml")):
+        run = cli(*args, timeout=FIFO_SECONDS)
+        assert run.returncode == 2 and "Traceback" not in run.stderr, (args, run.stderr)
+        assert any("input_not_regular_file" in line and where in line for line in run.stderr.splitlines()), run.stderr
+
+
+@pytest.mark.parametrize("command, code", [(["packs", "law"], "law_bad_output"),
+                                           (["packs", "new", "--extends", BASE, "--province", "Bến Tre"],
+                                            "scaffold_bad_output")])
+def test_output_folders_are_checked_before_any_work(tmp_path, command, code):
+    from .test_hostile import cli, listing
+
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    for out in (tmp_path / "file", tmp_path / "file" / "below", "/proc/ntmcert"):
+        before = listing(tmp_path)
+        run = cli(*command, "--out", out)
+        assert run.returncode == 2 and "Traceback" not in run.stderr, (out, run.stderr)
+        assert any(f": {code}: " in line and "[--out]" in line for line in run.stderr.splitlines()), run.stderr
+        assert listing(tmp_path) == before

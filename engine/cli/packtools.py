@@ -15,7 +15,7 @@ from typing import Any
 import typer
 from ntmcert.api import default_library
 from ntmcert.cli.common import _fail
-from ntmcert.core.errors import InputError, PackNotFoundError, Problem
+from ntmcert.core.errors import InputError, Location, PackNotFoundError, Problem
 
 
 class DiffFormat(StrEnum):
@@ -24,7 +24,10 @@ class DiffFormat(StrEnum):
 
 
 def _write_folder(out: Path, docs: dict[str, str], check: bool) -> int:
-    """Write the files that changed (each whole or not at all); with `check`, only list them."""
+    """Write the files that changed (each whole or not at all, every target checked before the
+    first is written); with `check`, only list them."""
+    from ntmcert.core.files import atomic_path, check_output_folder
+
     stale = [name for name, text in docs.items()
              if not (out / name).is_file() or (out / name).read_text(encoding="utf-8") != text]
     extra = sorted(p.name for p in out.glob("*.md") if p.name not in docs) if out.is_dir() else []
@@ -34,12 +37,19 @@ def _write_folder(out: Path, docs: dict[str, str], check: bool) -> int:
         for name in extra:
             typer.echo(f"not produced by the packs: {out / name}", err=True)
         return 1 if stale or extra else 0
+    try:
+        check_output_folder(out, code="law_bad_output")
+        for name in stale:
+            if (out / name).is_dir():
+                raise InputError([Problem("law_bad_output", f"{out / name} is a folder",
+                                          Location(str(out / name), None, None, "--out"))])
+    except InputError as exc:
+        _fail(exc.problems)
     for name in stale:
         target = out / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
-        tmp.write_text(docs[name], encoding="utf-8")
-        tmp.replace(target)
+        with atomic_path(target) as tmp:
+            tmp.write_text(docs[name], encoding="utf-8")
     typer.echo(f"{len(docs)} files in {out}, {len(stale)} updated"
                + (f"; not produced by the packs: {', '.join(extra)}" if extra else ""))
     return 0
@@ -104,10 +114,12 @@ def packs_new(extends: str = typer.Option(..., "--extends", help="The national p
                                                     "<province>/<the extended pack's name>)."),
               out: Path = typer.Option(Path("rules"), "--out", help="The rules folder to write into.")) -> None:
     """Scaffold a provincial overlay: pack.yaml, tests/cases.yaml and tests/edges.yaml."""
+    from ntmcert.core.files import check_output_folder
     from ntmcert.packs.library import PackLibrary
     from ntmcert.packs.scaffold import scaffold, write
 
     try:
+        check_output_folder(out, code="scaffold_bad_output")
         bundled = default_library()
         # the new pack must resolve in the folder it is written to; when that folder has no copy of the
         # extended pack, the bundled one is checked (and its ledger copied)
@@ -128,7 +140,7 @@ def packs_new(extends: str = typer.Option(..., "--extends", help="The national p
 def params_check(file: Path = typer.Argument(..., help="An officer parameter file (ntmcert/params/v1).")) -> None:
     """Check an officer parameter file against the bundled packs: exit 0 when valid (and show what each
     value would replace), 2 with every problem located otherwise."""
-    from ntmcert.packs.diff import printable
+    from ntmcert.core.text import printable
     from ntmcert.packs.params import load_params
 
     try:

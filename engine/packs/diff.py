@@ -8,12 +8,12 @@ threshold is exactly one change.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ntmcert.core.errors import InputError, Location, Problem
+from ntmcert.core.text import printable
 from ntmcert.packs.library import Pack, PackLibrary
 from ntmcert.packs.schema import ParameterRef, Percent
 
@@ -44,12 +44,6 @@ class Change:
             return f"{mark} {self.kind:<12} {where}: {_show(self.before)} → {_show(self.after)}"
         value = self.after if self.after is not None else self.before
         return f"{mark} {self.kind:<12} {where}" + ("" if _node(value) else f": {_show(value)}")
-
-
-def printable(text: str) -> str:
-    """Text safe to print on a terminal: control and format characters (escape sequences, bidi
-    overrides) are shown as \\uXXXX, never sent raw."""
-    return "".join(f"\\u{ord(c):04x}" if unicodedata.category(c)[0] == "C" else c for c in text)
 
 
 def _node(value: Any) -> bool:
@@ -201,7 +195,7 @@ def load_for_diff(ref: str, library: PackLibrary) -> tuple[Pack, str]:
     if not (path.is_dir() or path.suffix in (".yaml", ".yml")):
         return library.get(ref), ref  # PackNotFoundError names the known packs
     file = path / PACK_FILE if path.is_dir() else path
-    if not file.is_file():
+    if not file.exists():  # a pipe or device is refused by the loader, unread
         raise InputError([Problem("pack_file_missing", f"no {PACK_FILE} in {ref}", Location(str(path)))])
     # the file is parsed (and validated) first, so its id is known; the parents it extends come from
     # the bundled packs

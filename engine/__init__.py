@@ -16,7 +16,8 @@ from ntmcert.core.errors import InputError, NtmcertError, PackNotFoundError, Pro
 from ntmcert.inputs.factset import FactSet, FactSetInput, load_factset
 from ntmcert.packs.library import Pack, PackLibrary
 from ntmcert.evaluation.verdict import Verdict
+from ntmcert.parallel import evaluate_many
 
 __all__ = ["FactSet", "FactSetInput", "InputError", "NtmcertError", "Pack", "PackLibrary",
            "PackNotFoundError", "Problem", "Verdict", "__version__", "applicable_packs",
-           "default_library", "evaluate", "load_factset"]
+           "default_library", "evaluate", "evaluate_many", "load_factset"]

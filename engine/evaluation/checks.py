@@ -7,9 +7,10 @@ reports them itself. Every engine maps each check to pass / fail / undecidable.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import operator
+from collections.abc import Callable, Sequence
 from fractions import Fraction
-from typing import TYPE_CHECKING, Protocol, Sequence
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from ntmcert.core.version import __version__
 
@@ -18,8 +19,9 @@ if TYPE_CHECKING:
 from ntmcert.core.exact import OPERATORS, Interval, decide
 
 
-@dataclass(frozen=True, slots=True)
-class Check:
+class Check(NamedTuple):
+    """Immutable; a named tuple because the evaluator makes one per comparison per commune."""
+
     key: str  # unique within one evaluation
     rule: str  # the compiled rule that decides it (shared by every hamlet)
     op: str
@@ -46,4 +48,18 @@ class ReferenceEngine:
         self.version = __version__
 
     def decide(self, pack: Pack, checks: Sequence[Check]) -> dict[str, str]:
-        return {c.key: decide(c.value, OPERATORS[c.op], c.threshold) for c in checks}
+        out = {}
+        for c in checks:
+            lo, t = c.value.lo, c.threshold
+            if lo is not None and lo is c.value.hi and type(lo) is Fraction and type(t) is Fraction:
+                # a point (the common case): the same comparison on the cross-multiplied integers
+                # (denominators are positive), without Fraction's generic comparison machinery
+                holds = _INT_OPS[c.op](lo.numerator * t.denominator, t.numerator * lo.denominator)
+                out[c.key] = "pass" if holds else "fail"
+            else:
+                out[c.key] = decide(c.value, OPERATORS[c.op], c.threshold)
+        return out
+
+
+_INT_OPS: dict[str, Callable[[int, int], bool]] = {
+    ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq, "!=": operator.ne}

@@ -5,6 +5,7 @@
 - Per commune: one batch of facts (one per criterion / hamlet group, see compiler.py) plus a
   sentinel that always fires, on a single reused sid whose state is deleted afterwards, which
   keeps memory flat and makes `delete_state` safe (an action always started).
+- Facts are written as JSON text directly (compiler.encode), not built as dicts and dumped.
 - Firings are read at the engine's C level: `start_action_for_state` / `complete_and_start_action`,
   taking the rule name and fact id from the action's text. This skips the Python bridge's per-firing
   JSON decoding of the whole state, which measured as most of durable-rules' time; no action code
@@ -18,9 +19,9 @@ import re
 import threading
 from typing import Sequence
 
-from ntmcert.evaluation.checks import Check
-from ntmcert.packs.compiler import SENTINEL, compile_ruleset, encode, group_widths, slots
 from ntmcert.core.errors import EngineError
+from ntmcert.evaluation.checks import Check
+from ntmcert.packs.compiler import SENTINEL, compile_ruleset, encode, placements, slots
 
 try:  # durable-rules does not import on Python 3.13+ (PyEval_CallObject was removed)
     import durable.engine as _durable
@@ -34,6 +35,7 @@ except Exception as exc:  # noqa: BLE001 - any import failure means: use the ref
 
 SID = "commune"
 MAX_FACTS = 300_000  # fact ids '0'…'299999' are proven hash-distinct (tests/test_exact.py)
+_SENTINEL_FACT = json.dumps({"id": SENTINEL, "sid": SID, "t": SENTINEL})
 _ACTION = re.compile(r'^\{"([^"]+)":\s*\{"m":\s*\{"id":\s*"([^"]*)"')
 
 
@@ -59,8 +61,7 @@ class _Compiled:
 
     def __init__(self, handle, pack) -> None:
         self.handle = handle
-        self.slots = slots(pack)
-        self.widths = group_widths(self.slots)
+        self.placed = placements(slots(pack))
 
 
 class DurableEngine:
@@ -96,19 +97,19 @@ class DurableEngine:
     def decide(self, pack, checks: Sequence[Check]) -> dict[str, str]:
         with self._lock:
             compiled = self._compile(pack)
-            facts, members = encode(checks, compiled.slots, compiled.widths, SID)
+            facts, members = encode(checks, compiled.placed, SID)
             if len(facts) > MAX_FACTS:
                 raise EngineError(f"{len(facts):,} groups of comparisons in one fact set; at most {MAX_FACTS:,}")
-            facts.append({"id": SENTINEL, "sid": SID, "t": SENTINEL})
-            fired = self._run(compiled.handle, facts)
-        return _outcomes(checks, members, fired)
+            facts.append(_SENTINEL_FACT)
+            fired = self._run(compiled.handle, "[" + ",".join(facts) + "]")
+        return _outcomes(checks, members, [(rule, int(n)) for rule, n in fired if rule != SENTINEL])
 
     @staticmethod
-    def _run(handle, facts: list[dict]) -> list[tuple[str, str]]:
-        """Assert the batch, collect (rule name, fact id) of every firing, delete the state."""
+    def _run(handle, facts: str) -> list[tuple[str, str]]:
+        """Assert the batch (a JSON array), collect (rule name, fact id) of every firing, delete the state."""
         fired: list[tuple[str, str]] = []
         try:
-            result = _core.assert_facts(handle, json.dumps(facts, ensure_ascii=False))
+            result = _core.assert_facts(handle, facts)
             if result[0] != 0:  # 1: not handled, 2: observed (see durable.engine._handle_result)
                 raise EngineError(f"durable-rules did not handle the batch (code {result[0]})")
             state_handle = result[1]
@@ -134,16 +135,13 @@ class DurableEngine:
         return fired
 
 
-def _outcomes(checks: Sequence[Check], members: list[list], fired: list[tuple[str, str]]) -> dict[str, str]:
+def _outcomes(checks: Sequence[Check], members: list[list], fired: list[tuple[str, int]]) -> dict[str, str]:
     """Each check's outcome from the firings: `all` passes every present slot of its fact; `fail`
     and `undecidable` name their slot; a present slot with neither passed."""
     results: dict[str, str] = {}
     seen_facts: set[int] = set()
     all_passed: set[int] = set()
-    for rule, fact_id in fired:
-        if rule == SENTINEL:
-            continue
-        n = int(fact_id)
+    for rule, n in fired:
         seen_facts.add(n)
         parts = rule.split("|")
         if parts[-1] == "all":

@@ -56,12 +56,24 @@ def evaluate_pack(factset: FactSet, pack: Pack, engine: Engine, *,
                      else effective_region(factset.commune, factset.as_of))
     ctx = Context(pack, factset, region_choice, catalogue or bundled_catalogue(), officer or {}, derive)
     # plan: walk the pack once, creating every comparison (and a check where both sides exist)
-    builders = [(crit, [(ind, plan_indicator(ctx, ind)) for ind in crit.indicators]) for crit in pack.criteria]
+    builders = _plan_all(ctx)
     decisions = engine.decide(pack, ctx.checks) if ctx.checks else {}
     for planned in ctx.planned:
         if planned.status is None:
             planned.status = decisions[planned.key]
-    criteria = tuple(_criterion(ctx, crit, [(ind, build()) for ind, build in inds]) for crit, inds in builders)
+    comparison = IndicatorResult.comparison
+    built = []
+    for crit, inds in builders:
+        results = []
+        for ind, b in inds:
+            if type(b) is ComparisonInputs:  # compare_result, inlined for the common case
+                status = b.status
+                results.append((ind, comparison(b.key, b.title, status, b.cmp.fact, b.cmp.op, b.layer,
+                                                (b.missing_ref,) if status == "missing" else (), b)))
+            else:
+                results.append((ind, b()))
+        built.append(_criterion(ctx, crit, results))
+    criteria = tuple(built)
     prerequisites = tuple(_prerequisite(ctx, p) for p in pack.prerequisites)
     failing = any(p.status == "fail" for p in prerequisites) or any(c.status == "fail" for c in criteria)
     complete = (all(c.status in ("pass", "not_applicable") for c in criteria)
@@ -115,6 +127,57 @@ def _fact_labels(catalogue: Catalogue, refs) -> dict[str, FactLabel]:
 
 
 # ----------------------------------------------------------------------------- planning
+
+def _plan_all(ctx: Context) -> list:
+    """Per criterion, (indicator, builder) pairs. A plain commune-level `compare` indicator whose
+    threshold is a number in the pack (the common case) is planned here from a per-pack table, as
+    its kind would plan it, and its builder is its ComparisonInputs; any other indicator is planned
+    by its kind, and its builder is the function that builds its result."""
+    table = _plain_comparisons(ctx)
+    facts, planned_list, checks, pack_id = ctx.factset.facts, ctx.planned, ctx.checks, ctx.pack.id
+    builders: list = []
+    for crit, entries in zip(ctx.pack.criteria, table, strict=True):
+        indicators: list = []
+        for ind, entry in zip(crit.indicators, entries, strict=True):
+            if entry is None:
+                indicators.append((ind, plan_indicator(ctx, ind)))
+                continue
+            spec, layer, fact, threshold, title = entry
+            value = facts.get(spec.fact)
+            planned = ComparisonInputs(spec.id, spec, fact, value, threshold, layer, spec.fact, pack_id, title)
+            if value is None:
+                planned.status = "missing"
+            elif threshold.value is None:
+                planned.status = "undecidable"
+            else:
+                checks.append(Check(spec.id, spec.id, spec.op, value.interval, threshold.value))
+            planned_list.append(planned)
+            indicators.append((ind, planned))
+        builders.append((crit, indicators))
+    return builders
+
+
+def _plain_comparisons(ctx: Context) -> list[list[tuple | None]]:
+    """For each criterion's indicators: (spec, layer, fact, threshold, title) of a `compare`
+    indicator whose threshold is a number in the pack, else None. Made once per pack and
+    catalogue, through `_prepared`, so with the very thresholds `plan_comparison` uses."""
+    key = ("plain-comparisons", id(ctx.catalogue))
+    table = ctx.pack.memo.get(key)
+    if table is None:
+        table = []
+        for crit in ctx.pack.criteria:
+            row: list[tuple | None] = []
+            for ind in crit.indicators:
+                spec = ind.spec
+                if kind_of(spec).name == "compare" and not isinstance(spec.threshold, ParameterRef):
+                    fact, threshold, title = _prepared(ctx, spec, ind.layer, spec.title)
+                    row.append((spec, ind.layer, fact, threshold, title))
+                else:
+                    row.append(None)
+            table.append(row)
+        ctx.pack.memo[key] = table
+    return table
+
 
 def _prepared(ctx: Context, cmp: Comparison, layer: str, title) -> tuple[FactDef, ResolvedThreshold | None, Text]:
     """The fact's catalogue entry, the title's Text and, for a literal threshold, its resolved

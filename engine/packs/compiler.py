@@ -18,6 +18,7 @@ per criterion when a commune passes), which is what durable-rules' Python bridge
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -211,31 +212,50 @@ def group_widths(pack_slots: dict[str, Slot]) -> dict[str, int]:
     return widths
 
 
-def encode(checks, pack_slots: dict[str, Slot], widths: dict[str, int], sid: str) -> tuple[list[dict], list[list]]:
-    """The facts for a batch of checks, and for each fact the check in each of its slots.
+def placements(pack_slots: dict[str, Slot]) -> dict[str, tuple[str, bool, int, str, int]]:
+    """Per rule key: (group, hamlet level, slot index, the group's name as JSON text, group
+    width), what `encode` looks up once per check."""
+    widths = group_widths(pack_slots)
+    return {key: (s.group, s.hamlet_level, s.index, json.dumps(s.group, ensure_ascii=False), widths[s.group])
+            for key, s in pack_slots.items()}
+
+
+# a fact is sent as JSON text built from these pieces: the same properties `encode_slot` gives
+_PRESENT = [f'"a{i}":0,"pl{i}":%d,"pr{i}":%d,"fl{i}":%d,"fr{i}":%d' for i in range(GROUP_SIZE)]
+_ABSENT = [f'"a{i}":1' for i in range(GROUP_SIZE)]
+
+
+def encode(checks, placed: dict[str, tuple], sid: str) -> tuple[list[str], list[list]]:
+    """The facts for a batch of checks, as JSON texts, and for each fact the check in each of its
+    slots.
 
     Hamlet checks carry their hamlet as the part of the key after '@'; they share their group's
-    rules but travel in one fact per hamlet.
+    rules but travel in one fact per hamlet. Only integers and the compiler's own names are
+    written, so the text needs no escaping beyond the group names' (made once per pack).
     """
-    facts: dict[tuple[str, str], dict] = {}
-    members: dict[tuple[str, str], list] = {}
+    groups: dict = {}
+    members: dict = {}
+    limit = _INT_LIMIT
     for check in checks:
-        slot = pack_slots[check.rule]
-        where = (slot.group, check.key.rpartition("@")[2] if slot.hamlet_level else "")
-        fact = facts.get(where)
-        if fact is None:
-            fact = facts[where] = {"id": str(len(facts)), "sid": sid, "t": slot.group}
-            members[where] = [None] * widths[slot.group]
-        a, pl, pr, fl, fr = _NAMES[slot.index]
-        fact[a] = 0
-        fact[pl], fact[pr], fact[fl], fact[fr] = _slot_values(check)
-        members[where][slot.index] = check
-    out_facts, out_members = [], []
-    for where, fact in facts.items():
-        slot_checks = members[where]
-        for i, check in enumerate(slot_checks):
-            if check is None:
-                fact[_NAMES[i][0]] = 1
-        out_facts.append(fact)
-        out_members.append(slot_checks)
-    return out_facts, out_members
+        group, hamlet_level, index, group_json, width = placed[check.rule]
+        where = (group, check.key.rpartition("@")[2]) if hamlet_level else group
+        slots_of = groups.get(where)
+        if slots_of is None:
+            slots_of = groups[where] = [group_json, list(_ABSENT[:width])]
+            members[where] = [None] * width
+        value, t = check.value, check.threshold
+        lo = value.lo
+        if lo is not None and lo is value.hi:  # a point (the common case): inline _lex, same integers
+            pl = 3 * lo.numerator * t.denominator
+            pr = 3 * t.numerator * lo.denominator
+            if pl >= limit or pl <= -limit or pr >= limit or pr <= -limit:
+                pl, pr = (pl > pr) - (pl < pr), 0
+            fl, fr = pl, pr
+        else:
+            pl, pr, fl, fr = _slot_values(check)
+        slots_of[1][index] = _PRESENT[index] % (pl, pr, fl, fr)
+        members[where][index] = check
+    sid_json = json.dumps(sid)
+    texts = [f'{{"id":"{n}","sid":{sid_json},"t":{group_json},{",".join(parts)}}}'
+             for n, (group_json, parts) in enumerate(groups.values())]
+    return texts, list(members.values())

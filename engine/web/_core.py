@@ -8,10 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ntmcert.api import default_library
 from ntmcert.core.vocab import REGION_NAMES, TIER_NAMES
-from ntmcert.inputs.catalogue import FactDef, FactKind, Level
+from ntmcert.inputs.catalogue import Catalogue, FactDef, FactKind, Level
+from ntmcert.packs.library import Pack, PackLibrary
 from ntmcert.packs.registry import comparisons as iter_comparisons
-from ntmcert.service import _core as service_core
 from ntmcert.sheets.cells import CellError, bound, date, number, partial_date, percent_value, yes_no
 from ntmcert.sheets.template import write_template
 
@@ -34,11 +35,16 @@ __all__ = [
 ]
 
 
-def catalogue():
-    return service_core.library().catalogue
+def library() -> PackLibrary:
+    """The bundled library: the very object the service evaluates with (loaded once per process)."""
+    return default_library()
 
 
-def pack_fact_sources(pack) -> dict[str, list[dict[str, Any]]]:
+def catalogue() -> Catalogue:
+    return library().catalogue
+
+
+def pack_fact_sources(pack: Pack) -> dict[str, list[dict[str, Any]]]:
     """Every fact a pack's comparisons use, in pack order, with where each use comes from:
     the indicator id, its title and the legal source of its threshold."""
     out: dict[str, list[dict[str, Any]]] = {}
@@ -54,7 +60,7 @@ def pack_fact_sources(pack) -> dict[str, list[dict[str, Any]]]:
 
 def template_bytes(pack_id: str, tmp: Path) -> bytes:
     """`ntmcert template PACK`'s workbook, as bytes."""
-    lib = service_core.library()
+    lib = library()
     out = tmp / "template.xlsx"
     write_template(lib.get(pack_id), out, library=lib, catalogue=lib.catalogue)
     return out.read_bytes()

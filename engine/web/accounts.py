@@ -104,7 +104,7 @@ def _sha(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _later(**delta) -> str:
+def _later(**delta: float) -> str:
     return (dt.datetime.now(dt.UTC) + dt.timedelta(**delta)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 

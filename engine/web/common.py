@@ -12,7 +12,7 @@ import hmac
 from pathlib import Path
 from typing import Any, TypeVar
 
-from fastapi import Request
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -57,7 +57,8 @@ def lang_of(request: Request) -> str:
 
 
 def accounts(request: Request) -> Accounts:
-    return request.app.state.web_accounts
+    found: Accounts = request.app.state.web_accounts
+    return found
 
 
 def signed_in(request: Request, action: str = "read") -> Session:
@@ -105,14 +106,14 @@ def set_cookie(response: Response, request: Request, name: str, value: str, *, m
                         secure=request.url.scheme == "https")
 
 
-def install_handlers(app) -> None:
+def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(NeedSignIn)
-    async def _need(request: Request, _exc: NeedSignIn):
+    async def _need(request: Request, _exc: NeedSignIn) -> Response:
         if request.headers.get("hx-request") or request.method != "GET":
             return secure_headers(HTMLResponse("", status_code=401))
         return redirect("/web/login")
 
     @app.exception_handler(Refused)
-    async def _refused(request: Request, exc: Refused):
+    async def _refused(request: Request, exc: Refused) -> Response:
         lang = lang_of(request)
         return page(request, "message.html", None, status=exc.status, message=t(exc.key, lang))

@@ -19,7 +19,7 @@ class Evaluated:
     state: FormState
     data: dict[str, Any]
     pack_ids: list[str] = field(default_factory=list)
-    verdicts: list = field(default_factory=list)
+    verdicts: list[Any] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # problems no field shows
 
     @property
@@ -27,7 +27,7 @@ class Evaluated:
         return bool(self.verdicts) and not self.state.errors and not self.problems
 
 
-def _field_of(key_path: str | None, data: dict) -> str | None:
+def _field_of(key_path: str | None, data: dict[str, Any]) -> str | None:
     if not key_path:
         return None
     m = _HAMLET_PATH.match(key_path)
@@ -77,12 +77,12 @@ def evaluate_form(state: FormState, lang: str, engine: str, *, strict: bool = Tr
     return out
 
 
-def results_for(verdicts: list, fact_id: str, hamlet: str | None = None) -> list[tuple[Any, Any]]:
+def results_for(verdicts: list[Any], fact_id: str, hamlet: str | None = None) -> list[tuple[Any, Any]]:
     """(verdict, indicator result) of every comparison on this fact, alternatives included; for a
     hamlet fact, that hamlet's results."""
     found = []
 
-    def walk(v, ind, in_hamlet: str | None) -> None:
+    def walk(v: Any, ind: Any, in_hamlet: str | None) -> None:
         if ind.fact == fact_id and (hamlet is None or in_hamlet == hamlet):
             found.append((v, ind))
         for alt in ind.alternatives:
@@ -107,6 +107,6 @@ def display(view: Any, lang: str) -> str:
     return ""
 
 
-def outcome(verdicts: list) -> str:
+def outcome(verdicts: list[Any]) -> str:
     kinds = {v.verdict for v in verdicts}
     return next((k for k in ("not_certified", "incomplete") if k in kinds), "certified")

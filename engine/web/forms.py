@@ -38,11 +38,11 @@ VI_ERRORS = {
 @dataclass
 class FactField:
     fact: Any  # FactDef
-    sources: list[dict] = field(default_factory=list)
+    sources: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def id(self) -> str:
-        return self.fact.id
+        return str(self.fact.id)
 
 
 @dataclass
@@ -59,7 +59,7 @@ class FormState:
         return self.values.get(name, "")
 
 
-def fact_fields(packs: list) -> tuple[list[FactField], list[FactField]]:
+def fact_fields(packs: list[Any]) -> tuple[list[FactField], list[FactField]]:
     """The commune-level and hamlet-level facts the packs use, in pack order."""
     cat = _core.catalogue()
     seen: dict[str, FactField] = {}

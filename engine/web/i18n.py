@@ -132,7 +132,7 @@ STATUS = {"pass": ("Đạt", "Pass"), "fail": ("Chưa đạt", "Fail"), "missing
           "not_applicable": ("Không áp dụng", "Not applicable"), "—": ("—", "—")}
 
 
-def t(key: str, lang: str, **kw) -> str:
+def t(key: str, lang: str, **kw: Any) -> str:
     vi, en = TEXTS[key]
     text = vi if lang == "vi" else en
     return text.format(**kw) if kw else text

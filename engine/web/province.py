@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
 from html import escape
+from typing import Any
 
 from sqlalchemy import select
 
@@ -23,12 +24,12 @@ MAX_DECISIONS = 50_000  # the newest ones; a province has a few hundred communes
 class PackStats:
     pack: str
     tier: str
-    title: dict
+    title: dict[str, str]
     communes: int = 0
-    verdicts: Counter = field(default_factory=Counter)
-    failing: Counter = field(default_factory=Counter)  # criterion id → communes failing it
-    criteria: dict = field(default_factory=dict)  # criterion id → title, in the pack's order
-    missing: Counter = field(default_factory=Counter)  # fact → communes missing it
+    verdicts: Counter[str] = field(default_factory=Counter)
+    failing: Counter[str] = field(default_factory=Counter)  # criterion id → communes failing it
+    criteria: dict[str, dict[str, str]] = field(default_factory=dict)  # criterion id → title, in the pack's order
+    missing: Counter[str] = field(default_factory=Counter)  # fact → communes missing it
 
 
 def gather(db: Database, province: str | None = None) -> list[PackStats]:
@@ -36,7 +37,7 @@ def gather(db: Database, province: str | None = None) -> list[PackStats]:
          .where(Decision.kind == "evaluation").order_by(Decision.seq.desc()).limit(MAX_DECISIONS))
     if province:
         q = q.where(Decision.province == province)
-    latest: dict[tuple[str, str, str], dict] = {}
+    latest: dict[tuple[str, str, str], dict[str, Any]] = {}
     with db.reading() as s:
         for _seq, commune, prov, result in s.execute(q):
             doc = json.loads(result)

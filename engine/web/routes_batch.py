@@ -8,6 +8,7 @@ import tempfile
 import threading
 import uuid
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -87,10 +88,11 @@ async def start_batch(request: Request) -> Response:
 
 def _get(request: Request, batch_id: str) -> Batch | None:
     with request.app.state.db.reading() as s:
-        return s.execute(select(Batch).where(Batch.id == batch_id[:64])).scalar_one_or_none()
+        found: Batch | None = s.execute(select(Batch).where(Batch.id == batch_id[:64])).scalar_one_or_none()
+        return found
 
 
-def _rows(request: Request, batch: Batch) -> list[dict]:
+def _rows(request: Request, batch: Batch) -> list[dict[str, Any]]:
     with request.app.state.db.reading() as s:
         stored = s.execute(select(BatchResult).where(BatchResult.batch_id == batch.id,
                                                      BatchResult.format == "jsonl")).scalar_one_or_none()
@@ -113,7 +115,7 @@ def batch_status(request: Request, batch_id: str, verdict: str = "", criterion: 
     if batch is None:
         return page(request, "message.html", sess, status=404, message="404")
     rows = _rows(request, batch) if batch.status == "done" else []
-    criteria: dict[str, dict] = {}
+    criteria: dict[str, dict[str, str]] = {}
     for r in rows:
         criteria.update(r["criteria"])
     shown = [r for r in rows if (not verdict or r["verdict"] == verdict)

@@ -7,11 +7,13 @@ hash chain are never touched.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ..service import _core as core
+from ..service.db import Decision
 from ..service.verify import replay_objects
 from .common import (
     accounts,
@@ -28,9 +30,10 @@ router = APIRouter()
 PAGE = 100
 
 
-def _packs_of(row) -> list[dict]:
+def _packs_of(row: Decision) -> list[dict[str, Any]]:
     try:
-        return json.loads(row.packs)
+        packs: list[dict[str, Any]] = json.loads(row.packs)
+        return packs
     except ValueError:
         return []
 
@@ -47,7 +50,7 @@ def history(request: Request, verdict: str = "", commune: str = "", after: int |
                 next_after=rows[-1].seq if len(rows) == PAGE else None)
 
 
-def _stored(request: Request, decision_id: str):
+def _stored(request: Request, decision_id: str) -> Decision | None:
     row = request.app.state.log.get(decision_id) if len(decision_id) <= 64 else None
     return row
 

@@ -16,7 +16,9 @@ from ..service import _core as core
 from ..service import flows
 from ..service.problems import ApiProblem
 from ..service.store import IdempotencyConflict
+from . import _core as web_core
 from . import forms
+from .accounts import Session
 from .common import (
     check_csrf,
     fragment,
@@ -34,12 +36,13 @@ MAX_FORM_FIELDS = forms.MAX_FIELDS + 10
 MAX_UPLOAD = 2 * 1024 * 1024
 
 
-def _packs() -> list[dict]:
+def _packs() -> list[dict[str, Any]]:
     return core.pack_summaries()
 
 
-def _form_page(request: Request, sess, state: forms.FormState, status: int = 200, problems=None) -> Response:
-    chosen = [core.get_pack(state.pack)] if state.pack in {p["id"] for p in _packs()} else core.library().all()
+def _form_page(request: Request, sess: Session, state: forms.FormState, status: int = 200,
+               problems: list[str] | None = None) -> Response:
+    chosen = [core.get_pack(state.pack)] if state.pack in {p["id"] for p in _packs()} else web_core.library().all()
     if state.pack and not chosen:
         state.pack = ""
     commune, hamlet = forms.fact_fields(chosen)
@@ -76,7 +79,7 @@ def _region_options() -> list[tuple[str, tuple[str, str]]]:
     return list(REGION_NAMES.items())
 
 
-async def _form_state(request: Request, sess) -> forms.FormState:
+async def _form_state(request: Request, sess: Session) -> forms.FormState:
     form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
     check_csrf(request, sess, str(form.get("csrf") or ""))
     return forms.from_form({k: v for k, v in form.items() if isinstance(v, str)})
@@ -184,7 +187,7 @@ async def what_if(request: Request) -> Response:
     check_csrf(request, sess, str(form.get("csrf") or ""))
     lang = lang_of(request)
     fact_id, text = str(form.get("fact") or "")[:100], str(form.get("value") or "")
-    fact = core.library().catalogue.get(fact_id)
+    fact = web_core.catalogue().get(fact_id)
     error, moved = None, None
     if fact is None:
         error = "?"

@@ -78,7 +78,7 @@ def _thousands(value: Any, lang: str) -> str:
 _WORDS = {"gt": ("trên", ">"), "ge": ("từ", ">="), "lt": ("dưới", "<"), "le": ("không quá", "<=")}
 
 
-def _bound_text(b: dict, suffix: str, lang: str) -> str:
+def _bound_text(b: dict[str, Any], suffix: str, lang: str) -> str:
     parts = []
     for key in ("gt", "ge", "lt", "le"):
         if key in b:

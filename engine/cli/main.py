@@ -229,6 +229,8 @@ def validate(facts: Path = typer.Argument(..., help="A fact set to check."),
 
 register_sheet_commands(app)  # ntmcert template / ntmcert batch (cli_sheets.py)
 register_packtools(app)  # packs law / new / diff, params check (cli/packtools.py)
+__import__("ntmcert.service.cli").service.cli.register(app)  # serve, keys, decisions, db (service/)
+__import__("ntmcert.web.cli").web.cli.register(app)  # users (web/: the officers' accounts)
 
 
 @packs_app.callback(invoke_without_command=True)

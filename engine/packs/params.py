@@ -23,7 +23,7 @@ from ntmcert.packs.library import PackLibrary
 from ntmcert.packs.schema import Provenance, Source
 from ntmcert.packs.resolve import OfficerValue
 from ntmcert.inputs.validation import validate_document
-from ntmcert.inputs.yamlio import load_path
+from ntmcert.inputs.yamlio import Document, load_path
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, populate_by_name=True)
 
@@ -52,7 +52,11 @@ class ParamsFile(BaseModel):
 
 def load_params(path: str | Path, library: PackLibrary) -> dict[str, list[OfficerValue]]:
     """Read and check an officer parameter file against every pack of the library."""
-    doc = load_path(path)
+    return params_from_document(load_path(path), library)
+
+
+def params_from_document(doc: Document, library: PackLibrary) -> dict[str, list[OfficerValue]]:
+    """Check a loaded parameter document (a file, or a request field) against every pack."""
     parsed, collector = validate_document(doc, ParamsFile, "params")
     defined: dict[str, list] = {}
     for pack in library.all():

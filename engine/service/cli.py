@@ -1,0 +1,147 @@
+"""The service's commands: `ntmcert serve`, `ntmcert keys …`, `ntmcert decisions verify`,
+`ntmcert db upgrade`. `register(app)` adds them to the main typer app."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+
+DataDir = typer.Option(None, "--data-dir", help="Folder of the SQLite decision log (created); default: the "
+                       "platform's data folder. NTMCERT_DATABASE_URL (e.g. postgresql+psycopg://…) overrides it.")
+
+
+@contextmanager
+def _database(data_dir: Path | None, migrate: bool = True) -> Iterator[tuple]:
+    """(settings, database), migrated unless told not to; the connections closed afterwards."""
+    from .db import Database
+    from .migrate import upgrade
+    from .settings import Settings
+
+    settings = Settings.from_env(data_dir)
+    db = Database(settings.database_url)
+    try:
+        if migrate:
+            upgrade(db)
+        yield settings, db
+    finally:
+        db.dispose()
+
+
+def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+          port: int = typer.Option(8000, "--port", min=1, max=65535),
+          workers: int = typer.Option(1, "--workers", min=1, max=64, help="Server processes."),
+          data_dir: Path | None = DataDir) -> None:
+    """Run the decision service (FastAPI on uvicorn): migrates the database, prints a first admin key."""
+    import uvicorn
+
+    from .auth import KeyStore
+    from .settings import ENV_DATA_DIR, ENV_URL
+
+    with _database(data_dir) as (settings, db):
+        keys = KeyStore(db)
+        if not keys.has_keys():
+            created = keys.create("first admin key", ["admin"])
+            typer.echo(f"ntmcert: first admin key (shown once, store it now): {created.token}", err=True)
+    os.environ[ENV_URL] = settings.database_url  # the workers build their app from the environment
+    if settings.data_dir is not None:
+        os.environ[ENV_DATA_DIR] = str(settings.data_dir)
+    where = settings.database_url if not settings.database_url.startswith("postgresql") else "PostgreSQL"
+    typer.echo(f"ntmcert: serving on http://{host}:{port} ({workers} worker(s)); decision log: {where}", err=True)
+    uvicorn.run("ntmcert.web:app_from_env", factory=True, host=host, port=port, workers=workers,
+                access_log=False, log_level="warning")
+
+
+keys_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Create, list and revoke API keys.")
+
+
+@keys_app.command("create")
+def keys_create(name: str = typer.Option(..., "--name", help="Who or what uses the key."),
+                scope: list[str] = typer.Option(..., "--scope",  # noqa: B008 - typer's way
+                                                help="evaluate, read, batch or admin (repeatable)."),
+                data_dir: Path | None = DataDir) -> None:
+    """Create a key; the token is printed once (only its argon2 hash is stored)."""
+    from .auth import KeyStore
+
+    try:
+        with _database(data_dir) as (_, db):
+            created = KeyStore(db).create(name, scope)
+    except ValueError as exc:
+        typer.echo(f"ntmcert: keys_bad_scope: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(created.token)
+    typer.echo(f"key id {created.key_id}, scopes {' '.join(created.scopes)}: store the token now, it is not "
+               "shown again", err=True)
+
+
+@keys_app.command("list")
+def keys_list(data_dir: Path | None = DataDir) -> None:
+    """List keys: id, name, scopes, created, revoked."""
+    from .auth import KeyStore
+
+    with _database(data_dir) as (_, db):
+        listed = KeyStore(db).list()
+    for k in listed:
+        typer.echo(f"{k.key_id}\t{k.name}\t{k.scopes}\t{k.created_at}\t{k.revoked_at or 'active'}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str = typer.Argument(..., help="The key id (the part after ntm_)."),
+                data_dir: Path | None = DataDir) -> None:
+    """Revoke a key (servers stop accepting it within a few seconds)."""
+    from .auth import KeyStore
+
+    with _database(data_dir) as (_, db):
+        revoked = KeyStore(db).revoke(key_id)
+    if not revoked:
+        typer.echo(f"ntmcert: key_not_found: no key {key_id!r}", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"revoked {key_id}")
+
+
+decisions_app = typer.Typer(add_completion=False, no_args_is_help=True, help="The decision log.")
+
+
+@decisions_app.command("verify")
+def decisions_verify(sample: int | None = typer.Option(None, "--sample", min=0, help="Replay this many records "
+                                                          "drawn at random (default: replay every record)."),
+                     seed: int | None = typer.Option(None, "--seed", help="Random seed of the sample."),
+                     data_dir: Path | None = DataDir) -> None:
+    """Check the hash chain of every record and replay records; exit 1 naming every record that fails."""
+    from .verify import verify
+
+    with _database(data_dir, migrate=False) as (_, db):
+        report = verify(db, sample=sample, seed=seed)
+    for finding in report.findings:
+        typer.echo(f"ntmcert: {finding}", err=True)
+    findings = report.findings
+    chain = "BROKEN" if any(f.code in CHAIN for f in findings) else "intact"
+    verdict = "OK" if report.ok else f"{len(findings)} problem(s)"
+    typer.echo(f"{report.records} records, chain {chain}, {report.replayed} replayed: {verdict}")
+    raise typer.Exit(0 if report.ok else 1)
+
+
+CHAIN = {"seq_gap", "chain_broken", "record_altered", "head_mismatch"}
+
+db_app = typer.Typer(add_completion=False, no_args_is_help=True, help="The service database.")
+
+
+@db_app.command("upgrade")
+def db_upgrade(data_dir: Path | None = DataDir) -> None:
+    """Apply the database migrations (the server also does this when it starts)."""
+    from .migrate import current_revision
+
+    with _database(data_dir) as (_, db):
+        revision = current_revision(db)
+    typer.echo(f"database at revision {revision}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the service commands to the main `ntmcert` app."""
+    app.command("serve")(serve)
+    app.add_typer(keys_app, name="keys")
+    app.add_typer(decisions_app, name="decisions")
+    app.add_typer(db_app, name="db")

@@ -7,14 +7,14 @@ from functools import lru_cache
 from pathlib import Path
 
 from ntmcert.core.vocab import tier_rank
-from ntmcert.inputs.catalogue import Catalogue
 from ntmcert.evaluation.engines import get_engine
 from ntmcert.evaluation.evaluate import evaluate_pack
+from ntmcert.evaluation.verdict import Verdict
+from ntmcert.inputs.catalogue import Catalogue
 from ntmcert.inputs.factset import FactSet, FactSetInput, load_factset
 from ntmcert.packs.library import Pack, PackLibrary
 from ntmcert.packs.params import load_params
 from ntmcert.packs.resolve import OfficerValue
-from ntmcert.evaluation.verdict import Verdict
 
 
 def _norm(text: str) -> str:

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
-
 from ntmcert import default_library
 from ntmcert.inputs.catalogue import bundled_catalogue
 

@@ -14,7 +14,6 @@ from decimal import Decimal
 from fractions import Fraction
 
 from hypothesis import strategies as st
-
 from ntmcert.inputs.catalogue import Catalogue, FactKind
 from ntmcert.packs.library import Pack
 from ntmcert.packs.registry import kind_of

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from ntmcert import evaluate, load_factset
 from ntmcert.packs.library import PackLibrary
 

@@ -28,13 +28,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import given, strategies as st
-
+from hypothesis import given
+from hypothesis import strategies as st
 from ntmcert import load_factset
-from ntmcert.packs.compiler import check_hash_collisions
 from ntmcert.core.errors import NtmcertError
-from ntmcert.packs.library import PackLibrary
 from ntmcert.inputs.yamlio import MAX_BYTES, load_path
+from ntmcert.packs.compiler import check_hash_collisions
+from ntmcert.packs.library import PackLibrary
 
 from .conftest import ROOT, THANH_PHU
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from typer.testing import CliRunner
-
 from ntmcert.cli.main import app
+from typer.testing import CliRunner
 
 from .conftest import SEEDS, THANH_PHU
 

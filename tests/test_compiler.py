@@ -7,9 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
-
-from ntmcert.packs.compiler import GROUP_SIZE, compile_ruleset, fnv1a_32, rule_keys, slots
 from ntmcert.core.errors import InputError
+from ntmcert.packs.compiler import GROUP_SIZE, compile_ruleset, fnv1a_32, rule_keys, slots
 from ntmcert.packs.library import PackLibrary
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"

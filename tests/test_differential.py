@@ -6,8 +6,8 @@ from __future__ import annotations
 import random
 
 import pytest
-from hypothesis import given, strategies as st
-
+from hypothesis import given
+from hypothesis import strategies as st
 from ntmcert import default_library, evaluate, load_factset
 from ntmcert.evaluation.engines import get_engine
 

@@ -17,18 +17,18 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from hypothesis import given, strategies as st
-
+from hypothesis import given
+from hypothesis import strategies as st
 from ntmcert import default_library, evaluate, load_factset
 from ntmcert.inputs.catalogue import FactKind, Level
-from ntmcert.packs.compiler import rule_keys
-from ntmcert.packs.library import PackCriterion, PackIndicator
+from ntmcert.inputs.yamlio import load_path
 from ntmcert.kinds.any_of import AnyOfIndicator
 from ntmcert.kinds.hamlets import HamletsIndicator
+from ntmcert.packs.compiler import rule_keys
+from ntmcert.packs.library import PackCriterion, PackIndicator
 from ntmcert.packs.registry import kind_of
-from ntmcert.packs.schema import Percent, Source
 from ntmcert.packs.resolve import OfficerValue
-from ntmcert.inputs.yamlio import load_path
+from ntmcert.packs.schema import Percent, Source
 
 from .conftest import ROOT, reorder_keys
 from .strategies import Draw, factset
@@ -65,7 +65,7 @@ def parse_entry(text: str) -> Entry:
         return Entry(op, Fraction(Decimal(rest[:-1])) / 100, share=True)
     try:
         return Entry(op, Fraction(Decimal(rest)))
-    except Exception:  # noqa: BLE001 - not a number: a (scaled) parameter
+    except Exception:
         factor, name = PARAM.match(rest).groups()
         return Entry(op, parameter=name, factor=Fraction(Decimal(factor)) if factor else Fraction(1))
 

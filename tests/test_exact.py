@@ -5,12 +5,12 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
-from hypothesis import given, strategies as st
-
-from ntmcert.evaluation.checks import Check, ReferenceEngine
-from ntmcert.packs.compiler import _side, encode_slot, fnv1a_32
-from ntmcert.evaluation.engines import get_engine
+from hypothesis import given
+from hypothesis import strategies as st
 from ntmcert.core.exact import OPERATORS, PACK_OPERATORS, Interval, decide, display_number, fraction_text
+from ntmcert.evaluation.checks import Check, ReferenceEngine
+from ntmcert.evaluation.engines import get_engine
+from ntmcert.packs.compiler import _side, encode_slot, fnv1a_32
 
 F = Fraction
 OPS = {">=": lambda a, b: a >= b, ">": lambda a, b: a > b, "<=": lambda a, b: a <= b,

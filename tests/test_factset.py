@@ -7,7 +7,6 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-
 from ntmcert.core.errors import InputError
 from ntmcert.inputs.factset import FactSetInput, PartialDate, load_factset
 

@@ -11,7 +11,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-
 from ntmcert import Verdict, evaluate
 from ntmcert.render import html
 

@@ -6,10 +6,9 @@ import json
 from fractions import Fraction
 
 import pytest
-from typer.testing import CliRunner
-
 from ntmcert import evaluate, load_factset
 from ntmcert.cli.main import app
+from typer.testing import CliRunner
 
 from .conftest import SEEDS, THANH_PHU, base_factset
 

@@ -9,15 +9,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
 from ntmcert import default_library, evaluate
 from ntmcert.cli.main import app
 from ntmcert.core.errors import InputError
+from ntmcert.evaluation.review import outcome, revokes
 from ntmcert.packs.library import PackLibrary
 from ntmcert.packs.params import load_params
 from ntmcert.render.packdoc import criteria_docs
-from ntmcert.evaluation.review import outcome, revokes
+from typer.testing import CliRunner
 
 from .conftest import ROOT, base_factset
 
@@ -53,7 +52,7 @@ class TestSpecialCommuneRule:
         assert verdict.region["used"] == region
         ind = verdict.indicator("test.income.1")
         assert ind.threshold["value"] == threshold and ind.threshold["region"] == region
-        assert ind.status == ("pass" if 52 >= int(threshold) else "fail")
+        assert ind.status == ("pass" if int(threshold) <= 52 else "fail")
         if special:
             reason = verdict.region["reason"]["en"]
             assert "01/3/2024" in reason and "inferred" in reason and verdict.region["provenance"] == "inferred"
@@ -220,9 +219,10 @@ def with_houses(hamlets: list) -> list:
 
 
 def officer_values(spec: dict) -> dict:
-    from ntmcert.packs.schema import Source
-    from ntmcert.packs.resolve import OfficerValue
     from fractions import Fraction
+
+    from ntmcert.packs.resolve import OfficerValue
+    from ntmcert.packs.schema import Source
 
     src = Source(document="officer test value", provenance="secondary")
     return {name: [OfficerValue(name, Fraction(e["value"]), src) for e in entries] for name, entries in spec.items()}
@@ -293,6 +293,7 @@ class TestReview:
 
     def _review(self, tmp_path, failing: set[int]):
         import json
+
         import yaml
 
         data = base_factset(recognitions=[{"tier": "ntm", "decision": "9/QĐ-UBND", "date": "2023-01-10"}],

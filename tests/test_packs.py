@@ -6,7 +6,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from ntmcert.core.errors import InputError, PackNotFoundError
 from ntmcert.packs.library import PackLibrary
 from ntmcert.packs.registry import comparisons as iter_comparisons

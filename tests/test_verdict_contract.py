@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ntmcert import evaluate
 from ntmcert.inputs.yamlio import load_path
+
 from tests.yaml_cases import RULES, build_factset, officer_params, pack_id_for
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "verdict-json.sha256"

@@ -6,7 +6,6 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-
 from ntmcert.core.errors import InputError
 from ntmcert.inputs.yamlio import MAX_BYTES, load_path, load_text
 

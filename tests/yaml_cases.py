@@ -114,9 +114,9 @@ def officer_params(spec: dict | None):
     if not spec:
         return None
     from ntmcert.core.exact import to_fraction
-    from ntmcert.packs.schema import Source
     from ntmcert.inputs.factset import Region
     from ntmcert.packs.resolve import OfficerValue
+    from ntmcert.packs.schema import Source
 
     out = {}
     for name, entries in spec.items():

@@ -7,7 +7,6 @@ import sys
 from enum import Enum
 
 import typer
-
 from ntmcert.core.errors import Problem
 from ntmcert.core.messages import problem_text
 from ntmcert.evaluation.verdict import dumps

@@ -21,13 +21,12 @@ from ntmcert.cli.common import (
     Lang,
     _fail,
 )
-from ntmcert.cli.profile import dossier
 from ntmcert.cli.packtools import register as register_packtools
-from ntmcert.core.files import atomic_path, check_output_folder
-from ntmcert.core.text import printable, shorten
+from ntmcert.cli.profile import dossier
 from ntmcert.cli.sheets import register as register_sheet_commands
 from ntmcert.core.errors import InputError, Location, NtmcertError, PackNotFoundError, Problem
-from ntmcert.core.text import Text
+from ntmcert.core.files import atomic_path, check_output_folder
+from ntmcert.core.text import Text, printable, shorten
 from ntmcert.core.text import date as date_text
 from ntmcert.evaluation.engines import fallback_notice, get_engine
 from ntmcert.evaluation.evaluate import evaluate_pack

@@ -9,13 +9,13 @@ with input errors (the output is written, the error column says what to fix).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 from ntmcert.cli.common import EngineName, Lang, _fail
 from ntmcert.core.errors import InputError, Location, PackNotFoundError, Problem
 from ntmcert.core.files import check_output_file
 from ntmcert.core.text import Text, printable
+
 
 def template(
     pack: str = typer.Option(..., "--pack", "-p", help="Pack id, e.g. tra-vinh/smart-commune."),
@@ -57,9 +57,9 @@ def batch(
     out: Path = typer.Option(..., "--out", "-o", help="Results: .xlsx (with a summary sheet), .csv or .jsonl."),
     lang: Lang = typer.Option(Lang.vi, "--lang", "-l", help="Language of the verdict and to-pass texts."),
     engine: EngineName = typer.Option(EngineName.durable, "--engine", help="Rule engine."),
-    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress",
+    progress: bool | None = typer.Option(None, "--progress/--no-progress",
                                             help="Show a progress bar on stderr (default: when it is a terminal)."),
-    params: Optional[Path] = typer.Option(None, "--params", help="Officer parameter values with their sources "
+    params: Path | None = typer.Option(None, "--params", help="Officer parameter values with their sources "
                                           "(format ntmcert/params/v1), used where the packs say unknown."),
 ) -> None:
     """Evaluate many communes against one pack; a bad row becomes an error row, never stops the batch."""

@@ -6,10 +6,10 @@ integers derived here; no binary float ever takes part, so 57/100 against 57% is
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import Callable
 
 Number = int | Decimal | Fraction
 
@@ -63,7 +63,7 @@ class Interval:
     hi_closed: bool = True
 
     @classmethod
-    def point(cls, value: Fraction) -> "Interval":
+    def point(cls, value: Fraction) -> Interval:
         return cls(value, value, True, True)
 
     @property

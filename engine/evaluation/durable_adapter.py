@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from typing import Sequence
+from collections.abc import Sequence
 
 from ntmcert.core.errors import EngineError
 from ntmcert.evaluation.checks import Check
@@ -28,7 +28,7 @@ try:  # durable-rules does not import on Python 3.13+ (PyEval_CallObject was rem
 
     _core = _durable.durable_rules_engine
     IMPORT_ERROR: str | None = None
-except Exception as exc:  # noqa: BLE001 - any import failure means: use the reference evaluator
+except Exception as exc:
     _durable = None
     _core = None
     IMPORT_ERROR = f"{type(exc).__name__}: {exc}"
@@ -48,7 +48,7 @@ def _version() -> str:
         from importlib.metadata import version
 
         return version("durable-rules")
-    except Exception:  # noqa: BLE001
+    except Exception:
         return "unknown"
 
 
@@ -125,12 +125,12 @@ class DurableEngine:
                 action = _core.complete_and_start_action(handle, state_handle)
         except EngineError:
             raise
-        except Exception as exc:  # noqa: BLE001 - report the engine's failure as ours
+        except Exception as exc:
             raise EngineError(f"durable-rules failed: {type(exc).__name__}: {exc}") from exc
         finally:
             try:
                 _core.delete_state(handle, SID)
-            except Exception:  # noqa: BLE001 - nothing left to delete is fine
+            except Exception:
                 pass
         return fired
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from ntmcert.evaluation import durable_adapter
 from ntmcert.evaluation.checks import Engine, ReferenceEngine
@@ -18,7 +18,7 @@ def fallback_notice() -> str | None:
             f"({durable_adapter.IMPORT_ERROR}); using the reference evaluator")
 
 
-@lru_cache(maxsize=None)
+@cache
 def get_engine(name: str = "durable") -> Engine:
     """The process-wide engine of that name (durable falls back to reference when unavailable)."""
     if name not in ENGINE_NAMES:

@@ -7,24 +7,40 @@ the rules written in the issue and the README, identically for every engine.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 from ntmcert.core.text import Text, partial_date_text
 from ntmcert.core.text import date as date_text
-from ntmcert.inputs.catalogue import Catalogue, FactDef, bundled_catalogue
+from ntmcert.core.vocab import TIER_NAMES, Tier, tier_rank
 from ntmcert.evaluation.checks import Check, Engine
 from ntmcert.evaluation.explain import source_view
+from ntmcert.evaluation.verdict import (
+    CommuneGroup,
+    ComparisonInputs,
+    CriterionResult,
+    EngineInfo,
+    FactLabel,
+    IndicatorResult,
+    PackInfo,
+    PrerequisiteResult,
+    RegionInfo,
+    Verdict,
+)
+from ntmcert.inputs.catalogue import Catalogue, FactDef, bundled_catalogue
 from ntmcert.inputs.factset import FactSet, FactValue
-from ntmcert.core.vocab import TIER_NAMES, Tier, tier_rank
 from ntmcert.packs.library import Pack, PackIndicator
 from ntmcert.packs.registry import kind_of
+from ntmcert.packs.resolve import (
+    OfficerValue,
+    RegionChoice,
+    ResolvedThreshold,
+    commune_group,
+    effective_region,
+    own_region,
+    resolve_threshold,
+)
 from ntmcert.packs.schema import Comparison, ParameterRef
-from ntmcert.packs.resolve import (OfficerValue, RegionChoice, ResolvedThreshold, commune_group, effective_region, own_region,
-                      resolve_threshold)
-from ntmcert.evaluation.verdict import (CommuneGroup, CriterionResult, EngineInfo, FactLabel, IndicatorResult, PackInfo,
-                                        PrerequisiteResult, RegionInfo, Verdict,
-                                        ComparisonInputs)
 
 
 @dataclass

@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ntmcert.core.exact import fraction_text
-from ntmcert.inputs.factset import FactSet
-from ntmcert.core.vocab import Tier
 from ntmcert.core.text import Text
-from ntmcert.core.vocab import TIER_NAMES
+from ntmcert.core.vocab import TIER_NAMES, Tier
 from ntmcert.evaluation.verdict import Verdict, dumps
+from ntmcert.inputs.factset import FactSet
 
 SCHEMA = "ntmcert/review/v1"
 REVOKE_ALWAYS = Fraction(1, 2)

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from ntmcert.inputs.catalogue import FactDef
     from ntmcert.inputs.factset import FactValue
     from ntmcert.packs.resolve import ResolvedThreshold
-    from ntmcert.packs.schema import Comparison, Source
+    from ntmcert.packs.schema import Comparison
 
 from ntmcert.core.text import Text
 from ntmcert.evaluation.explain import comparison_views
@@ -144,8 +144,8 @@ class IndicatorResult:
     fact: str | None = None
     op: str | None = None
     layer: str | None = None
-    alternatives: tuple["IndicatorResult", ...] = ()
-    hamlets: tuple["HamletResult", ...] = ()
+    alternatives: tuple[IndicatorResult, ...] = ()
+    hamlets: tuple[HamletResult, ...] = ()
     missing_facts: tuple[str, ...] = ()
     detail: ComparisonInputs | None = None  # a comparison's explanation inputs (explain.comparison_views)
     views: dict | None = None  # prebuilt views of composite indicators
@@ -163,7 +163,7 @@ class IndicatorResult:
 
     @classmethod
     def comparison(cls, id: str, title: Text, status: str, fact: str, op: str, layer: str,
-                   missing_facts: tuple[str, ...], detail: Any) -> "IndicatorResult":
+                   missing_facts: tuple[str, ...], detail: Any) -> IndicatorResult:
         """A comparison's result, built without the frozen dataclass's per-field setattr: the
         evaluator makes one per comparison per commune, so this is on the hot path."""
         obj = object.__new__(cls)
@@ -228,7 +228,7 @@ class PrerequisiteResult:
     satisfied_by: dict | None
     explanation: Text
     source: dict
-    derived: "Verdict | None" = None  # the lower tier's pack evaluated on the same facts
+    derived: Verdict | None = None  # the lower tier's pack evaluated on the same facts
 
     def to_dict(self) -> dict:
         out = {"id": self.id, "tier": self.tier, "title": self.title.to_dict(), "status": self.status,
@@ -279,7 +279,7 @@ class Verdict:
                     return ind
         raise KeyError(indicator_id)
 
-    def tiers(self) -> list["Verdict"]:
+    def tiers(self) -> list[Verdict]:
         """This verdict and every derived prerequisite verdict under it, outermost first."""
         out = [self]
         for p in self.prerequisites:

@@ -7,12 +7,11 @@ from enum import Enum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
-
 from ntmcert.core.errors import InputError
 from ntmcert.core.paths import rules_dir
 from ntmcert.core.text import Text
 from ntmcert.inputs.yamlio import load_path
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 
 class FactKind(str, Enum):
@@ -89,5 +88,12 @@ def bundled_catalogue() -> Catalogue:
     return load_catalogue(rules_dir() / "facts.yaml")
 
 
-__all__ = ["Catalogue", "FactDef", "FactKind", "Level", "InputError", "bundled_catalogue",
-           "load_catalogue"]
+__all__ = [
+    "Catalogue",
+    "FactDef",
+    "FactKind",
+    "InputError",
+    "Level",
+    "bundled_catalogue",
+    "load_catalogue",
+]

@@ -8,28 +8,26 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import math
 import json
+import math
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
 from decimal import Decimal
-from enum import Enum
 from fractions import Fraction
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
+from ntmcert.core.dates import strict_date
+from ntmcert.core.errors import InputError, ProblemCollector
+from ntmcert.core.exact import Interval, fraction_text, to_fraction
+from ntmcert.core.text import nfc, shorten
+from ntmcert.core.vocab import REGION_NAMES, TIER_NAMES, TIER_ORDER, Region, Tier, tier_rank  # noqa: F401  (re-exported for fact-set users)
+from ntmcert.inputs.catalogue import Catalogue, FactDef, FactKind, Level, bundled_catalogue
+from ntmcert.inputs.validation import add_pydantic_problems
+from ntmcert.inputs.yamlio import Document, KeyPath, check_text, load_path, to_date
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
-
-from ntmcert.inputs.catalogue import Catalogue, FactDef, FactKind, Level, bundled_catalogue
-from ntmcert.core.errors import InputError, ProblemCollector
-from ntmcert.core.dates import strict_date
-from ntmcert.core.vocab import REGION_NAMES, TIER_NAMES, TIER_ORDER, Region, Tier, tier_rank  # noqa: F401  (re-exported for fact-set users)
-from ntmcert.core.exact import Interval, fraction_text, to_fraction
-from ntmcert.inputs.validation import add_pydantic_problems
-from ntmcert.core.text import nfc, shorten
-from ntmcert.inputs.yamlio import Document, KeyPath, check_text, load_path, to_date
 
 FORMAT = "ntmcert/factset/v1"
 MAX_FACTS = 1_000  # facts of a commune (or a hamlet): the catalogue holds about a hundred ids
@@ -113,7 +111,7 @@ class PartialDate:
         return f"{self.year:04d}"
 
     @classmethod
-    def parse(cls, value: Any) -> "PartialDate":
+    def parse(cls, value: Any) -> PartialDate:
         if isinstance(value, PartialDate):
             return value
         if isinstance(value, dict) and set(value) == {"year", "month", "day"}:  # a dumped PartialDate
@@ -140,7 +138,7 @@ class PartialDate:
         raise ValueError(f"{value!r} is not a date (YYYY-MM-DD, YYYY-MM or YYYY)")
 
     @classmethod
-    def _checked(cls, year: int, month: int | None, day: int | None, shown) -> "PartialDate":
+    def _checked(cls, year: int, month: int | None, day: int | None, shown) -> PartialDate:
         # decisions of the programme are dated from its start (2010) to this century's end
         if not 1900 <= year <= 2999 or (month is not None and not 1 <= month <= 12) or (
                 day is not None and month is None):

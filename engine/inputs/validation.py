@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-
 from typing import TypeVar
-
-from pydantic import BaseModel, ValidationError
 
 from ntmcert.core.errors import ProblemCollector
 from ntmcert.inputs.yamlio import Document
+from pydantic import BaseModel, ValidationError
 
 M = TypeVar("M", bound=BaseModel)
 

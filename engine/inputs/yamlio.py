@@ -15,13 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.composer import Composer
-from yaml.events import AliasEvent
-from yaml.nodes import MappingNode, ScalarNode, SequenceNode
-
 from ntmcert.core.errors import InputError, Location, ProblemCollector
 from ntmcert.core.files import read_bounded
 from ntmcert.core.text import has_control, nfc, printable
+from yaml.composer import Composer
+from yaml.events import AliasEvent
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 MAX_BYTES = 5 * 1024 * 1024
 """The largest input file read: a fact set or pack is kilobytes; anything this large is a mistake."""
@@ -78,7 +77,7 @@ class Document:
 class _NoAliasLoader(yaml.SafeLoader):
     """SafeLoader that refuses aliases while composing, before anything expands."""
 
-    def compose_node(self, parent, index):  # noqa: D102 - PyYAML hook
+    def compose_node(self, parent, index):
         if self.check_event(AliasEvent):
             event = self.peek_event()
             raise _AliasFound(event.start_mark)
@@ -206,7 +205,7 @@ def _compose_fast(text: str):
             return loader.get_single_node()
         finally:
             loader.dispose()
-    except Exception:  # noqa: BLE001 - errors are reported by the pure-Python path, with positions
+    except Exception:
         return None
 
 

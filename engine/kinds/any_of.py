@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, Literal, cast
 
-from pydantic import Field
-
-from ntmcert.evaluation.evaluate import Context, combine_undecided, compare_result, facts_and_ref, plan_comparison
 from ntmcert.core.text import Text
+from ntmcert.evaluation.evaluate import Context, combine_undecided, compare_result, facts_and_ref, plan_comparison
 from ntmcert.evaluation.verdict import ComparisonInputs, IndicatorResult
 from ntmcert.packs.library import PackIndicator
 from ntmcert.packs.registry import DocRow, IndicatorKind, LocatedComparison, register
 from ntmcert.packs.schema import Comparison, IndicatorBase
+from pydantic import Field
 
 _HEAD = {"pass": Text("Đạt (ít nhất một phương án đạt)", "Pass (at least one alternative passes)"),
          "fail": Text("Chưa đạt: không phương án nào đạt", "Fail: no alternative passes"),

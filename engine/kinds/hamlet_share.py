@@ -15,9 +15,9 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from ntmcert.core.exact import to_fraction
-from ntmcert.evaluation.evaluate import Context, combine_undecided, plan_indicator
 from ntmcert.core.text import Text
 from ntmcert.core.text import percent as pct
+from ntmcert.evaluation.evaluate import Context, combine_undecided, plan_indicator
 from ntmcert.evaluation.explain import source_view
 from ntmcert.evaluation.verdict import HamletResult, HamletStatus, IndicatorResult, IndicatorStatus
 from ntmcert.packs.library import PackIndicator

@@ -5,16 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from pydantic import Field
-
+from ntmcert.core.text import Text
 from ntmcert.evaluation.evaluate import Context, combine_undecided, plan_indicator
 from ntmcert.evaluation.explain import source_view
-from ntmcert.core.text import Text
 from ntmcert.evaluation.verdict import HamletResult, IndicatorResult
 from ntmcert.kinds.unknown import unknown_result
 from ntmcert.packs.library import PackIndicator
 from ntmcert.packs.registry import DocRow, IndicatorKind, LocatedComparison, kind_of, register
 from ntmcert.packs.schema import IndicatorBase, Source
+from pydantic import Field
 
 if TYPE_CHECKING:
     from ntmcert.packs.schema import HamletIndicator

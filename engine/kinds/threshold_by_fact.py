@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, Literal, cast
 
-from ntmcert.evaluation.evaluate import Context, combine_undecided, compare_result, facts_and_ref, plan_comparison
 from ntmcert.core.text import Text
+from ntmcert.evaluation.evaluate import Context, combine_undecided, compare_result, facts_and_ref, plan_comparison
 from ntmcert.evaluation.verdict import ComparisonInputs, IndicatorResult, IndicatorStatus
 from ntmcert.packs.library import PackIndicator
 from ntmcert.packs.registry import DocRow, IndicatorKind, LocatedComparison, register

@@ -12,17 +12,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ntmcert.inputs.catalogue import Catalogue, FactKind, Level, bundled_catalogue
 from ntmcert.core.errors import InputError, Location, PackNotFoundError, Problem, ProblemCollector
+from ntmcert.inputs.catalogue import Catalogue, FactKind, Level, bundled_catalogue
 from ntmcert.packs.registry import kind_of
-from ntmcert.packs.schema import (Comparison, Criterion, IndicatorBase, PackDoc, Parameter, ParameterRef, Percent,
-                                  Prerequisite)
+from ntmcert.packs.schema import (
+    Comparison,
+    Criterion,
+    IndicatorBase,
+    PackDoc,
+    Parameter,
+    ParameterRef,
+    Percent,
+    Prerequisite,
+)
 
 Indicator = IndicatorBase  # any registered kind's model (see ntmcert.packs.registry)
 _Report = Callable[..., None]  # problem(code, message, key path below the indicator)
+from ntmcert.core.files import read_bounded
 from ntmcert.core.paths import rules_dir
 from ntmcert.inputs.validation import validate_document
-from ntmcert.core.files import read_bounded
 from ntmcert.inputs.yamlio import MAX_BYTES, Document, load_path
 
 PACK_FILE = "pack.yaml"
@@ -148,7 +156,7 @@ class PackLibrary:
             self._resolved[pack_id] = pack
         return self._resolved[pack_id]
 
-    def _prerequisite_edges(self, pack_id: str) -> list[tuple[str, "Location"]]:
+    def _prerequisite_edges(self, pack_id: str) -> list[tuple[str, Location]]:
         """(lower pack id, where it is named) for each prerequisite of the pack (inherited too)."""
         for loaded in self._chain(pack_id):
             if loaded.doc.prerequisites:

@@ -7,23 +7,21 @@ the bundled packs. Replacing a number the pack read in the law itself (`official
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
+from ntmcert.core.dates import StrictDate
 from ntmcert.core.errors import ProblemCollector
 from ntmcert.core.exact import to_fraction
-from ntmcert.core.dates import StrictDate
 from ntmcert.core.vocab import Region
-from ntmcert.packs.library import PackLibrary
-from ntmcert.packs.schema import Provenance, Source
-from ntmcert.packs.resolve import OfficerValue
 from ntmcert.inputs.validation import validate_document
 from ntmcert.inputs.yamlio import Document, load_path
+from ntmcert.packs.library import PackLibrary
+from ntmcert.packs.resolve import OfficerValue
+from ntmcert.packs.schema import Provenance, Source
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, populate_by_name=True)
 

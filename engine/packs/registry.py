@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
-    from pydantic import BaseModel
-
     from ntmcert.packs.schema import Comparison, Source
+    from pydantic import BaseModel
 
 
 @dataclass(frozen=True)

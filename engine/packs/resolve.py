@@ -12,8 +12,8 @@ from fractions import Fraction
 
 from ntmcert.core.exact import to_fraction
 from ntmcert.core.text import Text
-from ntmcert.inputs.factset import Commune, Special
 from ntmcert.core.vocab import Region
+from ntmcert.inputs.factset import Commune, Special
 from ntmcert.packs.library import Pack
 from ntmcert.packs.schema import Comparison, ParameterRef, Percent, Source
 

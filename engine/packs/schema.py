@@ -6,18 +6,16 @@ structured source, and nothing in it is ever evaluated as code.
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
+from ntmcert.core.dates import StrictDate
+from ntmcert.core.exact import PACK_OPERATORS
+from ntmcert.core.text import Text
+from ntmcert.core.vocab import Region, Tier
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
-
-from ntmcert.core.text import Text
-from ntmcert.core.exact import PACK_OPERATORS
-from ntmcert.core.dates import StrictDate
-from ntmcert.core.vocab import Region, Tier
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 ID_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"

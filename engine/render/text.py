@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import sys
 
-from ntmcert.core.text import iso_or_local
+from ntmcert.core.text import iso_or_local, printable
 from ntmcert.evaluation.verdict import Verdict
 from ntmcert.render.common import (
     HEAD,
@@ -29,7 +29,6 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text as RichText
 
-from ntmcert.core.text import printable
 STYLE = {"pass": "green", "fail": "bold red", "missing": "yellow", "undecidable": "magenta",
          "incomplete": "yellow", "not_applicable": "dim", "certified": "bold green",
          "not_certified": "bold red"}

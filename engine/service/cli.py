@@ -60,7 +60,7 @@ keys_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Create,
 
 @keys_app.command("create")
 def keys_create(name: str = typer.Option(..., "--name", help="Who or what uses the key."),
-                scope: list[str] = typer.Option(..., "--scope",  # noqa: B008 - typer's way
+                scope: list[str] = typer.Option(..., "--scope",
                                                 help="evaluate, read, batch or admin (repeatable)."),
                 data_dir: Path | None = DataDir) -> None:
     """Create a key; the token is printed once (only its argon2 hash is stored)."""

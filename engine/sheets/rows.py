@@ -10,9 +10,8 @@ from typing import Any
 
 from ntmcert.core.errors import InputError, Location, Problem
 from ntmcert.core.vocab import TIER_NAMES
-from ntmcert.inputs.factset import NO_RECOGNITION_WORDS
 from ntmcert.inputs.catalogue import Catalogue
-from ntmcert.inputs.factset import FORMAT, FactSet, load_factset
+from ntmcert.inputs.factset import FORMAT, NO_RECOGNITION_WORDS, FactSet, load_factset
 from ntmcert.sheets.cells import HAMLET_SHEET, CellError, _blank, _file_label, _letters, read_cell
 from ntmcert.sheets.columns import Column
 

@@ -135,6 +135,9 @@ def _out_cases(tmp: Path) -> list[tuple[str, list, str]]:
         ("packs docs: a file for the folder", ["packs", "docs", "--out", tmp / "file"], "docs_bad_output"),
         ("packs docs: under a file", ["packs", "docs", "--out", tmp / "file" / "docs"], "docs_bad_output"),
         ("packs docs: read-only folder", ["packs", "docs", "--out", "/proc/docs"], "docs_bad_output"),
+        ("packs law: a file for the folder", ["packs", "law", "--out", tmp / "file"], "law_bad_output"),
+        ("packs new: a file for the folder", ["packs", "new", "--extends", "vn/ntm-2021-2025", "--province",
+                                              "Trà Vinh", "--out", tmp / "file"], "scaffold_bad_output"),
     ]
 
 

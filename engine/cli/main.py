@@ -167,8 +167,8 @@ def validate(facts: Path = typer.Argument(..., help="A fact set to check.")) -> 
         fs = load_factset(facts, catalogue=default_library().catalogue)
     except InputError as exc:
         _fail(exc.problems)
-    typer.echo(f"{facts}: valid — {fs.commune.name}, {fs.commune.province}, as of {fs.as_of}; "
-               f"{len(fs.facts)} facts, {len(fs.hamlets)} hamlets, sha256 {fs.sha256}")
+    typer.echo(printable(f"{facts}: valid — {fs.commune.name}, {fs.commune.province}, as of {fs.as_of}; "
+               f"{len(fs.facts)} facts, {len(fs.hamlets)} hamlets, sha256 {fs.sha256}"))
 
 
 register_sheet_commands(app)  # ntmcert template / ntmcert batch (cli_sheets.py)
@@ -260,8 +260,8 @@ def packs_docs(out: Path = typer.Option(Path("docs/criteria"), "--out", help="Fo
         for name in stale:
             check_output_folder((out / name).parent, code="docs_bad_output")
             if (out / name).is_dir():
-                raise InputError([Problem("docs_bad_output", f"{out / name} is a folder", Location(str(out / name),
-                                                                                                    None, None, "--out"))])
+                where = Location(str(out / name), None, None, "--out")
+                raise InputError([Problem("docs_bad_output", f"{out / name} is a folder", where)])
     except InputError as exc:
         _fail(exc.problems)
     for name in stale:

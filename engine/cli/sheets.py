@@ -16,6 +16,7 @@ import typer
 from ntmcert.cli.common import EngineName, Lang, _fail
 from ntmcert.core.errors import InputError, Location, PackNotFoundError, Problem
 from ntmcert.core.files import check_output_file
+from ntmcert.core.text import printable
 
 def template(
     pack: str = typer.Option(..., "--pack", "-p", help="Pack id, e.g. tra-vinh/smart-commune."),
@@ -35,7 +36,7 @@ def template(
         _fail(exc.problems)
     if out.exists() and not force:
         _fail([Problem("template_exists", f"{out} exists and may hold figures already entered; choose another "
-                                          "name or add --force to replace it", Location(str(out), None, None, "--out"))])
+                       "name or add --force to replace it", Location(str(out), None, None, "--out"))])
     try:
         library = default_library()
         pack_obj = library.get(pack)
@@ -86,7 +87,7 @@ def batch(
         _restore_sigterm(previous)
     print_summary(result, library.catalogue)
     errors = result.summary.counts["error"]
-    typer.echo(f"ntmcert batch: results written to {out}"
+    typer.echo(printable(f"ntmcert batch: results written to {out}")
                + (f"; {errors} row(s) with input errors (see the error column): exit 2" if errors else ""), err=True)
     raise typer.Exit(result.exit_code)
 

@@ -6,8 +6,8 @@ nothing in this module formats for a terminal: renderers do that.
 
 from __future__ import annotations
 
-from typing import Any
 from dataclasses import dataclass, field
+from typing import Any
 
 from ntmcert.core.text import printable, shorten
 

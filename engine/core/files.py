@@ -10,9 +10,9 @@ import io
 import os
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from ntmcert.core.errors import InputError, Location, Problem
 
@@ -83,7 +83,7 @@ class BoundedReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:
+    def readinto(self, buffer: Any) -> int:
         view = memoryview(buffer).cast("B")
         data = self._raw.read(min(len(view), self._left + 1))
         if len(data) > self._left:
@@ -152,7 +152,7 @@ def check_output_folder(out: str | Path, *, code: str, option: str = "--out") ->
     _check_writable(existing, fail)
 
 
-def _check_writable(folder: Path, fail) -> None:
+def _check_writable(folder: Path, fail: Callable[[str], InputError]) -> None:
     """Really try: permission bits say nothing for root, nor for a read-only file system."""
     try:
         fd, probe = tempfile.mkstemp(prefix=".ntmcert-probe-", dir=folder)

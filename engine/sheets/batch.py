@@ -42,6 +42,7 @@ from typing import Any
 
 from ntmcert.core.errors import InputError, Location, NtmcertError, Problem
 from ntmcert.core.files import atomic_path, check_output_file
+from ntmcert.core.text import printable
 from ntmcert.evaluation.engines import get_engine
 from ntmcert.evaluation.evaluate import evaluate_pack
 from ntmcert.inputs.catalogue import Catalogue
@@ -168,7 +169,7 @@ def run_batch(source: str | Path, pack: str | Pack, out: str | Path, *, lang: st
         if opened.reader is not None:
             _sheet_notices(opened.reader, options.pack, options.catalogue, summary)
         for notice in summary.notices:
-            options.console.print(notice, markup=False, highlight=False, soft_wrap=True)
+            options.console.print(printable(notice), markup=False, highlight=False, soft_wrap=True)
         with atomic_path(out) as tmp:
             writer = WRITERS[out.suffix.lower()](tmp, lang)
             try:

@@ -31,7 +31,9 @@ written with a decimal point (a lone decimal comma, ``85,78``, is read as 85.78;
 refused as ambiguous). A percent cell formatted as a percentage in the spreadsheet (value 0.9,
 shown 90%) is read as 90. Dates are spreadsheet dates, ``YYYY-MM-DD`` or ``DD/MM/YYYY``; a
 recognition date may also be a year (2023) or ``YYYY-MM``. Formulas are read by their cached
-values (what Excel or LibreOffice saved last).
+values (what Excel or LibreOffice saved last); a formula saved without one (a file written by a
+program that does not compute) is a cell error, never a blank. Text may not hold control
+characters, and is read in Unicode NFC.
 
 Header rows: row 1 holds the column ids. The template's rows 2 and 3 hold the Vietnamese and
 English headers, and data starts at row 4, but a file does not have to keep them: row 2, and
@@ -70,6 +72,7 @@ HEADER_ROWS = 3  # ids, Vietnamese, English
 FIRST_DATA_ROW = HEADER_ROWS + 1
 LAST_ROW = 1048576  # the spreadsheet's last row: validations cover the whole column
 MAX_CELL_CHARS = 32_767  # the most a spreadsheet cell holds: a longer text in an input is refused
+MAX_ROWS = 200_000  # rows of one sheet or CSV file: more is split over several files
 
 REGIONS = REGION_NAMES
 RECOGNITION_KEYS = ("decision", "date", "field", "signer", "period", "note")
@@ -271,8 +274,8 @@ def partial_date(value: Any) -> Any:
 
 
 def text(value: Any) -> str:
-    if isinstance(value, str) and has_control(value, lines=True):
-        found = next(ch for ch in value if has_control(ch, lines=True))
+    if isinstance(value, str) and has_control(value.strip(), lines=True):  # a stray CR at an end is stripped
+        found = next(ch for ch in value.strip() if has_control(ch, lines=True))
         raise CellError("text_control_character", f"the cell holds the control character {printable(found)}: "
                         "remove it; names and notes are shown on terminals and in reports")
     if isinstance(value, bool):

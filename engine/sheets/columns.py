@@ -163,7 +163,7 @@ def _is_valid(column: Column, value: Any) -> bool:
 
 def looks_like_header(columns: list[Column | None], values: list[Any]) -> bool:
     """A non-blank row with no valid value in any typed column (see the module docstring)."""
-    typed = [(c, v) for c, v in zip(columns, values) if c is not None and not _blank(v)]
+    typed = [(c, v) for c, v in zip(columns, values, strict=False) if c is not None and not _blank(v)]
     if not typed:
         return False
     return not any(_is_valid(c, v) for c, v in typed if c.kind in TYPED_KINDS)

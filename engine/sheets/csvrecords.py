@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from ntmcert.core.errors import InputError, Location, Problem
-from ntmcert.sheets.cells import MAX_CELL_CHARS
+from ntmcert.sheets.cells import MAX_CELL_CHARS, MAX_ROWS
 
 MAX_CSV_BYTES = 256 * 1024 * 1024  # the whole file (read as a stream: memory stays flat)
 MAX_LINE_BYTES = 4 * 1024 * 1024  # one physical line, and one record
@@ -49,7 +49,7 @@ class CsvRecords:
         self.width: int | None = None
         self.delimiter = ","
         self._lines = self._physical_lines(stream)
-        self._pushed: deque[tuple[int, str]] = deque()
+        self._pushed: deque[tuple[int, str | None]] = deque()
         self._row = 0
 
     # -- physical lines, decoded one by one
@@ -104,6 +104,9 @@ class CsvRecords:
             raise StopIteration
         self._row += 1
         start, text = first
+        if self._row > MAX_ROWS:
+            raise InputError([Problem("sheet_too_many_rows", f"the file has more than {MAX_ROWS:,} rows; split the "
+                                      "communes over several files", Location(self.file, self._row))])
         if text is None:
             return self._bad(start, "csv_line_too_long", f"line {start} is longer than {MAX_LINE_BYTES:,} bytes")
         pending = [(start, text)]
@@ -117,9 +120,10 @@ class CsvRecords:
                 if nxt is not None:
                     self._pushed.appendleft(nxt)
                 return self._unclosed(pending)
-            pending.append(nxt)  # type: ignore[arg-type]
-            quotes += nxt[1].count('"')
-            size += len(nxt[1])
+            line_text: str = nxt[1]
+            pending.append((nxt[0], line_text))
+            quotes += line_text.count('"')
+            size += len(line_text)
         try:
             records = list(csv.reader([t for _, t in pending], delimiter=self.delimiter))
         except csv.Error as exc:

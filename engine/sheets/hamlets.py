@@ -84,8 +84,9 @@ class HamletStore:
 
     def claim(self, row: int, code: str | None):
         keys = [str(row)] + ([code] if code and code != str(row) else [])
+        marks = ",".join("?" * len(keys))  # only placeholders are formatted in; the keys are parameters
         found = self.db.execute(
-            f"SELECT seq, row, cells, matches FROM hamlets WHERE key IN ({','.join('?' * len(keys))}) ORDER BY seq",
+            f"SELECT seq, row, cells, matches FROM hamlets WHERE key IN ({marks}) ORDER BY seq",  # noqa: S608
             keys).fetchall()
         if found:
             self.db.executemany("UPDATE hamlets SET claimed = 1 WHERE seq = ?", [(f[0],) for f in found])

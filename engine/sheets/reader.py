@@ -19,6 +19,7 @@ from ntmcert.inputs.catalogue import Catalogue, Level
 from ntmcert.sheets.cells import (
     COMMUNE_SHEET,
     HAMLET_SHEET,
+    MAX_ROWS,
     UNCOMPUTED,
     CellError,
     _blank,
@@ -128,6 +129,11 @@ class SheetReader:
         if size > MAX_CSV_BYTES:
             raise InputError([Problem("file_too_large", f"the file is {size:,} bytes; at most {MAX_CSV_BYTES:,} are "
                                       "read", Location(str(self.path)))])
+        lines = _count_lines(fd)
+        if lines > MAX_ROWS + 1:  # refused before the first row is evaluated, not after 200,000 of them
+            raise InputError([Problem("sheet_too_many_rows", f"the file has {lines:,} lines; at most {MAX_ROWS:,} rows "
+                                      "of communes are read: split them over several files",
+                                      Location(self.file, MAX_ROWS + 2))])
         self._records = CsvRecords(io.BufferedReader(BoundedReader(self._fh, MAX_CSV_BYTES, self.path)), self.file)
         first = next(self._records, None)
         if first is None:
@@ -140,7 +146,7 @@ class SheetReader:
         self._records.width = len(self.columns)
         self._width = len(self.columns)
         self._percent_indexes = frozenset()
-        self.total = _count_lines(fd) - 1
+        self.total = lines - 1
 
     # -- rows
 

@@ -114,13 +114,13 @@ def flat_row(outcome: Outcome, pack: Pack, engine: str, lang: str) -> list[Any]:
     tail = [pack.id, pack.version, pack.sha256]
     if outcome.verdict is None:
         errors = "\n".join(str(p) for p in outcome.problems)
-        return head + ["error", ERROR_LABEL[0 if vi else 1], None, None, None, None, None, *tail, None, engine, errors]
+        return [*head, "error", ERROR_LABEL[0 if vi else 1], None, None, None, None, None, *tail, None, engine, errors]
     v = outcome.verdict
     opened = open_indicators(v)
     to_pass = "\n".join(f"{item.id}: {_to_pass(item, lang)}"
                         for status in ("fail", "missing", "undecidable") for item in opened[status])
     ids = [", ".join(item.id for item in opened[s]) or None for s in ("fail", "missing", "undecidable")]
-    return head + [v.verdict, VERDICT[v.verdict][0 if vi else 1], *ids, to_pass or None,
+    return [*head, v.verdict, VERDICT[v.verdict][0 if vi else 1], *ids, to_pass or None,
                    ", ".join(v.missing_facts) or None, *tail, v.factset_sha256, engine, None]
 
 

@@ -32,7 +32,7 @@ def cell_value(value: Any) -> Any:
     return neutralise(value)
 
 
-def text_cell(ws, value: Any, *, font=None, alignment=None):
+def text_cell(ws: Any, value: Any, *, font: Any = None, alignment: Any = None) -> Any:
     """A write-only XLSX cell: text always of the string type (never a formula), styles optional."""
     from openpyxl.cell import WriteOnlyCell
 
@@ -47,17 +47,9 @@ def text_cell(ws, value: Any, *, font=None, alignment=None):
     return cell
 
 
-def set_text(cell, value: Any) -> None:
-    """Fill an ordinary (not write-only) XLSX cell the same way."""
-    value = cell_value(value)
-    cell.value = value
-    if isinstance(value, str):
-        cell.data_type = "s"
-
-
 def csv_row(values: list[Any]) -> list[Any]:
     """A CSV row: None as an empty cell, text neutralised."""
     return ["" if v is None else cell_value(v) for v in values]
 
 
-__all__ = ["FORMULA_TRIGGERS", "cell_value", "csv_row", "neutralise", "set_text", "text_cell"]
+__all__ = ["FORMULA_TRIGGERS", "cell_value", "csv_row", "neutralise", "text_cell"]

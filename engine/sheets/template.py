@@ -108,7 +108,7 @@ def template_columns(pack: Pack, library, catalogue: Catalogue) -> tuple[list[Co
                          "Dòng của xã ở trang 'Xã - Communes' (số dòng) hoặc mã xã",
                          "The commune's row number in sheet 'Xã - Communes', or its code", True),
                   Column("hamlet.name", "text", ("hamlet", "name"), None, "Tên ấp (bắt buộc)",
-                         "Hamlet name (required)", True)] + hamlet
+                         "Hamlet name (required)", True), *hamlet]
     return commune, hamlet
 
 
@@ -281,7 +281,7 @@ def _instructions(ws, pack: Pack, catalogue: Catalogue, commune_cols: list[Colum
             unit = f"{col.fact.unit.vi} / {col.fact.unit.en}" if col.fact is not None and col.fact.unit else ""
             users = ", ".join(facts.get(col.fact, [])) if col.fact is not None else ""
             ws.append([cell_value(v) for v in (col.id, sheet, col.kind, unit, f"{col.vi} / {col.en}", users)])
-    for letter, width in zip("ABCDEF", (48, 16, 12, 22, 80, 40)):
+    for letter, width in zip("ABCDEF", (48, 16, 12, 22, 80, 40), strict=True):
         ws.column_dimensions[letter].width = width
     for row in ws.iter_rows(min_row=1, max_row=ws.max_row, max_col=1):
         row[0].alignment = Alignment(wrap_text=False)

@@ -11,25 +11,27 @@ notes the formula cells saved without a computed value, which openpyxl would rea
 from __future__ import annotations
 
 import re
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from typing import BinaryIO
 from xml.parsers import expat
 
 from ntmcert.core.errors import InputError, Location, Problem
-from ntmcert.sheets.cells import MAX_CELL_CHARS
+from ntmcert.sheets.cells import MAX_CELL_CHARS, MAX_ROWS
 
 MAX_WORKBOOK_BYTES = 50 * 1024 * 1024  # the .xlsx file itself (compressed)
 MAX_XML_BYTES = 256 * 1024 * 1024  # all XML parts together, decompressed
-MAX_PART_BYTES = 32 * 1024 * 1024  # one part other than a worksheet (shared strings, styles: loaded whole)
+MAX_PART_BYTES = 16 * 1024 * 1024  # one part other than a worksheet (shared strings, styles: loaded whole)
 MAX_PARTS = 1000  # entries of the zip
 MAX_SHEETS = 50
-MAX_ROWS = 200_000  # rows of one sheet
 MAX_COLUMNS = 1_000  # the template has a few dozen
 MAX_UNCOMPUTED = 10_000  # formula cells without a value remembered (each is an error)
 
 _XML = (".xml", ".rels", ".vml")
 _REF = re.compile(r"^([A-Z]{1,3})(\d+)$")
+_MAX_LETTERS = "ALL"  # column 1,000 (MAX_COLUMNS)
 
 
 @dataclass
@@ -46,13 +48,6 @@ class _Refused(Exception):
         self.code, self.cell = code, cell
 
 
-def _column_index(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
 class _PartScanner:
     """One XML part through expat: no DTD, bounded text, and (worksheets) rows, columns, formulas."""
 
@@ -60,8 +55,8 @@ class _PartScanner:
         self.name, self.scan, self.worksheet = name, scan, worksheet
         self.rows = 0
         self.text = 0  # characters of the current element's text
-        self.cell: tuple[int, int] | None = None
-        self.cell_type = None
+        self.ref: str | None = None  # the current cell ("B5"), None outside a cell
+        self.cell_type: str | None = None
         self.has_formula = self.has_value = False
         self.value_text = 0
         self.in_value = False
@@ -69,35 +64,38 @@ class _PartScanner:
         p.StartDoctypeDeclHandler = self._doctype
         p.EntityDeclHandler = self._entity
         p.ExternalEntityRefHandler = self._external
-        p.StartElementHandler = self._start
-        p.EndElementHandler = self._end
+        p.StartElementHandler = self._start if worksheet else self._start_plain
+        p.EndElementHandler = self._end if worksheet else self._start_plain
         p.CharacterDataHandler = self._chars
+        p.buffer_text = True  # text comes in larger pieces: fewer calls into Python
+        p.buffer_size = 1 << 16
         self.parser = p
 
-    def _doctype(self, *args) -> None:
+    def _doctype(self, *args: object) -> None:
         raise _Refused("xlsx_dtd", f"{self.name} declares a DTD (<!DOCTYPE>): workbooks saved by Excel or "
                        "LibreOffice never do; this file may be crafted to expand entities or read other files")
 
-    def _entity(self, *args) -> None:
+    def _entity(self, *args: object) -> None:
         raise _Refused("xlsx_dtd", f"{self.name} declares an XML entity: refused")
 
-    def _external(self, *args) -> int:
+    def _external(self, *args: object) -> int:
         raise _Refused("xlsx_dtd", f"{self.name} refers to an external entity: refused")
 
-    def _start(self, name: str, attrs: dict) -> None:
+    def _start_plain(self, *args: object) -> None:
         self.text = 0
-        if not self.worksheet:
-            return
-        local = name.rsplit("}", 1)[-1]
+
+    def _start(self, name: str, attrs: dict[str, str]) -> None:
+        # the hot path (every cell of every sheet): plain string tests, no regular expression
+        self.text = 0
+        local = name[name.rfind("}") + 1:]
         if local == "c":
             ref = attrs.get("r")
-            m = _REF.match(ref) if ref else None
-            col = _column_index(m.group(1)) if m else 0
-            row = int(m.group(2)) if m else self.rows
-            if col > MAX_COLUMNS:
-                raise _Refused("sheet_too_many_columns", f"{self.name}: cell {ref} is beyond column "
-                               f"{MAX_COLUMNS:,}; a commune sheet has a few dozen columns", (row, col))
-            self.cell, self.cell_type = (row, col), attrs.get("t")
+            if ref:
+                letters = ref.rstrip("0123456789")
+                if len(letters) > len(_MAX_LETTERS) or (len(letters) == len(_MAX_LETTERS) and letters > _MAX_LETTERS):
+                    raise _Refused("sheet_too_many_columns", f"{self.name}: cell {ref} is beyond column "
+                                   f"{MAX_COLUMNS:,}; a commune sheet has a few dozen columns", self._cell(ref))
+            self.ref, self.cell_type = ref or "", attrs.get("t")
             self.has_formula = self.has_value = False
             self.value_text = 0
         elif local == "row":
@@ -113,37 +111,38 @@ class _PartScanner:
     def _chars(self, data: str) -> None:
         self.text += len(data)
         if self.text > MAX_CELL_CHARS:
-            where = f" (cell {self._ref()})" if self.worksheet and self.cell else ""
+            cell = self._cell(self.ref) if self.ref is not None else None
+            where = f" (cell {self.ref})" if self.ref else ""
             raise _Refused("cell_too_long", f"{self.name}{where}: a text longer than {MAX_CELL_CHARS:,} characters, "
-                           "the most a spreadsheet cell holds", self.cell if self.worksheet else None)
+                           "the most a spreadsheet cell holds", cell)
         if self.in_value:
             self.value_text += len(data.strip())
 
     def _end(self, name: str) -> None:
         self.text = 0
-        if not self.worksheet:
-            return
-        local = name.rsplit("}", 1)[-1]
+        local = name[name.rfind("}") + 1:]
         if local == "v":
             self.in_value = False
         elif local == "c":
             empty_value = not self.has_value or (self.value_text == 0 and self.cell_type != "str")
-            if self.has_formula and empty_value and self.cell is not None:
-                self.scan.uncomputed.setdefault(self.name, set()).add(self.cell)
+            if self.has_formula and empty_value and self.ref is not None:
+                self.scan.uncomputed.setdefault(self.name, set()).add(self._cell(self.ref))
                 self.scan.uncomputed_total += 1
                 if self.scan.uncomputed_total > MAX_UNCOMPUTED:
                     raise _Refused("cell_formula_not_computed", f"more than {MAX_UNCOMPUTED:,} formula cells have no "
                                    "computed value: open and save the file in Excel or LibreOffice so the values "
                                    "are computed")
-            self.cell = None
+            self.ref = None
 
-    def _ref(self) -> str:
-        row, col = self.cell or (0, 0)
-        letters = ""
-        while col:
-            col, rem = divmod(col - 1, 26)
-            letters = chr(65 + rem) + letters
-        return f"{letters}{row}"
+    def _cell(self, ref: str) -> tuple[int, int]:
+        """(row, column) of a reference such as "B5" (a cell without one: this row, column 0)."""
+        m = _REF.match(ref)
+        if not m:
+            return self.rows, 0
+        column = 0
+        for ch in m.group(1):
+            column = column * 26 + ord(ch) - 64
+        return int(m.group(2)), column
 
 
 def check_workbook(fh: BinaryIO, file: str) -> WorkbookScan:
@@ -179,7 +178,8 @@ def check_workbook(fh: BinaryIO, file: str) -> WorkbookScan:
     except _Refused as exc:
         line, column = exc.cell or (None, None)
         raise InputError([Problem(exc.code, str(exc), Location(file, line, column))]) from None
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, RuntimeError, NotImplementedError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, RuntimeError, NotImplementedError,
+            zlib.error, struct.error, ValueError, KeyError) as exc:
         # a damaged zip: a bad CRC, a truncated member, an encrypted or unknown compression
         raise InputError([Problem("file_unreadable", f"cannot read the workbook: {type(exc).__name__}: {exc}",
                                   where)]) from None

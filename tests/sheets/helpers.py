@@ -136,7 +136,7 @@ def read_results(path: Path) -> tuple[list[dict], list[tuple]]:
         wb.close()
     ids = list(rows[0])
     assert ids == [c[0] for c in RESULT_COLUMNS]
-    return [dict(zip(ids, tuple(r) + (None,) * len(ids))) for r in rows[2:]], summary
+    return [dict(zip(ids, tuple(r) + (None,) * len(ids), strict=False)) for r in rows[2:]], summary
 
 
 def summary_value(summary: list[tuple], key: str):

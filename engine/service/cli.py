@@ -36,9 +36,8 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to liste
           workers: int = typer.Option(1, "--workers", min=1, max=64, help="Server processes."),
           data_dir: Path | None = DataDir) -> None:
     """Run the decision service (FastAPI on uvicorn): migrates the database, prints a first admin key."""
-    import uvicorn
-
     from .auth import KeyStore
+    from .server import run_server
     from .settings import ENV_DATA_DIR, ENV_URL
 
     with _database(data_dir) as (settings, db):
@@ -51,8 +50,7 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to liste
         os.environ[ENV_DATA_DIR] = str(settings.data_dir)
     where = settings.database_url if not settings.database_url.startswith("postgresql") else "PostgreSQL"
     typer.echo(f"ntmcert: serving on http://{host}:{port} ({workers} worker(s)); decision log: {where}", err=True)
-    uvicorn.run("ntmcert.web:app_from_env", factory=True, host=host, port=port, workers=workers,
-                access_log=False, log_level="warning")
+    run_server(host, port, workers)
 
 
 keys_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Create, list and revoke API keys.")

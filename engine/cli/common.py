@@ -9,6 +9,7 @@ from enum import Enum
 import typer
 from ntmcert.core.errors import Problem
 from ntmcert.core.messages import problem_text
+from ntmcert.core.text import Lang as Lang  # the commands' --lang type, kept importable from here
 from ntmcert.evaluation.verdict import dumps
 
 EXIT_CERTIFIED, EXIT_NOT_CERTIFIED, EXIT_BAD_INPUT, EXIT_INCOMPLETE = 0, 1, 2, 3
@@ -19,11 +20,6 @@ class Format(str, Enum):
     json = "json"
     md = "md"
     html = "html"
-
-
-class Lang(str, Enum):
-    vi = "vi"
-    en = "en"
 
 
 class EngineName(str, Enum):

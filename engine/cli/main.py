@@ -21,6 +21,7 @@ from ntmcert.cli.common import (
     Lang,
     _fail,
 )
+from ntmcert.cli.packtools import WORDS as PACK_WORDS
 from ntmcert.cli.packtools import register as register_packtools
 from ntmcert.cli.profile import dossier
 from ntmcert.cli.sheets import register as register_sheet_commands
@@ -275,13 +276,15 @@ def packs_show(pack_id: str = typer.Argument(..., help="Pack id, e.g. tra-vinh/s
 
 
 @packs_app.command("check")
-def packs_check(path: Path = typer.Argument(..., help="A folder of packs (<id>/pack.yaml), like rules/.")) -> None:
+def packs_check(path: Path = typer.Argument(..., help="A folder of packs (<id>/pack.yaml), like rules/."),
+                lang: Lang = typer.Option(Lang.vi, "--lang", "-l", help="Language of the messages.")) -> None:
     """Check every pack under a folder: schema, layering, catalogue, prerequisites, engine names."""
     from ntmcert.packs.compiler import check_hash_collisions
     from ntmcert.packs.library import PackLibrary
 
     if not path.is_dir():
-        _fail([Problem("pack_folder_missing", f"{path} is not a folder of packs", Location(str(path)))])
+        _fail([Problem("pack_folder_missing", f"{path} is not a folder of packs", Location(str(path)))],
+              lang=lang.value)
     problems: list[Problem] = []
     library = PackLibrary(root=path, catalogue=default_library().catalogue)
     for pack_id in library.ids():
@@ -294,26 +297,29 @@ def packs_check(path: Path = typer.Argument(..., help="A folder of packs (<id>/p
     if not library.ids():
         problems.append(Problem("pack_folder_empty", f"no <id>/pack.yaml under {path}", Location(str(path))))
     if problems:
-        _fail(problems)
-    typer.echo(f"{len(library.ids())} packs OK under {path}")
+        _fail(problems, lang=lang.value)
+    typer.echo(Text("{path}: cả {n} bộ tiêu chí đều hợp lệ", "{n} packs OK under {path}").get(lang.value)
+               .format(n=len(library.ids()), path=printable(str(path))))
 
 
 @packs_app.command("docs")
 def packs_docs(out: Path = typer.Option(Path("docs/criteria"), "--out", help="Folder to write into."),
                check: bool = typer.Option(False, "--check", help="Only report whether the folder is up to date "
-                                          "(exit 1 when it is not).")) -> None:
+                                          "(exit 1 when it is not)."),
+               lang: Lang = typer.Option(Lang.vi, "--lang", "-l", help="Language of the messages (the tables are "
+                                         "written in both).")) -> None:
     """Write the criteria tables of every bundled pack (vi and en) as Markdown files."""
     from ntmcert.render.packdoc import criteria_docs
 
     try:
         docs = criteria_docs(default_library())
     except InputError as exc:
-        _fail(exc.problems)
+        _fail(exc.problems, lang=lang.value)
     stale = [name for name, text in docs.items()
              if not (out / name).is_file() or (out / name).read_text(encoding="utf-8") != text]
     if check:
         for name in stale:
-            typer.echo(f"out of date: {out / name}", err=True)
+            typer.echo(PACK_WORDS["out_of_date"].get(lang.value).format(path=printable(str(out / name))), err=True)
         raise typer.Exit(1 if stale else 0)
     try:  # every target checked before the first is written: a file in place of a folder is not half-done
         check_output_folder(out, code="docs_bad_output")
@@ -323,13 +329,13 @@ def packs_docs(out: Path = typer.Option(Path("docs/criteria"), "--out", help="Fo
                 where = Location(str(out / name), None, None, "--out")
                 raise InputError([Problem("docs_bad_output", f"{out / name} is a folder", where)])
     except InputError as exc:
-        _fail(exc.problems)
+        _fail(exc.problems, lang=lang.value)
     for name in stale:
         target = out / name
         target.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(target) as tmp:  # written whole or not at all
             tmp.write_text(docs[name], encoding="utf-8")
-    typer.echo(f"{len(docs)} files in {out}, {len(stale)} updated")
+    typer.echo(PACK_WORDS["written"].get(lang.value).format(n=len(docs), out=printable(str(out)), updated=len(stale)))
 
 
 EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug in ntmcert, not in the input

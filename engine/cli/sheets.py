@@ -21,6 +21,7 @@ def template(
     pack: str = typer.Option(..., "--pack", "-p", help="Pack id, e.g. tra-vinh/smart-commune."),
     out: Path = typer.Option(..., "--out", "-o", help="The workbook to write (.xlsx)."),
     force: bool = typer.Option(False, "--force", help="Replace an existing file (it may hold an officer's figures)."),
+    lang: Lang = typer.Option(Lang.vi, "--lang", "-l", help="Language of the messages."),
 ) -> None:
     """Write a blank workbook for a pack: one row per commune, one column per fact the pack uses."""
     from ntmcert.api import default_library
@@ -28,25 +29,33 @@ def template(
 
     if out.suffix.lower() != ".xlsx":
         _fail([Problem("template_bad_output", f"--out must be an .xlsx file (found {out.name!r})",
-                       Location(str(out), None, None, "--out"))])
+                       Location(str(out), None, None, "--out"))], lang=lang.value)
     try:
         check_output_file(out, code="template_bad_output")
     except InputError as exc:
-        _fail(exc.problems)
+        _fail(exc.problems, lang=lang.value)
     if out.exists() and not force:
         _fail([Problem("template_exists", f"{out} exists and may hold figures already entered; choose another "
-                       "name or add --force to replace it", Location(str(out), None, None, "--out"))])
+                       "name or add --force to replace it", Location(str(out), None, None, "--out"))], lang=lang.value)
     try:
         library = default_library()
         pack_obj = library.get(pack)
         commune_cols, hamlet_cols = write_template(pack_obj, out, library=library, catalogue=library.catalogue)
     except InputError as exc:
-        _fail(exc.problems)
+        _fail(exc.problems, lang=lang.value)
     except PackNotFoundError as exc:
-        _fail([Problem(exc.code, str(exc), Location("--pack"))])
+        _fail([Problem(exc.code, str(exc), Location("--pack"))], lang=lang.value)
     facts = sum(1 for c in commune_cols + hamlet_cols if c.path[0] == "facts")
-    typer.echo(f"{out}: template for {pack_obj.id} {pack_obj.version} — {len(commune_cols)} commune columns"
-               + (f", {len(hamlet_cols)} hamlet columns" if hamlet_cols else "") + f" ({facts} fact columns)")
+    line = TEMPLATE_WRITTEN + (HAMLET_COLUMNS if hamlet_cols else "") + FACT_COLUMNS
+    typer.echo(printable(line.get(lang.value).format(out=out, pack=pack_obj.id, version=pack_obj.version,
+                                                     communes=len(commune_cols), hamlets=len(hamlet_cols),
+                                                     facts=facts)))
+
+
+TEMPLATE_WRITTEN = Text("{out}: mẫu nhập liệu cho {pack} {version} — {communes} cột cấp xã",
+                        "{out}: template for {pack} {version} — {communes} commune columns")
+HAMLET_COLUMNS = Text(", {hamlets} cột cấp ấp", ", {hamlets} hamlet columns")
+FACT_COLUMNS = Text(" ({facts} cột số liệu)", " ({facts} fact columns)")
 
 
 def batch(

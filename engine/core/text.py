@@ -17,12 +17,20 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from enum import Enum
 from fractions import Fraction
 from typing import Any
 
 from ntmcert.core.exact import display_number
 
 LANGS = ("vi", "en")
+
+
+class Lang(str, Enum):
+    """A reader's language, as the commands take it (`--lang vi|en`)."""
+
+    vi = "vi"
+    en = "en"
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ntmcert.core.errors import InputError, Location, Problem
-from ntmcert.core.text import printable
+from ntmcert.core.text import Text, printable
 from ntmcert.packs.library import Pack, PackLibrary
 from ntmcert.packs.schema import ParameterRef, Percent
 
@@ -21,6 +21,23 @@ PACK_FILE = "pack.yaml"
 # markers of the things whose addition or removal is one change (their fields are not listed again)
 NODES = {"<criterion>": "criterion", "<indicator>": "indicator", "<alternative>": "indicator",
          "<parameter>": "parameter"}
+
+
+KIND_WORDS = {
+    "header": Text("thông tin chung", "header"), "legal_basis": Text("căn cứ pháp lý", "legal_basis"),
+    "prerequisite": Text("điều kiện tiên quyết", "prerequisite"), "parameter": Text("tham số", "parameter"),
+    "criterion": Text("tiêu chí", "criterion"), "indicator": Text("chỉ tiêu", "indicator"),
+    "threshold": Text("ngưỡng", "threshold"), "operator": Text("phép so sánh", "operator"),
+    "source": Text("nguồn", "source"),
+}
+"""What a change is to, as the text report names it (the JSON keeps the key)."""
+NO_CHANGES = Text("không khác nhau về tiêu chí, chỉ tiêu, ngưỡng, phép so sánh, tham số hay nguồn",
+                  "no differences in criteria, indicators, thresholds, operators, parameters or sources")
+COUNT = Text("{n} thay đổi: {kinds}", "{n} change(s): {kinds}")
+
+
+def _kind_word(kind: str, lang: str) -> str:
+    return KIND_WORDS[kind].get(lang) if kind in KIND_WORDS else kind
 
 
 @dataclass(frozen=True)
@@ -37,13 +54,17 @@ class Change:
         return {"change": self.change, "kind": self.kind, "path": list(self.path), "before": self.before,
                 "after": self.after}
 
-    def text(self) -> str:
+    def text(self, lang: str = "en") -> str:
+        """One line: the mark, what kind of thing changed (padded to the language's longest word), the
+        path of ids and keys (a code span: they read the same in every language) and the values."""
         mark = {"added": "+", "removed": "-", "changed": "~"}[self.change]
-        where = printable(" › ".join(self.path))
+        width = max(len(w.get(lang)) for w in KIND_WORDS.values())
+        kind = f"{_kind_word(self.kind, lang):<{width}}"
+        where = "`" + printable(" › ".join(self.path)) + "`"
         if self.change == "changed":
-            return f"{mark} {self.kind:<12} {where}: {_show(self.before)} → {_show(self.after)}"
+            return f"{mark} {kind} {where}: {_show(self.before)} → {_show(self.after)}"
         value = self.after if self.after is not None else self.before
-        return f"{mark} {self.kind:<12} {where}" + ("" if _node(value) else f": {_show(value)}")
+        return f"{mark} {kind} {where}" + ("" if _node(value) else f": {_show(value)}")
 
 
 def _node(value: Any) -> bool:
@@ -77,6 +98,8 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
+    if isinstance(value, Text):  # an indicator's title: {vi, en} as the pack writes it, not Python's repr
+        return value.to_dict()
     return str(value)
 
 
@@ -216,15 +239,16 @@ def report(a: Pack, a_ref: str, b: Pack, b_ref: str, changes: list[Change]) -> d
             "counts": dict(sorted(counts.items())), "changes": [c.to_dict() for c in changes]}
 
 
-def render_text(a: Pack, a_ref: str, b: Pack, b_ref: str, changes: list[Change]) -> str:
+def render_text(a: Pack, a_ref: str, b: Pack, b_ref: str, changes: list[Change], lang: str = "en") -> str:
     lines = [f"--- {printable(a_ref)} ({a.id} v{a.version}, sha256 {a.sha256[:16]}…)",
              f"+++ {printable(b_ref)} ({b.id} v{b.version}, sha256 {b.sha256[:16]}…)"]
     if not changes:
-        lines.append("no differences in criteria, indicators, thresholds, operators, parameters or sources")
-    lines += [c.text() for c in changes]
+        lines.append(NO_CHANGES.get(lang))
+    lines += [c.text(lang) for c in changes]
     if changes:
         counts: dict[str, int] = {}
         for c in changes:
             counts[c.kind] = counts.get(c.kind, 0) + 1
-        lines.append(f"{len(changes)} change(s): " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+        kinds = ", ".join(f"{n} {_kind_word(k, lang)}" for k, n in sorted(counts.items()))
+        lines.append(COUNT.get(lang).format(n=len(changes), kinds=kinds))
     return "\n".join(lines) + "\n"

@@ -9,9 +9,31 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import typer
+from ntmcert.core.errors import Location, Problem
+from ntmcert.core.messages import problem_text
+from ntmcert.core.text import Lang, Text, printable
 
 DataDir = typer.Option(None, "--data-dir", help="Folder of the SQLite decision log (created); default: the "
                        "platform's data folder. NTMCERT_DATABASE_URL (e.g. postgresql+psycopg://…) overrides it.")
+LangOption = typer.Option(Lang.vi, "--lang", "-l", help="Language of the messages.")
+WORDS = {
+    "bad_scope": Text("ntmcert: keys_bad_scope: phạm vi của khóa chỉ gồm {scopes} (đã ghi: {got})",
+                      "ntmcert: keys_bad_scope: scopes must be some of {scopes} (got {got})"),
+    "created": Text("Khóa API mới {key_id}, phạm vi {scopes}: mã khóa chỉ hiện một lần, hãy lưu ngay",
+                    "key id {key_id}, scopes {scopes}: store the token now, it is not shown again"),
+    "active": Text("còn hiệu lực", "active"),
+    "key_not_found": Text("ntmcert: key_not_found: không có khóa {key_id}", "ntmcert: key_not_found: no key {key_id}"),
+    "revoked": Text("Đã thu hồi khóa {key_id}", "revoked {key_id}"),
+    "decision": Text("quyết định {id} (#{seq})", "decision {id} (#{seq})"),
+    "log": Text("nhật ký", "log"),
+    "intact": Text("nguyên vẹn", "intact"),
+    "broken": Text("BỊ PHÁ VỠ", "BROKEN"),
+    "ok": Text("không có vấn đề", "OK"),
+    "problems": Text("{n} vấn đề", "{n} problem(s)"),
+    "verified": Text("{records} bản ghi, chuỗi băm {chain}, đã chạy lại {replayed}: {verdict}",
+                     "{records} records, chain {chain}, {replayed} replayed: {verdict}"),
+    "revision": Text("Cơ sở dữ liệu ở phiên bản {revision}", "database at revision {revision}"),
+}
 
 
 @contextmanager
@@ -60,44 +82,46 @@ keys_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Create,
 def keys_create(name: str = typer.Option(..., "--name", help="Who or what uses the key."),
                 scope: list[str] = typer.Option(..., "--scope",
                                                 help="evaluate, read, batch or admin (repeatable)."),
-                data_dir: Path | None = DataDir) -> None:
+                data_dir: Path | None = DataDir, lang: Lang = LangOption) -> None:
     """Create a key; the token is printed once (only its argon2 hash is stored)."""
-    from .auth import KeyStore
+    from .auth import SCOPES, KeyStore
 
     try:
         with _database(data_dir) as (_, db):
             created = KeyStore(db).create(name, scope)
-    except ValueError as exc:
-        typer.echo(f"ntmcert: keys_bad_scope: {exc}", err=True)
+    except ValueError:
+        typer.echo(printable(WORDS["bad_scope"].get(lang.value).format(scopes=", ".join(SCOPES),
+                                                                        got=", ".join(scope) or "—")), err=True)
         raise typer.Exit(2) from None
     typer.echo(created.token)
-    typer.echo(f"key id {created.key_id}, scopes {' '.join(created.scopes)}: store the token now, it is not "
-               "shown again", err=True)
+    typer.echo(WORDS["created"].get(lang.value).format(key_id=created.key_id, scopes=" ".join(created.scopes)),
+               err=True)
 
 
 @keys_app.command("list")
-def keys_list(data_dir: Path | None = DataDir) -> None:
+def keys_list(data_dir: Path | None = DataDir, lang: Lang = LangOption) -> None:
     """List keys: id, name, scopes, created, revoked."""
     from .auth import KeyStore
 
     with _database(data_dir) as (_, db):
         listed = KeyStore(db).list()
+    active = WORDS["active"].get(lang.value)
     for k in listed:
-        typer.echo(f"{k.key_id}\t{k.name}\t{k.scopes}\t{k.created_at}\t{k.revoked_at or 'active'}")
+        typer.echo(printable(f"{k.key_id}\t{k.name}\t{k.scopes}\t{k.created_at}\t{k.revoked_at or active}"))
 
 
 @keys_app.command("revoke")
 def keys_revoke(key_id: str = typer.Argument(..., help="The key id (the part after ntm_)."),
-                data_dir: Path | None = DataDir) -> None:
+                data_dir: Path | None = DataDir, lang: Lang = LangOption) -> None:
     """Revoke a key (servers stop accepting it within a few seconds)."""
     from .auth import KeyStore
 
     with _database(data_dir) as (_, db):
         revoked = KeyStore(db).revoke(key_id)
     if not revoked:
-        typer.echo(f"ntmcert: key_not_found: no key {key_id!r}", err=True)
+        typer.echo(printable(WORDS["key_not_found"].get(lang.value).format(key_id=repr(key_id))), err=True)
         raise typer.Exit(2)
-    typer.echo(f"revoked {key_id}")
+    typer.echo(printable(WORDS["revoked"].get(lang.value).format(key_id=key_id)))
 
 
 decisions_app = typer.Typer(add_completion=False, no_args_is_help=True, help="The decision log.")
@@ -107,18 +131,23 @@ decisions_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Th
 def decisions_verify(sample: int | None = typer.Option(None, "--sample", min=0, help="Replay this many records "
                                                           "drawn at random (default: replay every record)."),
                      seed: int | None = typer.Option(None, "--seed", help="Random seed of the sample."),
-                     data_dir: Path | None = DataDir) -> None:
+                     data_dir: Path | None = DataDir, lang: Lang = LangOption) -> None:
     """Check the hash chain of every record and replay records; exit 1 naming every record that fails."""
     from .verify import verify
 
+    words = {key: text.get(lang.value) for key, text in WORDS.items()}
     with _database(data_dir, migrate=False) as (_, db):
         report = verify(db, sample=sample, seed=seed)
-    for finding in report.findings:
-        typer.echo(f"ntmcert: {finding}", err=True)
+    for finding in report.findings:  # a coded problem, told in the reader's language like an input problem
+        where = (words["decision"].format(id=finding.decision_id, seq=finding.seq) if finding.decision_id
+                 else words["log"])
+        typer.echo(f"ntmcert: {problem_text(Problem(finding.code, finding.message, Location(where)), lang.value)}",
+                   err=True)
     findings = report.findings
-    chain = "BROKEN" if any(f.code in CHAIN for f in findings) else "intact"
-    verdict = "OK" if report.ok else f"{len(findings)} problem(s)"
-    typer.echo(f"{report.records} records, chain {chain}, {report.replayed} replayed: {verdict}")
+    chain = words["broken"] if any(f.code in CHAIN for f in findings) else words["intact"]
+    verdict = words["ok"] if report.ok else words["problems"].format(n=len(findings))
+    typer.echo(words["verified"].format(records=report.records, chain=chain, replayed=report.replayed,
+                                        verdict=verdict))
     raise typer.Exit(0 if report.ok else 1)
 
 
@@ -128,13 +157,13 @@ db_app = typer.Typer(add_completion=False, no_args_is_help=True, help="The servi
 
 
 @db_app.command("upgrade")
-def db_upgrade(data_dir: Path | None = DataDir) -> None:
+def db_upgrade(data_dir: Path | None = DataDir, lang: Lang = LangOption) -> None:
     """Apply the database migrations (the server also does this when it starts)."""
     from .migrate import current_revision
 
     with _database(data_dir) as (_, db):
         revision = current_revision(db)
-    typer.echo(f"database at revision {revision}")
+    typer.echo(WORDS["revision"].get(lang.value).format(revision=revision))
 
 
 def register(app: typer.Typer) -> None:

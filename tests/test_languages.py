@@ -32,8 +32,9 @@ alternatives option there their these those
 """.split())  # noqa: SIM905 (a word list reads best as text)
 LEGAL = {"qđ", "điều", "ubnd", "khoản", "nđ", "tt", "ttg", "bnn", "vpđp", "cp", "btc"}  # citations of the law
 VI_MARKS = re.compile(r"[đĐ]|[^\x00-\x7f]")
-# identifiers, paths, links, code spans and quoted values (data, the same in both languages)
-IDENT = re.compile(r"hamlet:[^:\n]*:\S+|\S*[A-Za-z0-9][._/:#@=*\\-][A-Za-z0-9]\S*|\S*_\S*|https?://\S+|`[^`]*`|'[^'\n]*'|\"[^\"\n]*\"")
+# identifiers, option names, hex ids and hashes, paths, links, code spans and quoted values (data, the same in
+# both languages)
+IDENT = re.compile(r"--[a-z][a-z-]*|\b(?=[0-9a-f]*\d)[0-9a-f]{8,}\b|hamlet:[^:\n]*:\S+|\S*[A-Za-z0-9][._/:#@=*\\-][A-Za-z0-9]\S*|\S*_\S*|https?://\S+|`[^`]*`|'[^'\n]*'|\"[^\"\n]*\"")
 
 
 def words(text: str) -> list[str]:

@@ -52,9 +52,12 @@ def test_diff_names_exactly_the_changed_threshold(tmp_path):
     assert doc["changes"] == [{"change": "changed", "kind": "threshold", "path": ["c03", "c03.1", "threshold"],
                                "before": "80%", "after": "85%"}]
     assert doc["a"]["sha256"] != doc["b"]["sha256"]
-    text = invoke("packs", "diff", BASE, folder).stdout
-    assert "~ threshold    c03 › c03.1 › threshold: 80% → 85%" in text
+    text = invoke("packs", "diff", BASE, folder, "--lang", "en").stdout
+    assert "~ threshold    `c03 › c03.1 › threshold`: 80% → 85%" in text
     assert "1 change(s): 1 threshold" in text
+    text = invoke("packs", "diff", BASE, folder).stdout  # Vietnamese by default; the path of keys as it is
+    assert "~ ngưỡng               `c03 › c03.1 › threshold`: 80% → 85%" in text
+    assert "1 thay đổi: 1 ngưỡng" in text
 
 
 def test_diff_names_an_operator_and_a_source(tmp_path):
@@ -80,7 +83,7 @@ def test_diff_never_prints_terminal_escapes(tmp_path):
 
 
 def test_diff_of_a_pack_with_itself_is_empty_and_exits_0(tmp_path):
-    result = invoke("packs", "diff", BASE, pack_copy(tmp_path))
+    result = invoke("packs", "diff", BASE, pack_copy(tmp_path), "--lang", "en")
     assert result.exit_code == 0
     assert "no differences" in result.stdout
 
@@ -124,9 +127,10 @@ def scaffolded(tmp_path):
 
 def test_new_overlay_passes_packs_check(scaffolded):
     rules, _ = scaffolded
-    result = invoke("packs", "check", rules)
+    result = invoke("packs", "check", rules, "--lang", "en")
     assert result.exit_code == 0, result.output
     assert f"{len(default_library().ids()) + 1} packs OK" in result.stdout
+    assert f"cả {len(default_library().ids()) + 1} bộ tiêu chí đều hợp lệ" in invoke("packs", "check", rules).stdout
 
 
 def test_new_overlay_generated_cases_run(scaffolded):
@@ -193,10 +197,13 @@ def test_params_check_accepts_a_valid_file(tmp_path):
     path.write_text("format: ntmcert/params/v1\nparameters:\n  ntm_income_threshold:\n    - value: 59\n"
                     "      from: 2024-01-01\n      region: dbscl\n"
                     "      source: {document: 'QĐ 9/QĐ-UBND (2024)', provenance: secondary}\n", encoding="utf-8")
-    result = invoke("params", "check", path)
+    result = invoke("params", "check", path, "--lang", "en")
     assert result.exit_code == 0, result.output
     assert "valid — 1 value(s) for 1 parameter(s)" in result.stdout
     assert "59 from 2024-01-01, region dbscl" in result.stdout and "replaces vn/ntm-2021-2025: unknown" in result.stdout
+    result = invoke("params", "check", path)
+    assert "hợp lệ — 1 giá trị cho 1 tham số" in result.stdout
+    assert "59 từ 01/01/2024, vùng dbscl" in result.stdout and "thay cho vn/ntm-2021-2025: chưa rõ" in result.stdout
 
 
 BAD_PARAMS = {name: entry for name, entry in load_path(ROOT / "tests" / "bad_inputs" / "expected.yaml").data.items()

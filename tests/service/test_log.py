@@ -77,17 +77,20 @@ def test_verify_passes_on_ten_thousand_decisions_and_names_an_altered_verdict(tm
     db = Database(db_url)
     upgrade(db)
     big_log(DecisionLog(db), 10_000)
-    ok = run_cli("decisions", "verify", "--sample", "300", env=cli_env(db_url))
+    ok = run_cli("decisions", "verify", "--sample", "300", "--lang", "en", env=cli_env(db_url))
     assert ok.exit_code == 0, ok.output
     assert "10000 records, chain intact, 300 replayed: OK" in ok.stdout
     victim = DecisionLog(db).find(after_seq=4_320, limit=1)[0]
     with db.writing() as s:
         s.execute(update(Decision).where(Decision.seq == victim.seq).values(
             result_json=victim.result_json.replace('"verdict": "incomplete"', '"verdict": "certified"')))
-    bad = run_cli("decisions", "verify", "--sample", "10", "--seed", "1", env=cli_env(db_url))
+    bad = run_cli("decisions", "verify", "--sample", "10", "--seed", "1", "--lang", "en", env=cli_env(db_url))
     assert bad.exit_code == 1
     assert f"decision {victim.id} (#{victim.seq}): record_altered" in bad.stderr
     assert "chain BROKEN" in bad.stdout
+    bad = run_cli("decisions", "verify", "--sample", "10", "--seed", "1", env=cli_env(db_url))  # Vietnamese
+    assert f"quyết định {victim.id} (#{victim.seq}): record_altered: nội dung bản ghi" in bad.stderr
+    assert "chuỗi băm BỊ PHÁ VỠ" in bad.stdout
     db.dispose()
 
 
@@ -105,7 +108,7 @@ def test_a_changed_link_or_a_rehashed_record_is_named(db, db_url):
     codes = {(f.seq, f.code) for f in report.findings}
     assert (4, "chain_broken") in codes and (3, "result_mismatch") in codes
     assert not any(seq not in (3, 4) for seq, _ in codes)
-    result = run_cli("decisions", "verify", env=cli_env(db_url))
+    result = run_cli("decisions", "verify", "--lang", "en", env=cli_env(db_url))
     assert result.exit_code == 1 and f"decision {rows[4].id} (#4): chain_broken" in result.stderr
     # one link altered
     with db.writing() as s:
@@ -183,7 +186,7 @@ def test_migrations_apply_once_and_round_trip(db_url):
         conn.commit()
     assert current_revision(db) is None
     result = run_cli("db", "upgrade", env=cli_env(db_url))
-    assert result.exit_code == 0 and "revision 0002" in result.stdout
+    assert result.exit_code == 0 and "phiên bản 0002" in result.stdout
     assert DecisionLog(db).head() == (0, "0" * 64)
     db.dispose()
 
@@ -194,11 +197,12 @@ def test_keys_cli_create_list_revoke(db_url):
     assert created.exit_code == 0, created.output
     token = created.stdout.strip()
     key_id = token.split("_")[1]
-    listed = run_cli("keys", "list", env=env)
+    listed = run_cli("keys", "list", "--lang", "en", env=env)
     assert f"{key_id}\tworkflow A\tevaluate read" in listed.stdout and "active" in listed.stdout
     assert token not in listed.stdout
+    assert "còn hiệu lực" in run_cli("keys", "list", env=env).stdout
     assert run_cli("keys", "revoke", key_id, env=env).exit_code == 0
-    assert "active" not in run_cli("keys", "list", env=env).stdout
+    assert "active" not in run_cli("keys", "list", "--lang", "en", env=env).stdout
     assert run_cli("keys", "revoke", "nope", env=env).exit_code == 2
     bad = run_cli("keys", "create", "--name", "x", "--scope", "root", env=env)
     assert bad.exit_code == 2 and "keys_bad_scope" in bad.stderr

@@ -16,7 +16,7 @@ Number = int | Decimal | Fraction
 
 def to_fraction(value: Number) -> Fraction:
     """Exact conversion; refuses floats so a binary approximation can never slip in."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise TypeError(f"refusing inexact or boolean value {value!r}")
     if isinstance(value, Decimal):
         if not value.is_finite():
@@ -83,7 +83,8 @@ def decide(value: Interval, op: Operator, threshold: Fraction) -> str:
     'undecidable' when the interval straddles the threshold. Pure Fraction arithmetic: this is
     the reference semantics that the rule-engine encoding must reproduce."""
     if value.is_point:
-        assert value.lo is not None  # a point has both ends
+        if value.lo is None:  # unreachable: a point has both ends
+            raise ValueError("a point interval without a value")
         return "pass" if op(value.lo, threshold) else "fail"
     all_pass = _all_satisfy(value, op.symbol, threshold)
     none_pass = _all_satisfy(value, op.negation, threshold)

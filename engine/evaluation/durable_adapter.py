@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -128,10 +129,9 @@ class DurableEngine:
         except Exception as exc:
             raise EngineError(f"durable-rules failed: {type(exc).__name__}: {exc}") from exc
         finally:
-            try:
+            # the state may already be gone; a failure to delete it must not hide the outcome
+            with contextlib.suppress(Exception):
                 _core.delete_state(handle, SID)
-            except Exception:
-                pass
         return fired
 
 

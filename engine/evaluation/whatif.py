@@ -219,7 +219,7 @@ def document(changes: list[Change], before: list[Verdict], after: list[Verdict])
         "hypothetical": True,  # computed on changed figures: never a dossier's verdict
         "mark": {"vi": "GIẢ ĐỊNH – không dùng làm hồ sơ", "en": "HYPOTHETICAL – not for the dossier"},
         "set": [c.text for c in changes],
-        "moved": [m.__dict__ for b, a in zip(before, after) for m in moved(b, a)],
+        "moved": [m.__dict__ for b, a in zip(before, after, strict=True) for m in moved(b, a)],
         "before": [v.to_dict() for v in before],
         "after": [v.to_dict() for v in after],
     }

@@ -127,7 +127,8 @@ def _no_hamlets(spec: HamletsIndicator, layer: str, missing: tuple[str, ...]) ->
     """No hamlet is listed: nothing is counted, so no count, margin or "n more" is shown; what to
     collect is said in words, for every hamlet."""
     subs = [] if spec.hamlet_indicators == "unknown" else list(spec.hamlet_indicators)
-    what = Text.join("; ", [sub.title for sub in subs]) if subs else Text("các chỉ tiêu của ấp", "the hamlet indicators")
+    what = (Text.join("; ", [sub.title for sub in subs]) if subs
+            else Text("các chỉ tiêu của ấp", "the hamlet indicators"))
     need = spec.threshold
     views: dict[str, Any] = {
         "actual": None,

@@ -201,7 +201,7 @@ def _slot_values(check) -> tuple[int, int, int, int]:
 
 def encode_slot(check, index: int) -> dict:
     """The properties of one check in its group's fact."""
-    return dict(zip(_NAMES[index], (0, *_slot_values(check))))
+    return dict(zip(_NAMES[index], (0, *_slot_values(check)), strict=True))
 
 
 def group_widths(pack_slots: dict[str, Slot]) -> dict[str, int]:

@@ -74,7 +74,8 @@ def params_from_document(doc: Document, library: PackLibrary) -> dict[str, list[
             if when in seen:
                 _add(collector, doc, "params_invalid",
                      f"{name}: entries {seen[when]} and {i} both apply from {entry.valid_from or 'the start'}"
-                     f" for {entry.region.value if entry.region else 'every region'}; keep one", ("parameters", name, i))
+                     f" for {entry.region.value if entry.region else 'every region'}; keep one",
+                     ("parameters", name, i))
                 continue
             seen[when] = i
             official = [(pack_id, v) for pack_id, p in defined[name] for v in p.spec.values

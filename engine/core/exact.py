@@ -10,8 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from typing import Literal
 
 Number = int | Decimal | Fraction
+Decision = Literal["pass", "fail", "undecidable"]  # what deciding one comparison can give
 
 
 def to_fraction(value: Number) -> Fraction:
@@ -78,7 +80,7 @@ class Interval:
         return self.lo == self.hi and not (self.lo_closed and self.hi_closed)
 
 
-def decide(value: Interval, op: Operator, threshold: Fraction) -> str:
+def decide(value: Interval, op: Operator, threshold: Fraction) -> Decision:
     """'pass' when every possible value satisfies `op threshold`, 'fail' when none does,
     'undecidable' when the interval straddles the threshold. Pure Fraction arithmetic: this is
     the reference semantics that the rule-engine encoding must reproduce."""

@@ -15,6 +15,7 @@ from typing import Any
 from ntmcert.core.errors import InputError, Location, PackNotFoundError, Problem, ProblemCollector
 from ntmcert.core.files import read_bounded
 from ntmcert.core.paths import rules_dir
+from ntmcert.core.text import Text
 from ntmcert.inputs.catalogue import Catalogue, FactKind, Level, bundled_catalogue
 from ntmcert.inputs.validation import validate_document
 from ntmcert.inputs.yamlio import MAX_BYTES, Document, load_path
@@ -51,6 +52,13 @@ class PackCriterion:
     @property
     def id(self) -> str:
         return self.spec.id
+
+    @property
+    def title(self) -> Text:
+        """The title after layering: a new criterion must have one, an override keeps its parent's."""
+        if self.spec.title is None:
+            raise ValueError(f"criterion {self.spec.id} has no title after layering")
+        return self.spec.title
 
 
 @dataclass(frozen=True)

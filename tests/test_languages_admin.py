@@ -10,6 +10,7 @@ Vietnamese subject).
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
@@ -25,7 +26,8 @@ from .test_languages import foreign
 LANGS = ["vi", "en"]
 BASE = "vn/ntm-2021-2025"
 PASSWORD = "mật khẩu đủ dài 2026"  # noqa: S105 - a test account in a tmp database
-NO_URL = {"NTMCERT_DATABASE_URL": None}  # the decision log in --data-dir, whatever the shell says
+# the decision log in --data-dir, whatever the shell says; restored after each run (`serve` sets them)
+NO_URL = {"NTMCERT_DATABASE_URL": None, "NTMCERT_DATA_DIR": None}
 
 
 def run(*args, lang: str, stdin: str | None = None) -> tuple[int, str]:
@@ -58,6 +60,7 @@ SAID = {
     "same": ("không khác nhau", "no differences"),
     "params": ("hợp lệ — 1 giá trị cho 1 tham số", "valid — 1 value(s) for 1 parameter(s)"),
     "revision": ("Cơ sở dữ liệu ở phiên bản", "database at revision"),
+    "serving": ("đang phục vụ tại", "serving on"),
     "key": ("Khóa API mới", "store the token now"),
     "revoked": ("Đã thu hồi khóa", "revoked"),
     "user": ("Đã tạo tài khoản", "created"),
@@ -154,6 +157,18 @@ def test_keys_and_db(tmp_path, lang):
     check(("keys", "revoke", key_id, *data), lang, (0,), contains=said("revoked", lang))
     check(("keys", "revoke", "nope", *data), lang, (2,), contains="key_not_found")
     check(("keys", "create", "--name", "wf-2", "--scope", "root", *data), lang, (2,), contains="keys_bad_scope")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_serve_says_where_it_listens(tmp_path, lang, monkeypatch):
+    from ntmcert.service import server
+
+    started = []
+    monkeypatch.setattr(server, "run_server", lambda *args: started.append(args))  # no server in a unit test
+    output = check(("serve", "--port", "8765", "--data-dir", tmp_path), lang, (0,), contains=said("serving", lang))
+    assert started == [("127.0.0.1", 8765, 1)] and "ntm_" in output  # the first admin key, shown once
+    assert "ntm_" not in check(("serve", "--data-dir", tmp_path), lang, (0,))
+    assert str(tmp_path) not in os.environ.get("NTMCERT_DATABASE_URL", "")  # nothing leaks into other tests
 
 
 @pytest.mark.parametrize("lang", LANGS)

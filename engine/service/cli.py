@@ -32,6 +32,11 @@ WORDS = {
     "problems": Text("{n} vấn đề", "{n} problem(s)"),
     "verified": Text("{records} bản ghi, chuỗi băm {chain}, đã chạy lại {replayed}: {verdict}",
                      "{records} records, chain {chain}, {replayed} replayed: {verdict}"),
+    "first_key": Text("ntmcert: khóa quản trị đầu tiên (chỉ hiện một lần, hãy lưu ngay): {token}",
+                      "ntmcert: first admin key (shown once, store it now): {token}"),
+    "serving": Text("ntmcert: đang phục vụ tại http://{host}:{port} ({workers} tiến trình); "
+                    "nhật ký quyết định: {where}",
+                    "ntmcert: serving on http://{host}:{port} ({workers} worker(s)); decision log: {where}"),
     "revision": Text("Cơ sở dữ liệu ở phiên bản {revision}", "database at revision {revision}"),
 }
 
@@ -56,7 +61,7 @@ def _database(data_dir: Path | None, migrate: bool = True) -> Iterator[tuple]:
 def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
           port: int = typer.Option(8000, "--port", min=1, max=65535),
           workers: int = typer.Option(1, "--workers", min=1, max=64, help="Server processes."),
-          data_dir: Path | None = DataDir) -> None:
+          data_dir: Path | None = DataDir, lang: Lang = LangOption) -> None:
     """Run the decision service (FastAPI on uvicorn): migrates the database, prints a first admin key."""
     from .auth import KeyStore
     from .server import run_server
@@ -66,12 +71,13 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to liste
         keys = KeyStore(db)
         if not keys.has_keys():
             created = keys.create("first admin key", ["admin"])
-            typer.echo(f"ntmcert: first admin key (shown once, store it now): {created.token}", err=True)
+            typer.echo(WORDS["first_key"].get(lang.value).format(token=created.token), err=True)
     os.environ[ENV_URL] = settings.database_url  # the workers build their app from the environment
     if settings.data_dir is not None:
         os.environ[ENV_DATA_DIR] = str(settings.data_dir)
     where = settings.database_url if not settings.database_url.startswith("postgresql") else "PostgreSQL"
-    typer.echo(f"ntmcert: serving on http://{host}:{port} ({workers} worker(s)); decision log: {where}", err=True)
+    typer.echo(printable(WORDS["serving"].get(lang.value).format(host=host, port=port, workers=workers,
+                                                                  where=where)), err=True)
     run_server(host, port, workers)
 
 

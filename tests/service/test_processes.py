@@ -57,7 +57,7 @@ class Server:
     def _read(self) -> None:
         for line in self.proc.stderr:  # type: ignore[union-attr]
             self._lines.append(line)
-            if "first admin key" in line:
+            if " ntm_" in line:  # the first admin key, printed once at the end of its line (in either language)
                 self.admin_token = line.rsplit(" ", 1)[-1].strip()
 
     def stop(self, sig: int = signal.SIGTERM) -> None:

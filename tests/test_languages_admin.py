@@ -52,7 +52,7 @@ def check(args, lang: str, codes: tuple[int, ...], stdin: str | None = None, con
 # free of the other one): each command's status line, as an officer reads it
 SAID = {
     "template": ("mẫu nhập liệu", "template for"),
-    "docs": ("tệp, đã ghi lại", "files in"),
+    "docs": ("tệp được cập nhật", "files in"),
     "stale": ("chưa cập nhật:", "out of date:"),
     "checked": ("bộ tiêu chí đều hợp lệ", "packs OK under"),
     "wrote": ("Đã ghi", "wrote"),

@@ -30,7 +30,7 @@ LangOption = typer.Option(Lang.vi, "--lang", "-l", help="Language of the message
 WORDS = {
     "out_of_date": Text("chưa cập nhật: {path}", "out of date: {path}"),
     "not_produced": Text("không do các bộ tiêu chí sinh ra: {path}", "not produced by the packs: {path}"),
-    "written": Text("{out}: {n} tệp, đã ghi lại {updated} tệp", "{n} files in {out}, {updated} updated"),
+    "written": Text("{out}: {n} tệp, {updated} tệp được cập nhật", "{n} files in {out}, {updated} updated"),
     "extra": Text("; không do các bộ tiêu chí sinh ra: {names}", "; not produced by the packs: {names}"),
     "wrote": Text("Đã ghi {path}", "wrote {path}"),
     "next": Text("Tiếp theo: điền {pack}; rồi chạy `ntmcert packs check {out}`, `ntmcert packs docs`, "

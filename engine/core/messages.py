@@ -65,7 +65,7 @@ MESSAGES_VI = {
     "batch_bad_input": "tệp vào không dùng được",
     "batch_bad_output": "tệp kết quả không ghi được",
     "batch_empty": "không có xã nào để đánh giá",
-    "template_bad_output": "thư mục ghi mẫu không tồn tại",
+    "template_bad_output": "không ghi được tệp mẫu vào đây: cần một tệp .xlsx trong thư mục đã có và ghi được",
     "template_exists": "tệp mẫu đã có (có thể đã nhập số liệu): đặt tên khác hoặc thêm --force",
     # files and YAML / JSON
     "file_too_large": "tệp quá lớn",

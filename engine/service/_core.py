@@ -225,12 +225,13 @@ def batch_source_suffixes() -> tuple[str, ...]:
     return (".xlsx", ".csv")
 
 
-def run_batch_file(source: Path, pack_id: str, out: Path, lang: str, officer, on_row) -> Any:
-    """`ntmcert batch` on a file: the summary (counts, missing facts) once every row is written."""
+def run_batch_file(source: Path, pack_id: str, out: Path, lang: str, officer, on_row, jobs: int | None = None) -> Any:
+    """`ntmcert batch` on a file, on `jobs` processes (None: one per core) as the CLI runs it: the
+    summary (counts, missing facts) once every row is written."""
     import io
 
     from rich.console import Console
 
     result = run_batch(source, pack_id, out, lang=lang, library=library(), progress=False,
-                       console=Console(file=io.StringIO()), on_row=on_row, officer=officer)
+                       console=Console(file=io.StringIO()), on_row=on_row, officer=officer, jobs=jobs)
     return result.summary

@@ -281,6 +281,9 @@ def _init_worker(job: _Job) -> None:
     ids = {id(obj): key for key, obj in shared.items()}
     _SHARED_TYPES[id(ids)] = {type(obj) for obj in shared.values()}
     _worker = (job.runner(library, packs), ids)
+    # what the worker holds from now on (modules, packs, and a forked parent's objects) is never
+    # garbage: the collector leaves it alone instead of walking it again in every full collection
+    gc.freeze()
 
 
 def _ready() -> None:

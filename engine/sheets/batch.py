@@ -83,7 +83,8 @@ class _FileItem:
             return {}, None
         if not isinstance(data, dict):
             return {}, None
-        commune = data.get("commune") if isinstance(data.get("commune"), dict) else {}
+        found = data.get("commune")
+        commune = found if isinstance(found, dict) else {}
         return {k: commune.get(k) for k in COMMUNE_FIELDS
                 if isinstance(commune.get(k), (str, int))}, data.get("as_of")
 

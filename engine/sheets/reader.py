@@ -99,7 +99,7 @@ class SheetReader:
         self.header_rows: list[int] = []  # rows 2–3 read as header rows
         self.total: int | None = None
         self.template_pack: str | None = None
-        self._wb = None
+        self._wb: Any = None  # an openpyxl read-only Workbook
         self._fh: BinaryIO | None = None
         self._uncomputed: dict[str, set[tuple[int, int]]] = {}
         self._hamlets: HamletStore | None = None
@@ -156,7 +156,7 @@ class SheetReader:
                                                    hamlets_allowed=True)
                 self._hamlets = HamletStore()
                 try:
-                    self._spool_hamlets(ham)
+                    self._spool_hamlets(ham, self._hamlets)
                 except BaseException:
                     self._hamlets.close()
                     self._hamlets = None
@@ -259,7 +259,7 @@ class SheetReader:
 
     # -- hamlets: spooled to a temporary SQLite file, so memory stays flat however many there are
 
-    def _spool_hamlets(self, sheet) -> None:
+    def _spool_hamlets(self, sheet: Any, store: HamletStore) -> None:
         width = len(self._hamlet_columns)
         key_index = self._hamlet_index("commune_row")
         pct = frozenset(i for i, c in enumerate(self._hamlet_columns) if c is not None and c.kind == "percent")
@@ -270,15 +270,15 @@ class SheetReader:
                 key = None if _blank(raw) else hamlet_key(raw)
             except CellError:
                 key = None
-            self._hamlets.add(key, cells.row, [encode(v, i in cells.percent_formats)
+            store.add(key, cells.row, [encode(v, i in cells.percent_formats)
                                                for i, v in enumerate(cells.values)])
-        if self._hamlets.count():
+        if store.count():
             # the communes' row numbers and codes, to find keys that match none or several communes
             code_index = next((i for i, c in enumerate(self.columns) if c is not None and c.id == "commune.code"), None)
             for cells in data_rows(self._raw_rows(), self.columns):
                 code = cells.values[code_index] if code_index is not None else None
-                self._hamlets.add_commune(cells.row, None if _blank(code) else text(code))
-            self._hamlets.count_matches()
+                store.add_commune(cells.row, None if _blank(code) else text(code))
+            store.count_matches()
 
     def close(self) -> None:
         """Release the file and the hamlet store (safe to call twice)."""

@@ -262,10 +262,14 @@ def test_ten_thousand_rows_flat_memory_and_a_progress_bar(tmp_path):
 
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_no_output_when_evaluation_fails_midway(tmp_path, monkeypatch, jobs):
+    import multiprocessing
+
     import ntmcert.parallel as parallel
 
     source = write_csv(tmp_path / "c.csv", [GOOD, FAILING, GOOD])
-    real = parallel.evaluate_pack  # the pool's processes are forked: they see the patch too
+    real = parallel.evaluate_pack
+    # forked processes see the patch (a fork server's would not; it is chosen when threads are running)
+    monkeypatch.setattr(parallel, "_context", lambda: multiprocessing.get_context("fork"))
     calls = []
 
     def flaky(*args, **kwargs):

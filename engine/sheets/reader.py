@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from ntmcert.core.errors import InputError, Location, Problem
 from ntmcert.core.files import BoundedReader, open_regular
@@ -59,7 +59,7 @@ class SheetReader:
         self.header_rows: list[int] = []  # rows 2–3 read as header rows
         self.total: int | None = None
         self.template_pack: str | None = None
-        self._wb = None
+        self._wb: Any = None  # an openpyxl workbook once open (openpyxl has no type hints)
         self._fh: BinaryIO | None = None
         self._uncomputed: dict[str, set[tuple[int, int]]] = {}
         self._hamlets: HamletStore | None = None
@@ -88,14 +88,14 @@ class SheetReader:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # e.g. "Data Validation extension is not supported"
-                self._wb = openpyxl.load_workbook(self._fh, read_only=True, data_only=True)
-            names = self._wb.sheetnames
-            self._sheet = self._wb[COMMUNE_SHEET] if COMMUNE_SHEET in names else self._wb[names[0]]
+                wb = self._wb = openpyxl.load_workbook(self._fh, read_only=True, data_only=True)
+            names = wb.sheetnames
+            self._sheet = wb[COMMUNE_SHEET] if COMMUNE_SHEET in names else wb[names[0]]
             first = next(self._sheet.iter_rows(min_row=1, max_row=1, values_only=True), ())
         except Exception as exc:
             raise _unreadable(self.path, exc) from None
         self._sheet_name = self._sheet.title
-        keywords = self._wb.properties.keywords or ""
+        keywords = wb.properties.keywords or ""
         m = re.search(r"pack=(\S+)", keywords)
         self.template_pack = m.group(1) if m else None
         self.columns = read_header(list(first), Level.commune, self.catalogue, self.file,
@@ -106,7 +106,7 @@ class SheetReader:
         max_row = self._sheet.max_row
         self.total = max(max_row - 1, 0) if max_row else None
         if HAMLET_SHEET in names:
-            ham = self._wb[HAMLET_SHEET]
+            ham = wb[HAMLET_SHEET]
             try:
                 first = next(ham.iter_rows(min_row=1, max_row=1, values_only=True), ())
             except Exception as exc:
@@ -114,11 +114,11 @@ class SheetReader:
             if any(not _blank(v) for v in first):
                 self._hamlet_columns = read_header(list(first), Level.hamlet, self.catalogue, self.file, HAMLET_SHEET,
                                                    hamlets_allowed=True)
-                self._hamlets = HamletStore()
+                store = self._hamlets = HamletStore()
                 try:
-                    self._spool_hamlets(ham)
+                    self._spool_hamlets(ham, store)
                 except BaseException:
-                    self._hamlets.close()
+                    store.close()
                     self._hamlets = None
                     raise
 
@@ -169,7 +169,7 @@ class SheetReader:
             data = build_commune(self.columns, cells, builder)
             if self._hamlets is not None:
                 code = data.get("commune", {}).get("code")
-                hamlets = []
+                hamlets: list[dict[str, Any]] = []
                 for _seq, h_row, h_cells, matches in self._hamlets.claim(cells.row, code):
                     if matches > 1:
                         key_index = self._hamlet_index("commune_row")
@@ -205,7 +205,7 @@ class SheetReader:
 
     # -- hamlets: spooled to a temporary SQLite file, so memory stays flat however many there are
 
-    def _spool_hamlets(self, sheet) -> None:
+    def _spool_hamlets(self, sheet: Any, store: HamletStore) -> None:
         width = len(self._hamlet_columns)
         key_index = self._hamlet_index("commune_row")
         pct = frozenset(i for i, c in enumerate(self._hamlet_columns) if c is not None and c.kind == "percent")
@@ -216,15 +216,15 @@ class SheetReader:
                 key = None if _blank(raw) else hamlet_key(raw)
             except CellError:
                 key = None
-            self._hamlets.add(key, cells.row, [encode(v, i in cells.percent_formats)
+            store.add(key, cells.row, [encode(v, i in cells.percent_formats)
                                                for i, v in enumerate(cells.values)])
-        if self._hamlets.count():
+        if store.count():
             # the communes' row numbers and codes, to find keys that match none or several communes
             code_index = next((i for i, c in enumerate(self.columns) if c is not None and c.id == "commune.code"), None)
             for cells in data_rows(self._raw_rows(), self.columns):
                 code = cells.values[code_index] if code_index is not None else None
-                self._hamlets.add_commune(cells.row, None if _blank(code) else text(code))
-            self._hamlets.count_matches()
+                store.add_commune(cells.row, None if _blank(code) else text(code))
+            store.count_matches()
 
     def close(self) -> None:
         """Release the file and the hamlet store (safe to call twice)."""

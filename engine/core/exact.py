@@ -10,13 +10,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from typing import Literal
 
 Number = int | Decimal | Fraction
+Decision = Literal["pass", "fail", "undecidable"]  # what deciding one comparison can give
 
 
 def to_fraction(value: Number) -> Fraction:
     """Exact conversion; refuses floats so a binary approximation can never slip in."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise TypeError(f"refusing inexact or boolean value {value!r}")
     if isinstance(value, Decimal):
         if not value.is_finite():
@@ -78,12 +80,13 @@ class Interval:
         return self.lo == self.hi and not (self.lo_closed and self.hi_closed)
 
 
-def decide(value: Interval, op: Operator, threshold: Fraction) -> str:
+def decide(value: Interval, op: Operator, threshold: Fraction) -> Decision:
     """'pass' when every possible value satisfies `op threshold`, 'fail' when none does,
     'undecidable' when the interval straddles the threshold. Pure Fraction arithmetic: this is
     the reference semantics that the rule-engine encoding must reproduce."""
     if value.is_point:
-        assert value.lo is not None  # a point has both ends
+        if value.lo is None:  # unreachable: a point has both ends
+            raise ValueError("a point interval without a value")
         return "pass" if op(value.lo, threshold) else "fail"
     all_pass = _all_satisfy(value, op.symbol, threshold)
     none_pass = _all_satisfy(value, op.negation, threshold)

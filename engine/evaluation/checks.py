@@ -16,7 +16,7 @@ from ntmcert.core.version import __version__
 
 if TYPE_CHECKING:
     from ntmcert.packs.library import Pack
-from ntmcert.core.exact import OPERATORS, Interval, decide
+from ntmcert.core.exact import OPERATORS, Decision, Interval, decide
 
 
 class Check(NamedTuple):
@@ -35,7 +35,7 @@ class Engine(Protocol):
     name: str
     version: str
 
-    def decide(self, pack: Pack, checks: Sequence[Check]) -> dict[str, str]:
+    def decide(self, pack: Pack, checks: Sequence[Check]) -> dict[str, Decision]:
         """Map every check's key to 'pass', 'fail' or 'undecidable'."""
 
 
@@ -47,8 +47,8 @@ class ReferenceEngine:
     def __init__(self) -> None:
         self.version = __version__
 
-    def decide(self, pack: Pack, checks: Sequence[Check]) -> dict[str, str]:
-        out = {}
+    def decide(self, pack: Pack, checks: Sequence[Check]) -> dict[str, Decision]:
+        out: dict[str, Decision] = {}
         for c in checks:
             lo, t = c.value.lo, c.threshold
             if lo is not None and lo is c.value.hi and type(lo) is Fraction and type(t) is Fraction:

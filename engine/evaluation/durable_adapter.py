@@ -14,14 +14,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, NoReturn
 
 from ntmcert.core.errors import EngineError
+from ntmcert.core.exact import Decision
 from ntmcert.evaluation.checks import Check
-from ntmcert.packs.compiler import SENTINEL, compile_ruleset, encode, placements, slots
+from ntmcert.packs.compiler import SENTINEL, CheckLike, compile_ruleset, encode, placements, slots
+
+if TYPE_CHECKING:
+    from ntmcert.packs.library import Pack
 
 try:  # durable-rules does not import on Python 3.13+ (PyEval_CallObject was removed)
     import durable.engine as _durable
@@ -52,15 +58,16 @@ def _version() -> str:
         return "unknown"
 
 
-def _never_called(c):  # rules need an action to register; firings are read at the C level instead
+def _never_called(c: object) -> NoReturn:
+    """Rules need an action to register; firings are read at the C level instead."""
     raise EngineError("a durable-rules action ran through the Python bridge unexpectedly")
 
 
 class _Compiled:
     """A pack's ruleset as registered, with what encoding its facts needs."""
 
-    def __init__(self, handle, pack) -> None:
-        self.handle = handle
+    def __init__(self, handle: object, pack: Pack) -> None:
+        self.handle = handle  # durable-rules' ruleset handle (an opaque integer)
         self.placed = placements(slots(pack))
 
 
@@ -73,8 +80,8 @@ class DurableEngine:
         if _durable is None:
             raise EngineError(f"durable-rules cannot be imported here ({IMPORT_ERROR})")
 
-        class _QuietHost(_durable.Host):
-            def _run(self):  # no background dispatch threads
+        class _QuietHost(_durable.Host):  # type: ignore[misc]  # durable-rules is untyped: Host is Any
+            def _run(self) -> None:  # no background dispatch threads
                 pass
 
         self.version = _version()
@@ -82,7 +89,7 @@ class DurableEngine:
         self._lock = threading.Lock()  # one commune at a time per ruleset state
         self._compiled: dict[str, _Compiled] = {}
 
-    def _compile(self, pack) -> _Compiled:
+    def _compile(self, pack: Pack) -> _Compiled:
         compiled = self._compiled.get(pack.sha256)
         if compiled is None:
             name = f"ntmcert-{len(self._compiled)}-{pack.sha256[:16]}"
@@ -94,7 +101,7 @@ class DurableEngine:
             self._compiled[pack.sha256] = compiled
         return compiled
 
-    def decide(self, pack, checks: Sequence[Check]) -> dict[str, str]:
+    def decide(self, pack: Pack, checks: Sequence[Check]) -> dict[str, Decision]:
         with self._lock:
             compiled = self._compile(pack)
             facts, members = encode(checks, compiled.placed, SID)
@@ -105,7 +112,7 @@ class DurableEngine:
         return _outcomes(checks, members, [(rule, int(n)) for rule, n in fired if rule != SENTINEL])
 
     @staticmethod
-    def _run(handle, facts: str) -> list[tuple[str, str]]:
+    def _run(handle: object, facts: str) -> list[tuple[str, str]]:
         """Assert the batch (a JSON array), collect (rule name, fact id) of every firing, delete the state."""
         fired: list[tuple[str, str]] = []
         try:
@@ -128,17 +135,21 @@ class DurableEngine:
         except Exception as exc:
             raise EngineError(f"durable-rules failed: {type(exc).__name__}: {exc}") from exc
         finally:
-            try:
+            # the state may already be gone; a failure to delete it must not hide the outcome
+            with contextlib.suppress(Exception):
                 _core.delete_state(handle, SID)
-            except Exception:
-                pass
         return fired
 
 
-def _outcomes(checks: Sequence[Check], members: list[list], fired: list[tuple[str, int]]) -> dict[str, str]:
+# the outcome a firing names (the last part of a slot rule's name, see compiler.compile_ruleset)
+_FIRED: dict[str, Decision] = {"fail": "fail", "undecidable": "undecidable"}
+
+
+def _outcomes(checks: Sequence[Check], members: list[list[CheckLike | None]],
+              fired: list[tuple[str, int]]) -> dict[str, Decision]:
     """Each check's outcome from the firings: `all` passes every present slot of its fact; `fail`
     and `undecidable` name their slot; a present slot with neither passed."""
-    results: dict[str, str] = {}
+    results: dict[str, Decision] = {}
     seen_facts: set[int] = set()
     all_passed: set[int] = set()
     for rule, n in fired:
@@ -148,9 +159,10 @@ def _outcomes(checks: Sequence[Check], members: list[list], fired: list[tuple[st
             all_passed.add(n)
             continue
         check = members[n][int(parts[-2])]
-        if check is None or check.key in results:
+        outcome = _FIRED.get(parts[-1])
+        if check is None or check.key in results or outcome is None:
             raise EngineError(f"durable-rules fired {rule!r} for a slot it should not have")
-        results[check.key] = parts[-1]
+        results[check.key] = outcome
     if len(seen_facts) != len(members):
         raise EngineError("durable-rules fired no rule for some facts of the batch")
     for n in all_passed:

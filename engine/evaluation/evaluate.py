@@ -7,29 +7,33 @@ the rules written in the issue and the README, identically for every engine.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ntmcert.core.text import Text, partial_date_text
 from ntmcert.core.text import date as date_text
 from ntmcert.core.vocab import TIER_NAMES, Tier, tier_rank
 from ntmcert.evaluation.checks import Check, Engine
-from ntmcert.evaluation.explain import source_view
+from ntmcert.evaluation.explain import JSONDict, source_view
 from ntmcert.evaluation.verdict import (
     CommuneGroup,
     ComparisonInputs,
     CriterionResult,
+    CriterionStatus,
     EngineInfo,
     FactLabel,
     IndicatorResult,
     PackInfo,
     PrerequisiteResult,
+    PrerequisiteStatus,
     RegionInfo,
+    Undecided,
     Verdict,
+    VerdictValue,
 )
 from ntmcert.inputs.catalogue import Catalogue, FactDef, bundled_catalogue
 from ntmcert.inputs.factset import FactSet, FactValue
-from ntmcert.packs.library import Pack, PackIndicator
+from ntmcert.packs.library import Pack, PackCriterion, PackIndicator, PackLibrary
 from ntmcert.packs.registry import kind_of
 from ntmcert.packs.resolve import (
     OfficerValue,
@@ -40,7 +44,15 @@ from ntmcert.packs.resolve import (
     own_region,
     resolve_threshold,
 )
-from ntmcert.packs.schema import Comparison, ParameterRef
+from ntmcert.packs.schema import Comparison, ParameterRef, Prerequisite
+
+# what planning gives per indicator: a plain comparison's inputs, or the function that builds the result
+Builder = ComparisonInputs | Callable[[], IndicatorResult]
+# a plain comparison's planning, the same for every commune: (id, comparison, layer, fact, threshold, title)
+PlainComparison = tuple[str, Comparison, str, FactDef, ResolvedThreshold, Text]
+# a prerequisite's status from the lower tier's verdict derived on the same facts
+_DERIVED_STATUS: dict[str, PrerequisiteStatus] = {"certified": "pass", "not_certified": "fail",
+                                                  "incomplete": "incomplete"}
 
 
 @dataclass
@@ -57,7 +69,7 @@ class Context:
 
 def evaluate_pack(factset: FactSet, pack: Pack, engine: Engine, *,
                   officer: dict[str, list[OfficerValue]] | None = None,
-                  catalogue: Catalogue | None = None, library=None,
+                  catalogue: Catalogue | None = None, library: PackLibrary | None = None,
                   derive_prerequisites: bool = False) -> Verdict:
     """The verdict of `pack` on `factset`, decided by `engine`.
 
@@ -65,11 +77,15 @@ def evaluate_pack(factset: FactSet, pack: Pack, engine: Engine, *,
     tier's pack is also evaluated on the same facts, recursively, and reported; it is met by a
     counting recognition or, failing one, by that derived verdict.
     """
-    def derive_lower(pack_id: str) -> Verdict:
-        return evaluate_pack(factset, library.get(pack_id), engine, officer=officer, catalogue=catalogue,
-                             library=library, derive_prerequisites=True)
+    derive: Callable[[str], Verdict] | None = None
+    if derive_prerequisites and library is not None:
+        lower = library
 
-    derive = derive_lower if derive_prerequisites and library is not None else None
+        def derive_lower(pack_id: str) -> Verdict:
+            return evaluate_pack(factset, lower.get(pack_id), engine, officer=officer, catalogue=catalogue,
+                                 library=lower, derive_prerequisites=True)
+
+        derive = derive_lower
     region_choice = (own_region(factset.commune) if pack.doc.commune_groups
                      else effective_region(factset.commune, factset.as_of))
     ctx = Context(pack, factset, region_choice, catalogue or bundled_catalogue(), officer or {}, derive)
@@ -82,10 +98,12 @@ def evaluate_pack(factset: FactSet, pack: Pack, engine: Engine, *,
     comparison = IndicatorResult.comparison
     built = []
     for crit, inds in builders:
-        results = []
+        results: list[tuple[PackIndicator, IndicatorResult]] = []
         for ind, b in inds:
             if type(b) is ComparisonInputs:  # compare_result, inlined for the common case
                 status = b.status
+                if status is None:  # every planned comparison has its status by now
+                    raise ValueError(f"comparison {b.key} was planned but not decided")
                 results.append((ind, comparison(b.key, b.title, status, b.cmp.fact, b.cmp.op, b.layer,
                                                 (b.missing_ref,) if status == "missing" else (), b)))
             else:
@@ -96,7 +114,7 @@ def evaluate_pack(factset: FactSet, pack: Pack, engine: Engine, *,
     failing = any(p.status == "fail" for p in prerequisites) or any(c.status == "fail" for c in criteria)
     complete = (all(c.status in ("pass", "not_applicable") for c in criteria)
                 and all(p.status == "pass" for p in prerequisites))
-    verdict = "not_certified" if failing else ("certified" if complete else "incomplete")
+    verdict: VerdictValue = "not_certified" if failing else ("certified" if complete else "incomplete")
     missing = sorted({m for c in criteria for i in c.indicators for m in i.missing_facts}
                      | {f"recognition:{p.tier}" for p in prerequisites if p.status == "missing"})
     group = None
@@ -105,7 +123,7 @@ def evaluate_pack(factset: FactSet, pack: Pack, engine: Engine, *,
         group = CommuneGroup(value, why.to_dict())
     region = RegionInfo(ctx.region.region.value, ctx.region.own_region.value, ctx.region.provenance,
                         ctx.region.reason.to_dict(), group)
-    notes = []
+    notes: list[Text] = []
     scope = pack.doc.scope
     if factset.as_of < scope.valid_from or (scope.valid_to is not None and factset.as_of > scope.valid_to):
         def period(lang: str) -> str:
@@ -136,9 +154,9 @@ def evaluate_pack(factset: FactSet, pack: Pack, engine: Engine, *,
     )
 
 
-def _fact_labels(catalogue: Catalogue, refs) -> dict[str, FactLabel]:
+def _fact_labels(catalogue: Catalogue, refs: Iterable[str]) -> dict[str, FactLabel]:
     """Labels (and units) of the facts a verdict names, keyed by fact id."""
-    out = {}
+    out: dict[str, FactLabel] = {}
     for ref in refs:
         fact = catalogue.get(ref.rsplit(":", 1)[-1])
         if fact is not None:
@@ -148,50 +166,54 @@ def _fact_labels(catalogue: Catalogue, refs) -> dict[str, FactLabel]:
 
 # ----------------------------------------------------------------------------- planning
 
-def _plan_all(ctx: Context) -> list:
+def _plan_all(ctx: Context) -> list[tuple[PackCriterion, list[tuple[PackIndicator, Builder]]]]:
     """Per criterion, (indicator, builder) pairs. A plain commune-level `compare` indicator whose
     threshold is a number in the pack (the common case) is planned here from a per-pack table, as
     its kind would plan it, and its builder is its ComparisonInputs; any other indicator is planned
     by its kind, and its builder is the function that builds its result."""
     table = _plain_comparisons(ctx)
     facts, planned_list, checks, pack_id = ctx.factset.facts, ctx.planned, ctx.checks, ctx.pack.id
-    builders: list = []
+    builders: list[tuple[PackCriterion, list[tuple[PackIndicator, Builder]]]] = []
     for crit, entries in zip(ctx.pack.criteria, table, strict=True):
-        indicators: list = []
+        indicators: list[tuple[PackIndicator, Builder]] = []
         for ind, entry in zip(crit.indicators, entries, strict=True):
             if entry is None:
                 indicators.append((ind, plan_indicator(ctx, ind)))
                 continue
-            spec, layer, fact, threshold, title = entry
+            ident, spec, layer, fact, threshold, title = entry
             value = facts.get(spec.fact)
-            planned = ComparisonInputs(spec.id, spec, fact, value, threshold, layer, spec.fact, pack_id, title)
+            planned = ComparisonInputs(ident, spec, fact, value, threshold, layer, spec.fact, pack_id, title)
             if value is None:
                 planned.status = "missing"
             elif threshold.value is None:
                 planned.status = "undecidable"
             else:
-                checks.append(Check(spec.id, spec.id, spec.op, value.interval, threshold.value))
+                checks.append(Check(ident, ident, spec.op, value.interval, threshold.value))
             planned_list.append(planned)
             indicators.append((ind, planned))
         builders.append((crit, indicators))
     return builders
 
 
-def _plain_comparisons(ctx: Context) -> list[list[tuple | None]]:
-    """For each criterion's indicators: (spec, layer, fact, threshold, title) of a `compare`
+def _plain_comparisons(ctx: Context) -> list[list[PlainComparison | None]]:
+    """For each criterion's indicators: (id, spec, layer, fact, threshold, title) of a `compare`
     indicator whose threshold is a number in the pack, else None. Made once per pack and
     catalogue, through `_prepared`, so with the very thresholds `plan_comparison` uses."""
     key = ("plain-comparisons", id(ctx.catalogue))
-    table = ctx.pack.memo.get(key)
+    table: list[list[PlainComparison | None]] | None = ctx.pack.memo.get(key)
     if table is None:
         table = []
         for crit in ctx.pack.criteria:
-            row: list[tuple | None] = []
+            row: list[PlainComparison | None] = []
             for ind in crit.indicators:
                 spec = ind.spec
-                if kind_of(spec).name == "compare" and not isinstance(spec.threshold, ParameterRef):
+                # a `compare` indicator is a Comparison (ntmcert.kinds.compare)
+                if (kind_of(spec).name == "compare" and isinstance(spec, Comparison)
+                        and not isinstance(spec.threshold, ParameterRef)):
                     fact, threshold, title = _prepared(ctx, spec, ind.layer, spec.title)
-                    row.append((spec, ind.layer, fact, threshold, title))
+                    if threshold is None:  # _prepared resolves every threshold that is not a parameter
+                        raise ValueError(f"indicator {ind.spec.id}: a literal threshold was not resolved")
+                    row.append((ind.spec.id, spec, ind.layer, fact, threshold, title))
                 else:
                     row.append(None)
             table.append(row)
@@ -199,22 +221,26 @@ def _plain_comparisons(ctx: Context) -> list[list[tuple | None]]:
     return table
 
 
-def _prepared(ctx: Context, cmp: Comparison, layer: str, title) -> tuple[FactDef, ResolvedThreshold | None, Text]:
+def _prepared(ctx: Context, cmp: Comparison, layer: str,
+              title: Text | None) -> tuple[FactDef, ResolvedThreshold | None, Text]:
     """The fact's catalogue entry, the title's Text and, for a literal threshold, its resolved
     value: the same for every commune, so made once per pack and catalogue."""
-    memo = ctx.pack.memo.setdefault(("comparisons", id(ctx.catalogue)), {})
+    memo: dict[int, tuple[FactDef, ResolvedThreshold | None, Text]] = ctx.pack.memo.setdefault(
+        ("comparisons", id(ctx.catalogue)), {})
     found = memo.get(id(cmp))
     if found is None:
         literal = None if isinstance(cmp.threshold, ParameterRef) else resolve_threshold(
             cmp, ctx.pack, layer, ctx.factset.as_of, ctx.region.region)
         fact = ctx.catalogue.get(cmp.fact)
+        if fact is None:  # packs are checked against the catalogue when they load
+            raise ValueError(f"pack {ctx.pack.id}: fact {cmp.fact!r} is not in the catalogue")
         label = title or fact.label
         found = memo[id(cmp)] = (fact, literal, label)
     return found
 
 
 def plan_comparison(ctx: Context, key: str, rule: str, cmp: Comparison, layer: str,
-                     facts: dict[str, FactValue], missing_ref: str, title=None) -> ComparisonInputs:
+                     facts: dict[str, FactValue], missing_ref: str, title: Text | None = None) -> ComparisonInputs:
     fact, threshold, title_text = _prepared(ctx, cmp, layer, title)
     value = facts.get(cmp.fact)
     if threshold is None:  # a parameter: depends on the date, the region and the officer's values
@@ -230,13 +256,15 @@ def plan_comparison(ctx: Context, key: str, rule: str, cmp: Comparison, layer: s
     return planned
 
 
-def plan_indicator(ctx: Context, ind: PackIndicator, hamlet: tuple[int, str] | None = None):
+def plan_indicator(ctx: Context, ind: PackIndicator,
+                   hamlet: tuple[int, str] | None = None) -> Callable[[], IndicatorResult]:
     """Plan an indicator's comparisons now (its kind decides how); return a function that builds
     its result once the engine has decided."""
     return kind_of(ind.spec).plan(ctx, ind, hamlet)
 
 
-def facts_and_ref(ctx: Context, hamlet: tuple[int, str] | None):
+def facts_and_ref(ctx: Context, hamlet: tuple[int, str] | None
+                  ) -> tuple[dict[str, FactValue], str, Callable[[str], str]]:
     """The facts an indicator reads (the commune's, or one hamlet's), the key suffix of its checks,
     and how a missing fact is named in `missing_facts`."""
     if hamlet is None:
@@ -248,37 +276,41 @@ def facts_and_ref(ctx: Context, hamlet: tuple[int, str] | None):
 # ----------------------------------------------------------------------------- results
 
 def compare_result(ctx: Context, ident: str, p: ComparisonInputs) -> IndicatorResult:
+    if p.status is None:  # every planned comparison has its status once the engine has decided
+        raise ValueError(f"comparison {p.key} was planned but not decided")
     return IndicatorResult.comparison(ident, p.title, p.status, p.cmp.fact, p.cmp.op, p.layer,
                                       (p.missing_ref,) if p.status == "missing" else (), p)
 
 
-def combine_undecided(statuses: Sequence[str]) -> str:
+def combine_undecided(statuses: Sequence[str]) -> Undecided:
     """The status of an undecided combination: missing if any part lacks a fact, else undecidable."""
     return "missing" if "missing" in statuses else "undecidable"
 
 
-def _criterion(ctx: Context, crit, indicators: list) -> CriterionResult:
+def _criterion(ctx: Context, crit: PackCriterion,
+               indicators: list[tuple[PackIndicator, IndicatorResult]]) -> CriterionResult:
     results = tuple(r for _, r in indicators)
     spec = crit.spec
     require = "all" if spec.require == "all" else f"at_least:{spec.require.at_least}"
     if spec.not_applicable:
-        return CriterionResult(spec.id, spec.title, "not_applicable", require, spec.key,
+        return CriterionResult(spec.id, crit.title, "not_applicable", require, spec.key,
                                crit.layer, results, Text(spec.not_applicable, spec.not_applicable))
     statuses = [r.status for r in results]
     passes = statuses.count("pass")
     open_ = sum(s in ("missing", "undecidable") for s in statuses)
     need = len(statuses) if spec.require == "all" else spec.require.at_least
+    status: CriterionStatus
     if passes >= need:
         status = "pass"
     elif passes + open_ < need:
         status = "fail"
     else:
         status = "incomplete"
-    return CriterionResult(spec.id, spec.title, status, require, spec.key, crit.layer,
+    return CriterionResult(spec.id, crit.title, status, require, spec.key, crit.layer,
                            results)
 
 
-def _prerequisite(ctx: Context, prereq) -> PrerequisiteResult:
+def _prerequisite(ctx: Context, prereq: Prerequisite) -> PrerequisiteResult:
     """Met by a counting recognition of the tier or of a higher one (which implies it); not known when
     the fact set does not say which recognitions the commune holds; failed when it says none counts."""
     tier = prereq.tier.value
@@ -290,7 +322,7 @@ def _prerequisite(ctx: Context, prereq) -> PrerequisiteResult:
     as_of = date_text(ctx.factset.as_of, "vi")
     if found:
         r = found[0]
-        by = {"decision": r.decision, "date": str(r.date), "tier": r.tier.value, "field": r.field,
+        by: JSONDict = {"decision": r.decision, "date": str(r.date), "tier": r.tier.value, "field": r.field,
               "signer": r.signer, "how": "recognition"}
         when = Text.build(lambda lang: partial_date_text(r.date, lang))
         if r.tier.value == tier:
@@ -307,7 +339,7 @@ def _prerequisite(ctx: Context, prereq) -> PrerequisiteResult:
               f"(hoặc hạng cao hơn), hoặc ghi rõ \"không\" nếu chưa được công nhận.")
         en = (f"The fact set does not list the commune's recognitions: give the number and date of the {name.en} "
               f"decision (or of a higher tier), or say \"none\" when it holds none.")
-        status = "missing"
+        status: PrerequisiteStatus = "missing"
     else:
         others = [r for r in ctx.factset.recognitions if tier_rank(r.tier) >= tier_rank(tier)]
         vi = f"Chưa có quyết định công nhận {name.vi} có hiệu lực tại ngày {as_of}."
@@ -318,13 +350,13 @@ def _prerequisite(ctx: Context, prereq) -> PrerequisiteResult:
         status = "fail"
     if derived is None:
         return PrerequisiteResult(prereq.id, tier, title, status, None, Text(vi, en), source_view(prereq.source))
-    status = {"certified": "pass", "not_certified": "fail", "incomplete": "incomplete"}[derived.verdict]
+    status = _DERIVED_STATUS[derived.verdict]
     word = {"certified": Text("đạt chuẩn", "certified"), "not_certified": Text("không đạt chuẩn", "not certified"),
             "incomplete": Text("chưa đủ căn cứ kết luận", "incomplete")}[derived.verdict]
-    by = {"how": "derived", "pack": derived.pack["id"], "version": derived.pack["version"],
-          "verdict": derived.verdict} if status == "pass" else None
+    derived_by = {"how": "derived", "pack": derived.pack["id"], "version": derived.pack["version"],
+                  "verdict": derived.verdict} if status == "pass" else None
     return PrerequisiteResult(
-        prereq.id, tier, title, status, by,
+        prereq.id, tier, title, status, derived_by,
         Text(f"{vi} Đánh giá bộ {derived.pack['id']} trên cùng bộ số liệu: {word.vi}.",
              f"{en} Evaluating {derived.pack['id']} on the same facts: {word.en}."),
         source_view(prereq.source), derived)

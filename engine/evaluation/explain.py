@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from typing import Any, Protocol
 
 from ntmcert.core.exact import fraction_text
 from ntmcert.core.text import (
@@ -28,6 +29,31 @@ from ntmcert.inputs.factset import FactValue
 from ntmcert.packs.resolve import ResolvedThreshold
 from ntmcert.packs.schema import Source
 
+JSONDict = dict[str, Any]  # a JSON object as the serializer writes it
+
+
+class ComparisonDetail(Protocol):
+    """What the views of one comparison are made from (the evaluator's verdict.ComparisonInputs)."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def status(self) -> str | None: ...
+    @property
+    def fact(self) -> FactDef: ...
+    @property
+    def value(self) -> FactValue | None: ...
+    @property
+    def op(self) -> str: ...
+    @property
+    def threshold(self) -> ResolvedThreshold: ...
+    @property
+    def source(self) -> Source: ...
+    @property
+    def layer(self) -> str: ...
+    @property
+    def pack_id(self) -> str: ...
+
 STATUS_HEAD = {"pass": Text("Đạt", "Pass"), "fail": Text("Chưa đạt", "Fail"),
                "undecidable": Text("Chưa kết luận được", "Undecidable")}
 
@@ -41,20 +67,34 @@ def _with_unit(text: str, fact: FactDef, lang: str) -> str:
     return f"{text} {unit}" if unit and fact.kind in (FactKind.number, FactKind.count) else text
 
 
-def actual_view(value: FactValue, fact: FactDef) -> dict:
+def _point(value: FactValue) -> Fraction:
+    """The value of a fact given as one number (a value, a ratio, a percentage)."""
+    if value.interval.lo is None:
+        raise ValueError("a fact value given as one number has no number")
+    return value.interval.lo
+
+
+def _ratio(value: FactValue) -> tuple[Fraction, Fraction]:
+    """The count and the total of a ratio value (the fact set gives both for every ratio)."""
+    if value.count is None or value.of is None:
+        raise ValueError("a ratio fact value without its count and total")
+    return value.count, value.of
+
+
+def actual_view(value: FactValue, fact: FactDef) -> JSONDict:
     """The `actual` object of the verdict JSON."""
-    out: dict = {"form": value.form}
+    out: JSONDict = {"form": value.form}
     if value.kind is FactKind.boolean:
         out["value"] = value.boolean
         out["display"] = YES_NO[bool(value.boolean)].to_dict()
     elif value.form == "ratio":
-        out.update(value=fraction_text(value.interval.lo), count=fraction_text(value.count),
-                   of=fraction_text(value.of))
-        out["display"] = {lang: f"{num(value.count, lang)}/{num(value.of, lang)} ({pct(value.interval.lo, lang)})"
-                          for lang in LANGS}
+        count, of = _ratio(value)
+        share = _point(value)
+        out.update(value=fraction_text(share), count=fraction_text(count), of=fraction_text(of))
+        out["display"] = {lang: f"{num(count, lang)}/{num(of, lang)} ({pct(share, lang)})" for lang in LANGS}
     elif value.form == "percent":
-        out["value"] = fraction_text(value.interval.lo)
-        out["display"] = {lang: pct(value.interval.lo, lang) for lang in LANGS}
+        out["value"] = fraction_text(_point(value))
+        out["display"] = {lang: pct(_point(value), lang) for lang in LANGS}
     elif value.is_bound:
         scale = 100 if value.form == "percent_bound" else 1
         out["bound"] = {k: fraction_text(v * scale) for k, v in value.bound}
@@ -67,8 +107,8 @@ def actual_view(value: FactValue, fact: FactDef) -> dict:
                 parts.append(f"{OPERATOR_WORDS[BOUND_OPERATOR[k]].bound.get(lang)} {shown}")
             out["display"][lang] = AND.get(lang).join(parts)
     else:
-        out["value"] = fraction_text(value.interval.lo)
-        out["display"] = {lang: _with_unit(num(value.interval.lo, lang), fact, lang) for lang in LANGS}
+        out["value"] = fraction_text(_point(value))
+        out["display"] = {lang: _with_unit(num(_point(value), lang), fact, lang) for lang in LANGS}
     if value.source:
         out["source"] = value.source
     if value.note:
@@ -85,13 +125,15 @@ def threshold_display(t: ResolvedThreshold, fact: FactDef, lang: str) -> str:
         return pct(t.value, lang)
     shown = _with_unit(num(t.value, lang, places=4), fact, lang)
     if t.parameter and t.factor is not None and t.factor != 1:
+        if t.base_value is None:  # resolve gives a parameter's own value with every number made from it
+            raise ValueError(f"parameter {t.parameter}: a threshold without the parameter's value")
         return f"{num(t.factor, lang)} × {num(t.base_value, lang, places=4)} = {shown}"
     return shown
 
 
-def threshold_view(t: ResolvedThreshold, fact: FactDef) -> dict | None:
+def threshold_view(t: ResolvedThreshold, fact: FactDef) -> JSONDict | None:
     """The `threshold` object of the verdict JSON (None when the number is unknown and unsourced)."""
-    out: dict = {"value": fraction_text(t.value) if t.value is not None else None,
+    out: JSONDict = {"value": fraction_text(t.value) if t.value is not None else None,
                  "unknown": t.value is None, "layer": t.layer,
                  "display": {lang: threshold_display(t, fact, lang) for lang in LANGS}}
     if t.parameter:
@@ -106,16 +148,17 @@ def threshold_view(t: ResolvedThreshold, fact: FactDef) -> dict | None:
     return out
 
 
-def source_view(source: Source) -> dict:
+def source_view(source: Source) -> JSONDict:
     return {"document": source.document, "article": source.article, "url": source.url,
             "provenance": source.provenance.value, "note": source.note}
 
 
-def margin_view(value: FactValue, t: ResolvedThreshold, fact: FactDef) -> dict | None:
+def margin_view(value: FactValue, t: ResolvedThreshold, fact: FactDef) -> JSONDict | None:
     """actual − threshold, exact, for point values; percentage points for shares."""
-    if t.value is None or value.kind is FactKind.boolean or not value.interval.is_point:
+    lo = value.interval.lo
+    if t.value is None or value.kind is FactKind.boolean or not value.interval.is_point or lo is None:
         return None
-    diff = value.interval.lo - t.value
+    diff = lo - t.value
     if t.is_share:
         points = diff * 100
         return {"value": fraction_text(points), "unit": "percentage_points",
@@ -128,7 +171,7 @@ def _signed(value: Fraction, lang: str) -> str:
     return ("+" if value >= 0 else "−") + num(abs(value), lang)
 
 
-def to_pass_view(value: FactValue | None, op: str, t: ResolvedThreshold, fact: FactDef) -> dict | None:
+def to_pass_view(value: FactValue | None, op: str, t: ResolvedThreshold, fact: FactDef) -> JSONDict | None:
     """What would make this comparison pass, computed exactly (None when nothing can be said).
 
     A ratio: the nearest count that passes for the same total ("cần thêm 146 hộ: 1.282/1.508 ≥ 85%");
@@ -142,11 +185,12 @@ def to_pass_view(value: FactValue | None, op: str, t: ResolvedThreshold, fact: F
         want = bool(T)
         return {"value": want, "display": (Text("cần: ", "needs: ") + NEEDED_ANSWER[want]).to_dict()}
     if value is not None and value.form == "ratio":
-        needed = _needed_count(value.of, op, T, fact.whole_counts)
-        if needed is None or not 0 <= needed <= value.of:
+        count, of = _ratio(value)
+        needed = _needed_count(of, op, T, fact.whole_counts)
+        if needed is None or not 0 <= needed <= of:
             return {"value": None, "display": {"vi": f"không thể đạt {symbol(op)} {pct(T, 'vi')} với mẫu số này",
                                                "en": f"cannot reach {symbol(op)} {pct(T, 'en')} with this total"}}
-        delta = needed - value.count
+        delta = needed - count
         unit_vi, unit_en = _unit(fact, "vi") or "", _unit(fact, "en") or ""
         strict_real = not fact.whole_counts and op in (">", "<")  # no "next" count: say more/less than
         more = "hơn " if strict_real else ""
@@ -157,9 +201,9 @@ def to_pass_view(value: FactValue | None, op: str, t: ResolvedThreshold, fact: F
             vi = f"cần bớt {more}{num(-delta, 'vi')} {unit_vi}"
             en = f"needs {'more than ' if strict_real else ''}{num(-delta, 'en')} fewer"
         # the unit follows the total in English ("1,282 of 1,508 records"): right for one or many
-        vi = f"{vi.strip()}: {num(needed, 'vi')}/{num(value.of, 'vi')} {symbol(op)} {pct(T, 'vi')}"
-        en = f"{en}: {num(needed, 'en')} of {num(value.of, 'en')} {unit_en}".strip() + f" {symbol(op)} {pct(T, 'en')}"
-        return {"value": fraction_text(needed), "count": fraction_text(needed), "of": fraction_text(value.of),
+        vi = f"{vi.strip()}: {num(needed, 'vi')}/{num(of, 'vi')} {symbol(op)} {pct(T, 'vi')}"
+        en = f"{en}: {num(needed, 'en')} of {num(of, 'en')} {unit_en}".strip() + f" {symbol(op)} {pct(T, 'en')}"
+        return {"value": fraction_text(needed), "count": fraction_text(needed), "of": fraction_text(of),
                 "change": fraction_text(delta), "display": {"vi": vi, "en": en}}
     target, op_shown = T, op
     if fact.kind is FactKind.count and op in (">", "<"):  # whole numbers: the next one past the threshold
@@ -170,9 +214,9 @@ def to_pass_view(value: FactValue | None, op: str, t: ResolvedThreshold, fact: F
     shown = {lang: pct(target, lang) if t.is_share else _with_unit(num(target, lang, 4), fact, lang)
              for lang in LANGS}
     word = OPERATOR_WORDS[op_shown].word
-    out = {"value": fraction_text(target), "display": {"vi": f"cần {word.vi} {shown['vi']}",
-                                                       "en": f"needs {word.en} {shown['en']}"}}
-    if value is not None and value.interval.is_point and not t.is_share:
+    out: JSONDict = {"value": fraction_text(target), "display": {"vi": f"cần {word.vi} {shown['vi']}",
+                                                                 "en": f"needs {word.en} {shown['en']}"}}
+    if value is not None and value.interval.is_point and value.interval.lo is not None and not t.is_share:
         delta = target - value.interval.lo
         if delta:
             out["change"] = fraction_text(delta)
@@ -202,31 +246,35 @@ def _needed_count(of: Fraction, op: str, T: Fraction, whole: bool) -> Fraction |
     return None
 
 
-def comparison_views(d) -> dict:
+def comparison_views(d: ComparisonDetail) -> JSONDict:
     """Every view of one comparison, each computed once. `d` has status, fact, value, op,
     threshold, source, layer and pack_id (the evaluator's planned comparison)."""
+    status = d.status
+    if status is None:  # the evaluator sets every status before a result is read
+        raise ValueError(f"comparison {d.key}: its views were read before it was decided")
     actual = actual_view(d.value, d.fact) if d.value is not None else None
-    to_pass = to_pass_view(d.value, d.op, d.threshold, d.fact) if d.status != "pass" else None
+    to_pass = to_pass_view(d.value, d.op, d.threshold, d.fact) if status != "pass" else None
     return {
         "actual": actual,
         "threshold": threshold_view(d.threshold, d.fact),
         "margin": margin_view(d.value, d.threshold, d.fact) if d.value is not None else None,
         "to_pass": to_pass,
         "source": source_view(d.source),
-        "explanation": comparison_text(d.status, d.fact, actual, d.op, d.threshold, d.source, d.layer, d.pack_id,
+        "explanation": comparison_text(status, d.fact, actual, d.op, d.threshold, d.source, d.layer, d.pack_id,
                                        to_pass),
     }
 
 
-def comparison_text(status: str, fact: FactDef, actual: dict | None, op: str, t: ResolvedThreshold,
-                    source: Source, layer: str, pack_id: str, to_pass: dict | None) -> Text:
+def comparison_text(status: str, fact: FactDef, actual: JSONDict | None, op: str, t: ResolvedThreshold,
+                    source: Source, layer: str, pack_id: str, to_pass: JSONDict | None) -> Text:
     """The one-paragraph explanation of a comparison (`actual` is its already-built view)."""
     return Text.build(lambda lang: _comparison_sentence(lang, status, fact, actual, op, t, source, layer, pack_id,
                                                         to_pass))
 
 
-def _comparison_sentence(lang: str, status: str, fact: FactDef, actual: dict | None, op: str, t: ResolvedThreshold,
-                         source: Source, layer: str, pack_id: str, to_pass: dict | None) -> str:
+def _comparison_sentence(lang: str, status: str, fact: FactDef, actual: JSONDict | None, op: str,
+                         t: ResolvedThreshold, source: Source, layer: str, pack_id: str,
+                         to_pass: JSONDict | None) -> str:
     thr = threshold_display(t, fact, lang)
     label = fact.label.get(lang)
     if status == "missing":

@@ -14,6 +14,7 @@ from fractions import Fraction
 from ntmcert.core.exact import fraction_text
 from ntmcert.core.text import Text
 from ntmcert.core.vocab import TIER_NAMES, Tier
+from ntmcert.evaluation.explain import JSONDict
 from ntmcert.evaluation.verdict import Verdict, dumps
 from ntmcert.inputs.factset import FactSet
 
@@ -44,14 +45,14 @@ class Review:
     outcome: str
     verdict: Verdict  # the evaluation of the set the commune is measured against
     reviewed_pack: str
-    recognition: dict | None
+    recognition: JSONDict | None
     total: int
     failing: tuple[str, ...]
     open: tuple[str, ...]
     key: tuple[str, ...]
     explanation: Text
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> JSONDict:
         return {
             "schema": SCHEMA, "outcome": self.outcome, "reviewed_pack": self.reviewed_pack,
             "measured_against": {"id": self.verdict.pack["id"], "version": self.verdict.pack["version"],

@@ -10,16 +10,16 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, final
 
 if TYPE_CHECKING:
     from ntmcert.inputs.catalogue import FactDef
     from ntmcert.inputs.factset import FactValue
     from ntmcert.packs.resolve import ResolvedThreshold
-    from ntmcert.packs.schema import Comparison
+    from ntmcert.packs.schema import Comparison, Source
 
 from ntmcert.core.text import Text
-from ntmcert.evaluation.explain import comparison_views
+from ntmcert.evaluation.explain import JSONDict, comparison_views
 
 SCHEMA = "ntmcert/verdict/v1"
 
@@ -28,6 +28,7 @@ CriterionStatus = Literal["pass", "fail", "incomplete", "not_applicable"]
 PrerequisiteStatus = Literal["pass", "fail", "incomplete", "missing"]
 VerdictValue = Literal["certified", "not_certified", "incomplete"]
 HamletStatus = Literal["pass", "fail", "incomplete"]
+Undecided = Literal["missing", "undecidable"]  # what a combination that cannot be decided reports
 
 
 class _Record(Mapping[str, Any]):
@@ -105,6 +106,7 @@ class FactLabel:
     unit: Text | None = None
 
 
+@final  # the evaluator tells it from a builder function by `type(x) is ComparisonInputs`
 @dataclass(slots=True)
 class ComparisonInputs:
     """The inputs of one comparison's explanation, kept in its result so that the text is made only
@@ -120,14 +122,14 @@ class ComparisonInputs:
     missing_ref: str  # how the fact is named in missing_facts
     pack_id: str
     title: Text
-    status: str | None = None  # set now for missing/unknown, by the engine otherwise
+    status: IndicatorStatus | None = None  # set now for missing/unknown, by the engine otherwise
 
     @property
     def op(self) -> str:
         return self.cmp.op
 
     @property
-    def source(self):
+    def source(self) -> Source:
         return self.cmp.source
 
 
@@ -148,22 +150,21 @@ class IndicatorResult:
     hamlets: tuple[HamletResult, ...] = ()
     missing_facts: tuple[str, ...] = ()
     detail: ComparisonInputs | None = None  # a comparison's explanation inputs (explain.comparison_views)
-    views: dict | None = None  # prebuilt views of composite indicators
+    views: JSONDict | None = None  # prebuilt views of composite indicators
 
+    # equal by value and so not hashable: defining __eq__ here (with eq=False) leaves __hash__ None
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and self.to_dict() == other.to_dict()  # type: ignore[attr-defined]
-
-    __hash__ = None  # type: ignore[assignment]  (mutable-looking views: equal by value, not hashable)
+        return isinstance(other, IndicatorResult) and type(other) is type(self) and self.to_dict() == other.to_dict()
 
     @cached_property
-    def _views(self) -> dict:
+    def _views(self) -> JSONDict:
         if self.detail is None:
             return self.views or {}
         return comparison_views(self.detail)
 
     @classmethod
-    def comparison(cls, id: str, title: Text, status: str, fact: str, op: str, layer: str,
-                   missing_facts: tuple[str, ...], detail: Any) -> IndicatorResult:
+    def comparison(cls, id: str, title: Text, status: IndicatorStatus, fact: str, op: str, layer: str,
+                   missing_facts: tuple[str, ...], detail: ComparisonInputs) -> IndicatorResult:
         """A comparison's result, built without the frozen dataclass's per-field setattr: the
         evaluator makes one per comparison per commune, so this is on the hot path."""
         obj = object.__new__(cls)
@@ -178,8 +179,8 @@ class IndicatorResult:
     source = property(lambda self: self._views.get("source"))
     explanation = property(lambda self: self._views.get("explanation"))
 
-    def to_dict(self) -> dict:
-        out: dict[str, Any] = {
+    def to_dict(self) -> JSONDict:
+        out: JSONDict = {
             "id": self.id, "title": self.title.to_dict(), "status": self.status, "fact": self.fact,
             "actual": self.actual, "op": self.op, "threshold": self.threshold, "margin": self.margin,
             "to_pass": self.to_pass, "source": self.source, "layer": self.layer,
@@ -198,7 +199,7 @@ class HamletResult:
     status: HamletStatus
     indicators: tuple[IndicatorResult, ...]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> JSONDict:
         return {"name": self.name, "status": self.status, "indicators": [i.to_dict() for i in self.indicators]}
 
 
@@ -213,7 +214,7 @@ class CriterionResult:
     indicators: tuple[IndicatorResult, ...]
     note: Text | None = None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> JSONDict:
         return {"id": self.id, "title": self.title.to_dict(), "status": self.status, "require": self.require,
                 "key": self.key, "layer": self.layer, "note": self.note.to_dict() if self.note else None,
                 "indicators": [i.to_dict() for i in self.indicators]}
@@ -225,13 +226,13 @@ class PrerequisiteResult:
     tier: str
     title: Text
     status: PrerequisiteStatus  # missing: recognitions not given; incomplete: derived from the lower pack
-    satisfied_by: dict | None
+    satisfied_by: JSONDict | None
     explanation: Text
-    source: dict
+    source: JSONDict
     derived: Verdict | None = None  # the lower tier's pack evaluated on the same facts
 
-    def to_dict(self) -> dict:
-        out = {"id": self.id, "tier": self.tier, "title": self.title.to_dict(), "status": self.status,
+    def to_dict(self) -> JSONDict:
+        out: JSONDict = {"id": self.id, "tier": self.tier, "title": self.title.to_dict(), "status": self.status,
                "satisfied_by": self.satisfied_by, "explanation": self.explanation.to_dict(),
                "source": self.source}
         if self.derived is not None:
@@ -257,7 +258,7 @@ class Verdict:
     # labels of the facts it names, so renderers need no catalogue (not part of the JSON)
     facts: Mapping[str, FactLabel] = field(default_factory=dict, compare=False)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> JSONDict:
         return {
             "schema": SCHEMA, "verdict": self.verdict, "pack": self.pack.to_dict(), "commune": dict(self.commune),
             "as_of": self.as_of, "factset_sha256": self.factset_sha256, "engine": self.engine.to_dict(),

@@ -15,10 +15,11 @@ from typing import Any
 
 from ntmcert.core.errors import InputError, Location, Problem
 from ntmcert.core.text import has_control, nfc, shorten
+from ntmcert.evaluation.explain import JSONDict
 from ntmcert.evaluation.verdict import IndicatorResult, Verdict
 from ntmcert.inputs.catalogue import Catalogue, Level
 from ntmcert.inputs.factset import parse_fact_value
-from ntmcert.inputs.yamlio import Document, load_text
+from ntmcert.inputs.yamlio import Document, KeyPath, load_text
 
 SCHEMA = "ntmcert/what-if/v1"
 
@@ -160,7 +161,7 @@ def apply_changes(doc: Document, changes: list[Change]) -> Document:
                                                                                 shorten(change.text, 80))))
                 continue
             facts = hamlet.setdefault("facts", {})
-            path = ("hamlets", hamlets.index(hamlet), "facts", fact)
+            path: KeyPath = ("hamlets", hamlets.index(hamlet), "facts", fact)
         else:
             fact = change.ref
             facts = data.setdefault("facts", {})
@@ -185,7 +186,7 @@ class Moved:
 
 
 def _statuses(verdict: Verdict) -> dict[str, str]:
-    out = {"verdict": verdict.verdict}
+    out: dict[str, str] = {"verdict": verdict.verdict}
     for p in verdict.prerequisites:
         out[f"prerequisite:{p.id}"] = p.status
 
@@ -212,14 +213,14 @@ def moved(before: Verdict, after: Verdict) -> list[Moved]:
     return [Moved(before.pack["id"], r, a.get(r, "—"), b.get(r, "—")) for r in refs if a.get(r) != b.get(r)]
 
 
-def document(changes: list[Change], before: list[Verdict], after: list[Verdict]) -> dict:
+def document(changes: list[Change], before: list[Verdict], after: list[Verdict]) -> JSONDict:
     """The what-if JSON: the changes, what moved, and both sets of verdicts."""
     return {
         "schema": SCHEMA,
         "hypothetical": True,  # computed on changed figures: never a dossier's verdict
         "mark": {"vi": "GIẢ ĐỊNH – không dùng làm hồ sơ", "en": "HYPOTHETICAL – not for the dossier"},
         "set": [c.text for c in changes],
-        "moved": [m.__dict__ for b, a in zip(before, after) for m in moved(b, a)],
+        "moved": [m.__dict__ for b, a in zip(before, after, strict=True) for m in moved(b, a)],
         "before": [v.to_dict() for v in before],
         "after": [v.to_dict() for v in after],
     }

@@ -7,7 +7,7 @@ from typing import Any, Literal, cast
 
 from ntmcert.core.text import Text
 from ntmcert.evaluation.evaluate import Context, combine_undecided, compare_result, facts_and_ref, plan_comparison
-from ntmcert.evaluation.verdict import ComparisonInputs, IndicatorResult
+from ntmcert.evaluation.verdict import ComparisonInputs, IndicatorResult, IndicatorStatus
 from ntmcert.packs.library import PackIndicator
 from ntmcert.packs.registry import DocRow, IndicatorKind, LocatedComparison, register
 from ntmcert.packs.schema import Comparison, IndicatorBase
@@ -54,6 +54,7 @@ class AnyOfKind(IndicatorKind):
 def _result(ctx: Context, spec: AnyOfIndicator, layer: str, alts: list[ComparisonInputs]) -> IndicatorResult:
     results = tuple(compare_result(ctx, f"{spec.id}#{k}", alt) for k, alt in enumerate(alts))
     statuses = [r.status for r in results]
+    status: IndicatorStatus
     if "pass" in statuses:
         status = "pass"
     elif all(s == "fail" for s in statuses):

@@ -127,7 +127,7 @@ def _result(spec: HamletShareIndicator, layer: str, per_hamlet: list[tuple[str, 
             status, missing = "fail", ()
         else:
             open_statuses = [s.status for h in open_ for s in h.indicators] + (["missing"] if unlisted else [])
-            status = cast(IndicatorStatus, combine_undecided(open_statuses))
+            status = combine_undecided(open_statuses)
             unlisted_refs = tuple(f"hamlet:*:{f}" for f in sorted(set(hamlet_facts(spec)))) if unlisted else ()
             missing = listed_missing + unlisted_refs
     shown_t = {lang: pct(t, lang) for lang in ("vi", "en")}

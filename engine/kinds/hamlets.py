@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 from ntmcert.core.text import Text
 from ntmcert.evaluation.evaluate import Context, combine_undecided, plan_indicator
 from ntmcert.evaluation.explain import source_view
-from ntmcert.evaluation.verdict import HamletResult, IndicatorResult
+from ntmcert.evaluation.verdict import HamletResult, HamletStatus, IndicatorResult, IndicatorStatus
 from ntmcert.kinds.unknown import unknown_result
 from ntmcert.packs.library import PackIndicator
 from ntmcert.packs.registry import DocRow, IndicatorKind, LocatedComparison, kind_of, register
@@ -79,13 +79,15 @@ def _result(spec: HamletsIndicator, layer: str, per_hamlet: list) -> IndicatorRe
     for name, builders in per_hamlet:
         subs = tuple(build() for build in builders)
         statuses = [s.status for s in subs]
-        h_status = "fail" if "fail" in statuses else ("pass" if all(s == "pass" for s in statuses) else "incomplete")
+        h_status: HamletStatus = ("fail" if "fail" in statuses
+                                  else "pass" if all(s == "pass" for s in statuses) else "incomplete")
         hamlets.append(HamletResult(name, h_status, subs))
     hamlets.sort(key=lambda h: h.name)
     passing = sum(h.status == "pass" for h in hamlets)
     open_ = [h for h in hamlets if h.status == "incomplete"]
     need = spec.threshold
     missing: tuple[str, ...] = ()
+    status: IndicatorStatus
     if not hamlets:
         status = "missing"
         missing = tuple(sorted({f"hamlet:*:{located.comparison.fact}"
@@ -127,7 +129,8 @@ def _no_hamlets(spec: HamletsIndicator, layer: str, missing: tuple[str, ...]) ->
     """No hamlet is listed: nothing is counted, so no count, margin or "n more" is shown; what to
     collect is said in words, for every hamlet."""
     subs = [] if spec.hamlet_indicators == "unknown" else list(spec.hamlet_indicators)
-    what = Text.join("; ", [sub.title for sub in subs]) if subs else Text("các chỉ tiêu của ấp", "the hamlet indicators")
+    what = (Text.join("; ", [sub.title for sub in subs]) if subs
+            else Text("các chỉ tiêu của ấp", "the hamlet indicators"))
     need = spec.threshold
     views: dict[str, Any] = {
         "actual": None,

@@ -91,7 +91,7 @@ def _result(ctx: Context, spec: ThresholdByFactIndicator, layer: str,
         en = "The condition choosing the threshold is not known, but both thresholds give the same result."
     else:
         chosen = None
-        status = cast(IndicatorStatus, combine_undecided([when.status, then.status, other.status]))
+        status = combine_undecided([when.status, then.status, other.status])
         missing = tuple(dict.fromkeys((*when.missing_facts, *then.missing_facts, *other.missing_facts)))
         vi = "Chưa rõ điều kiện chọn ngưỡng, và hai ngưỡng cho kết quả khác nhau: cần số liệu của điều kiện."
         en = "The condition choosing the threshold is not known, and the two thresholds differ: its figure is needed."

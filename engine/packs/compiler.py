@@ -19,8 +19,10 @@ per criterion when a commune passes), which is what durable-rules' Python bridge
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any, Protocol
 
 from ntmcert.core.errors import InputError, Location, Problem
 from ntmcert.core.exact import OPERATORS, Interval
@@ -31,6 +33,25 @@ SENTINEL = "$sentinel"
 OUTCOMES = ("pass", "fail", "undecidable")
 GROUP_SIZE = 30  # 1 + 2·30 rules per fact stays under durable-rules' 64; 5·30 + 3 properties under 252
 _INT_LIMIT = 2**62  # the engine's integers are int64; stay well inside
+
+
+Ruleset = dict[str, dict[str, Any]]  # durable-rules' JSON form of a ruleset: rule name → rule
+Placement = tuple[str, bool, int, str, int]  # what `placements` gives per rule key
+
+
+class CheckLike(Protocol):
+    """What encoding reads of an evaluation check (ntmcert.evaluation.checks.Check, a layer above)."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def rule(self) -> str: ...
+    @property
+    def op(self) -> str: ...
+    @property
+    def value(self) -> Interval: ...
+    @property
+    def threshold(self) -> Fraction: ...
 
 
 @dataclass(frozen=True)
@@ -74,17 +95,17 @@ def slots(pack: Pack) -> dict[str, Slot]:
     return out
 
 
-def _cmp(op: str, left: str, right: str) -> dict:
+def _cmp(op: str, left: str, right: str) -> dict[str, Any]:
     return {OPERATORS[op].engine_key: {left: {"$m": right}}}
 
 
-def compile_ruleset(pack: Pack) -> dict:
+def compile_ruleset(pack: Pack) -> Ruleset:
     """A fresh ruleset dict for `pack` (durable-rules mutates what it is given: never reuse one)."""
     check_hash_collisions(pack)
     groups: dict[str, list[Slot]] = {}
     for slot in slots(pack).values():
         groups.setdefault(slot.group, []).append(slot)
-    rules: dict[str, dict] = {}
+    rules: Ruleset = {}
     for group, members in groups.items():
         every = [{"$or": [{f"a{s.index}": 1}, _cmp(s.op, f"pl{s.index}", f"pr{s.index}")]} for s in members]
         rules[f"{group}|all"] = {"all": [{"m": {"$and": [{"t": group}] + every}}]}
@@ -179,19 +200,21 @@ def _side(value: Interval, op: str, threshold: Fraction) -> tuple[int, int]:
             return _FALSE[op]
         return _lex(value.hi, 0 if value.hi_closed else -1, threshold)
     if op == "==":
-        return _lex(value.lo, 0, threshold) if value.is_point else _FALSE[op]
+        return _lex(value.lo, 0, threshold) if value.is_point and value.lo is not None else _FALSE[op]
     if op == "!=":  # only reached as the negation of ==, which packs use for yes/no facts (points)
-        return _lex(value.lo, 0, threshold) if value.is_point else _FALSE[op]
+        return _lex(value.lo, 0, threshold) if value.is_point and value.lo is not None else _FALSE[op]
     raise ValueError(op)
 
 
 _NAMES = [(f"a{i}", f"pl{i}", f"pr{i}", f"fl{i}", f"fr{i}") for i in range(GROUP_SIZE)]
 
 
-def _slot_values(check) -> tuple[int, int, int, int]:
+def _slot_values(check: CheckLike) -> tuple[int, int, int, int]:
     value, op, t = check.value, check.op, check.threshold
     if value.lo is value.hi or value.is_point:
         # a point: both sides compare the same pair (the common case, so computed once)
+        if value.lo is None:
+            raise ValueError("an interval unbounded on both sides has no integers to compare")
         pl, pr = _lex(value.lo, 0, t)
         return pl, pr, pl, pr
     pl, pr = _side(value, op, t)
@@ -199,9 +222,9 @@ def _slot_values(check) -> tuple[int, int, int, int]:
     return pl, pr, fl, fr
 
 
-def encode_slot(check, index: int) -> dict:
+def encode_slot(check: CheckLike, index: int) -> dict[str, int]:
     """The properties of one check in its group's fact."""
-    return dict(zip(_NAMES[index], (0, *_slot_values(check))))
+    return dict(zip(_NAMES[index], (0, *_slot_values(check)), strict=True))
 
 
 def group_widths(pack_slots: dict[str, Slot]) -> dict[str, int]:
@@ -212,7 +235,7 @@ def group_widths(pack_slots: dict[str, Slot]) -> dict[str, int]:
     return widths
 
 
-def placements(pack_slots: dict[str, Slot]) -> dict[str, tuple[str, bool, int, str, int]]:
+def placements(pack_slots: dict[str, Slot]) -> dict[str, Placement]:
     """Per rule key: (group, hamlet level, slot index, the group's name as JSON text, group
     width), what `encode` looks up once per check."""
     widths = group_widths(pack_slots)
@@ -225,7 +248,8 @@ _PRESENT = [f'"a{i}":0,"pl{i}":%d,"pr{i}":%d,"fl{i}":%d,"fr{i}":%d' for i in ran
 _ABSENT = [f'"a{i}":1' for i in range(GROUP_SIZE)]
 
 
-def encode(checks, placed: dict[str, tuple], sid: str) -> tuple[list[str], list[list]]:
+def encode(checks: Iterable[CheckLike], placed: dict[str, Placement],
+           sid: str) -> tuple[list[str], list[list[CheckLike | None]]]:
     """The facts for a batch of checks, as JSON texts, and for each fact the check in each of its
     slots.
 
@@ -233,12 +257,12 @@ def encode(checks, placed: dict[str, tuple], sid: str) -> tuple[list[str], list[
     rules but travel in one fact per hamlet. Only integers and the compiler's own names are
     written, so the text needs no escaping beyond the group names' (made once per pack).
     """
-    groups: dict = {}
-    members: dict = {}
+    groups: dict[str | tuple[str, str], list[Any]] = {}  # [group name as JSON, the slots' texts]
+    members: dict[str | tuple[str, str], list[CheckLike | None]] = {}
     limit = _INT_LIMIT
     for check in checks:
         group, hamlet_level, index, group_json, width = placed[check.rule]
-        where = (group, check.key.rpartition("@")[2]) if hamlet_level else group
+        where: str | tuple[str, str] = (group, check.key.rpartition("@")[2]) if hamlet_level else group
         slots_of = groups.get(where)
         if slots_of is None:
             slots_of = groups[where] = [group_json, list(_ABSENT[:width])]

@@ -139,7 +139,13 @@ def flatten(pack: Pack) -> dict[tuple[str, ...], Any]:
         for name in ("title", "group", "require", "key", "not_applicable"):
             value = getattr(spec, name)
             if value is not None:
-                out[(crit.id, name)] = _plain(value.model_dump() if hasattr(value, "model_dump") else value.to_dict() if hasattr(value, "to_dict") else value)
+                if hasattr(value, "model_dump"):
+                    shown = value.model_dump()
+                elif hasattr(value, "to_dict"):
+                    shown = value.to_dict()
+                else:
+                    shown = value
+                out[(crit.id, name)] = _plain(shown)
         for ind in crit.indicators:
             out[(crit.id, ind.spec.id)] = "<indicator>"
             _flatten_model(ind.spec, (crit.id, ind.spec.id), out)

@@ -13,7 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from ntmcert.core.errors import InputError, Location, PackNotFoundError, Problem, ProblemCollector
+from ntmcert.core.files import read_bounded
+from ntmcert.core.paths import rules_dir
+from ntmcert.core.text import Text
 from ntmcert.inputs.catalogue import Catalogue, FactKind, Level, bundled_catalogue
+from ntmcert.inputs.validation import validate_document
+from ntmcert.inputs.yamlio import MAX_BYTES, Document, load_path
 from ntmcert.packs.registry import kind_of
 from ntmcert.packs.schema import (
     Comparison,
@@ -28,10 +33,6 @@ from ntmcert.packs.schema import (
 
 Indicator = IndicatorBase  # any registered kind's model (see ntmcert.packs.registry)
 _Report = Callable[..., None]  # problem(code, message, key path below the indicator)
-from ntmcert.core.files import read_bounded
-from ntmcert.core.paths import rules_dir
-from ntmcert.inputs.validation import validate_document
-from ntmcert.inputs.yamlio import MAX_BYTES, Document, load_path
 
 PACK_FILE = "pack.yaml"
 
@@ -51,6 +52,13 @@ class PackCriterion:
     @property
     def id(self) -> str:
         return self.spec.id
+
+    @property
+    def title(self) -> Text:
+        """The title after layering: a new criterion must have one, an override keeps its parent's."""
+        if self.spec.title is None:
+            raise ValueError(f"criterion {self.spec.id} has no title after layering")
+        return self.spec.title
 
 
 @dataclass(frozen=True)
@@ -305,8 +313,8 @@ class PackLibrary:
                 loaded = docs[ind.layer]
                 base_path = _indicator_path(loaded.doc, crit.id, ind.spec)
 
-                def problem(code: str, msg: str, sub: tuple[str | int, ...] = (), _base: tuple[str | int, ...] = base_path,
-                            _doc: Document = loaded.document) -> None:
+                def problem(code: str, msg: str, sub: tuple[str | int, ...] = (),
+                            _base: tuple[str | int, ...] = base_path, _doc: Document = loaded.document) -> None:
                     collector.problems.append(Problem(code, msg, _doc.locate(_base + sub)))
 
                 for ident in _indicator_ids(ind.spec):

@@ -7,6 +7,7 @@ the bundled packs. Replacing a number the pack read in the law itself (`official
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 from decimal import Decimal
 from pathlib import Path
@@ -17,8 +18,8 @@ from ntmcert.core.errors import ProblemCollector
 from ntmcert.core.exact import to_fraction
 from ntmcert.core.vocab import Region
 from ntmcert.inputs.validation import validate_document
-from ntmcert.inputs.yamlio import Document, load_path
-from ntmcert.packs.library import PackLibrary
+from ntmcert.inputs.yamlio import Document, KeyPath, load_path
+from ntmcert.packs.library import PackLibrary, PackParameter
 from ntmcert.packs.resolve import OfficerValue
 from ntmcert.packs.schema import Provenance, Source
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -36,7 +37,7 @@ class ParamEntry(BaseModel):
 
     @field_validator("value")
     @classmethod
-    def _finite(cls, v):
+    def _finite(cls, v: Decimal) -> Decimal:
         if not v.is_finite() or v < 0:
             raise ValueError("a parameter value is a finite, non-negative number")
         return v
@@ -56,7 +57,7 @@ def load_params(path: str | Path, library: PackLibrary) -> dict[str, list[Office
 def params_from_document(doc: Document, library: PackLibrary) -> dict[str, list[OfficerValue]]:
     """Check a loaded parameter document (a file, or a request field) against every pack."""
     parsed, collector = validate_document(doc, ParamsFile, "params")
-    defined: dict[str, list] = {}
+    defined: dict[str, list[tuple[str, PackParameter]]] = {}
     for pack in library.all():
         for name, param in pack.parameters.items():
             defined.setdefault(name, []).append((pack.id, param))
@@ -68,13 +69,14 @@ def params_from_document(doc: Document, library: PackLibrary) -> dict[str, list[
             _add(collector, doc, "params_unknown_parameter",
                  f"no bundled pack has a parameter {name!r}{hint}", ("parameters", name))
             continue
-        seen: dict[tuple, int] = {}
+        seen: dict[tuple[dt.date | None, Region | None], int] = {}
         for i, entry in enumerate(entries):
             when = (entry.valid_from, entry.region)
             if when in seen:
                 _add(collector, doc, "params_invalid",
                      f"{name}: entries {seen[when]} and {i} both apply from {entry.valid_from or 'the start'}"
-                     f" for {entry.region.value if entry.region else 'every region'}; keep one", ("parameters", name, i))
+                     f" for {entry.region.value if entry.region else 'every region'}; keep one",
+                     ("parameters", name, i))
                 continue
             seen[when] = i
             official = [(pack_id, v) for pack_id, p in defined[name] for v in p.spec.values
@@ -90,6 +92,6 @@ def params_from_document(doc: Document, library: PackLibrary) -> dict[str, list[
     return out
 
 
-def _add(collector: ProblemCollector, doc, code: str, message: str, path: tuple) -> None:
+def _add(collector: ProblemCollector, doc: Document, code: str, message: str, path: KeyPath) -> None:
     loc = doc.locate(path)
     collector.add(code, message, line=loc.line, column=loc.column, key_path=loc.key_path)

@@ -195,7 +195,8 @@ def _resolve_parameter(ref: ParameterRef, pack: Pack, as_of: dt.date, region: Re
         base_value = to_fraction(base)
         used_region = region
     else:
-        assert current.value is not None  # a dated value has a value or values by region
+        if current.value is None:  # unreachable: the schema gives a dated value a value or values by region
+            raise ValueError(f"parameter {ref.parameter} has a dated value with no value")
         base_value = to_fraction(current.value)
         used_region = None
     return ResolvedThreshold(base_value * factor * scale, share, ref.parameter, factor, base_value, param.layer,

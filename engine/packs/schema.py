@@ -89,7 +89,7 @@ class ParameterRef(BaseModel):
         return v
 
 
-Threshold = Union[bool, int, Decimal, Percent, ParameterRef, Literal["unknown"]]
+Threshold = bool | int | Decimal | Percent | ParameterRef | Literal["unknown"]
 
 
 class Comparison(BaseModel):
@@ -118,7 +118,8 @@ class Comparison(BaseModel):
                                       "thresholds must be exact numbers (written in YAML, not binary floats)")
         if isinstance(v, str) and v != "unknown":
             raise PydanticCustomError("bad_threshold", "a threshold is a number, true/false, {percent}, {parameter} "
-                                      "or the word unknown", {"percent": "{percent: P}", "parameter": "{parameter: NAME}"})
+                                      "or the word unknown",
+                                      {"percent": "{percent: P}", "parameter": "{parameter: NAME}"})
         return v
 
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ntmcert.api import applicable_packs, default_library
+from ntmcert.api import default_library, default_packs
 from ntmcert.core.errors import InputError, Location, NtmcertError, PackNotFoundError, Problem
 from ntmcert.core.version import __version__
 from ntmcert.evaluation.engines import get_engine
@@ -112,9 +112,10 @@ def parse_params(doc: Document, key: str | None = "params"):
 
 
 def packs_for(factset: FactSet, pack_ids: list[str]) -> list:
-    """The packs named, or (none named) every bundled pack that fits the commune, as the CLI does."""
+    """The packs named, or (none named) what the CLI evaluates without --pack: the fitting packs of
+    the next tier the commune can seek (ntmcert.api.default_packs)."""
     lib = library()
-    chosen = [lib.get(p) for p in pack_ids] if pack_ids else applicable_packs(factset, lib)
+    chosen = [lib.get(p) for p in pack_ids] if pack_ids else default_packs(factset, lib)
     if not chosen:
         raise InputError([Problem("no_applicable_pack", f"no bundled pack fits province "
                                   f"{factset.commune.province!r} at {factset.as_of}; name one in packs",

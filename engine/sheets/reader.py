@@ -99,7 +99,7 @@ class SheetReader:
         self.header_rows: list[int] = []  # rows 2–3 read as header rows
         self.total: int | None = None
         self.template_pack: str | None = None
-        self._wb: Any = None  # an openpyxl read-only Workbook
+        self._wb: Any = None  # an openpyxl workbook once open (openpyxl has no type hints)
         self._fh: BinaryIO | None = None
         self._uncomputed: dict[str, set[tuple[int, int]]] = {}
         self._hamlets: HamletStore | None = None
@@ -128,14 +128,14 @@ class SheetReader:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # e.g. "Data Validation extension is not supported"
-                self._wb = openpyxl.load_workbook(self._fh, read_only=True, data_only=True)
-            names = self._wb.sheetnames
-            self._sheet = self._wb[COMMUNE_SHEET] if COMMUNE_SHEET in names else self._wb[names[0]]
+                wb = self._wb = openpyxl.load_workbook(self._fh, read_only=True, data_only=True)
+            names = wb.sheetnames
+            self._sheet = wb[COMMUNE_SHEET] if COMMUNE_SHEET in names else wb[names[0]]
             first = next(self._sheet.iter_rows(min_row=1, max_row=1, values_only=True), ())
         except Exception as exc:
             raise _unreadable(self.path, exc) from None
         self._sheet_name = self._sheet.title
-        keywords = self._wb.properties.keywords or ""
+        keywords = wb.properties.keywords or ""
         m = re.search(r"pack=(\S+)", keywords)
         self.template_pack = m.group(1) if m else None
         self.columns = read_header(list(first), Level.commune, self.catalogue, self.file,
@@ -146,7 +146,7 @@ class SheetReader:
         max_row = self._sheet.max_row
         self.total = max(max_row - 1, 0) if max_row else None
         if HAMLET_SHEET in names:
-            ham = self._wb[HAMLET_SHEET]
+            ham = wb[HAMLET_SHEET]
             try:
                 first = next(ham.iter_rows(min_row=1, max_row=1, values_only=True), ())
             except Exception as exc:
@@ -154,11 +154,11 @@ class SheetReader:
             if any(not _blank(v) for v in first):
                 self._hamlet_columns = read_header(list(first), Level.hamlet, self.catalogue, self.file, HAMLET_SHEET,
                                                    hamlets_allowed=True)
-                self._hamlets = HamletStore()
+                store = self._hamlets = HamletStore()
                 try:
-                    self._spool_hamlets(ham, self._hamlets)
+                    self._spool_hamlets(ham, store)
                 except BaseException:
-                    self._hamlets.close()
+                    store.close()
                     self._hamlets = None
                     raise
 

@@ -10,6 +10,10 @@ labels), and unpickling pydantic models costs ~10 µs each, several hundred per 
 measured as 4× the evaluation itself. Those objects are the same in every process, so they travel
 as references (pickle's persistent ids: the object's place in a deterministic walk of the pack or
 catalogue) and come back as the parent's own objects. Anything else pickles as usual.
+
+`EvaluationPool` is the pool itself, for callers whose per-item work is more than evaluating a fact
+set (`ntmcert batch` reads a sheet row, evaluates it and renders the output row in the worker): its
+`work(evaluator, item)` hook runs in the worker with the worker's own library, packs and engine.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import multiprocessing
 import multiprocessing.context
 import os
 import pickle
+import signal
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -45,6 +50,7 @@ FactsIn = str | Path | dict[str, Any] | FactSetInput | FactSet
 PackRef = str | Pack
 SharedKey = tuple[str, int]  # (owner: "catalogue" or a pack's sha256, place in the walk)
 CHUNK = 16  # fact sets per task: hides the pool's per-task cost (~0.1 ms)
+Work = Callable[["Evaluator", Any], Any]
 
 
 def evaluate_many(factsets: Iterable[FactsIn], packs: PackRef | Sequence[PackRef], *, jobs: int | None = None,
@@ -69,33 +75,88 @@ def evaluate_many(factsets: Iterable[FactsIn], packs: PackRef | Sequence[PackRef
     """
     if on_error not in ("raise", "yield"):
         raise ValueError(f"on_error must be 'raise' or 'yield', not {on_error!r}")
-    if chunk_size < 1:
-        raise ValueError("chunk_size must be at least 1")
+    job, library, pack_list, jobs = _job(packs, jobs, engine, params, derive_prerequisites, library, transform, None)
+    with EvaluationPool(job, library, pack_list, jobs, chunk_size) as pool:
+        for result in pool.map(factsets):
+            if isinstance(result, NtmcertError):
+                if on_error == "raise":
+                    raise result
+                yield result
+            else:
+                yield result
+
+
+class EvaluationPool:
+    """`jobs` processes (none when `jobs` is 1: the work is done in this process) that each hold the
+    caller's library, packs and engine; `map(items)` gives each item's result in input order.
+
+    The processes start when the pool is made: make it before starting any thread (a progress bar's)
+    so they are forked, which is quicker than a fork server's fresh start. Use as a context manager.
+    """
+
+    def __init__(self, job: _Job, library: PackLibrary, packs: list[Pack], jobs: int, chunk_size: int = CHUNK):
+        if chunk_size < 1:
+            raise ValueError("chunk_size must be at least 1")
+        self.jobs, self.chunk_size = jobs, chunk_size
+        self._runner: _Runner | None = None
+        self._pool: ProcessPoolExecutor | None = None
+        if jobs == 1:
+            self._runner = job.runner(library, packs)
+            return
+        self._shared = _shared_objects(library, packs, job.derive)
+        self._pool = ProcessPoolExecutor(max_workers=jobs, mp_context=_context(), initializer=_init_worker,
+                                         initargs=(job,))
+        self._pool.submit(_ready)  # the processes are made at the first task: now, not later
+
+    @classmethod
+    def of(cls, packs: PackRef | Sequence[PackRef], work: Work, *, jobs: int | None = None, engine: str = "durable",
+           params: str | Path | dict[str, list[OfficerValue]] | None = None, derive_prerequisites: bool = False,
+           library: PackLibrary | None = None, chunk_size: int = CHUNK) -> EvaluationPool:
+        """A pool whose `map` yields `work(evaluator, item)` for each item (`work` picklable: a
+        module-level function or an instance of a module-level class). An NtmcertError raised by
+        `work` is yielded in its item's place; any other exception ends the run."""
+        job, library, pack_list, jobs = _job(packs, jobs, engine, params, derive_prerequisites, library, None, work)
+        return cls(job, library, pack_list, jobs, chunk_size)
+
+    def map(self, items: Iterable[Any]) -> Iterator[Any]:
+        """Results in input order; the input is read a few chunks ahead of what was yielded."""
+        if self._runner is not None:
+            return _evaluate_one(self._runner, items, self.chunk_size)
+        if self._pool is None:
+            raise ValueError("the pool is closed")
+        return _pooled(self._pool, self._shared, items, self.jobs, self.chunk_size)
+
+    def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> EvaluationPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _job(packs: PackRef | Sequence[PackRef], jobs: int | None, engine: str,
+         params: str | Path | dict[str, list[OfficerValue]] | None, derive: bool, library: PackLibrary | None,
+         transform: Callable[[Any], Any] | None, work: Work | None) -> tuple[_Job, PackLibrary, list[Pack], int]:
     library = library or default_library()
     single = isinstance(packs, (str, Pack))
     refs: Sequence[PackRef] = [packs] if isinstance(packs, (str, Pack)) else packs
     pack_list = [_pack(p, library) for p in refs]
     get_engine(engine)  # an unknown engine name fails here, before any process starts
     officer = load_params(params, library) if isinstance(params, (str, Path)) else params
-    jobs = _default_jobs() if jobs is None else jobs
+    jobs = default_jobs() if jobs is None else jobs
     if jobs < 1:
         raise ValueError("jobs must be at least 1")
     job = _Job(library.root, library.catalogue, _extra_files(library), tuple(p.id for p in pack_list),
-               tuple(p.sha256 for p in pack_list), engine, officer, derive_prerequisites, single, transform)
-    if jobs == 1:
-        results: Iterator[Any] = _evaluate_one(job.runner(library, pack_list), factsets, chunk_size)
-    else:
-        results = _pooled(job, library, pack_list, factsets, jobs, chunk_size)
-    for result in results:
-        if isinstance(result, NtmcertError):
-            if on_error == "raise":
-                raise result
-            yield result
-        else:
-            yield result
+               tuple(p.sha256 for p in pack_list), engine, officer, derive, single, transform, work)
+    return job, library, pack_list, jobs
 
 
-def _default_jobs() -> int:
+def default_jobs() -> int:
+    """The cores this process may run on (os.cpu_count() where that cannot be known)."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
@@ -128,14 +189,18 @@ class _Job:
     derive: bool
     single: bool
     transform: Callable[[Any], Any] | None
+    work: Work | None = None
 
     def runner(self, library: PackLibrary, packs: list[Pack]) -> _Runner:
         return _Runner(library, packs, get_engine(self.engine), self.officer, self.derive, self.single,
-                       self.transform)
+                       self.transform, self.work)
 
 
 @dataclasses.dataclass
 class _Runner:
+    """What a process evaluates with: its library, packs and engine (`work` hooks get it as their
+    evaluator)."""
+
     library: PackLibrary
     packs: list[Pack]
     engine: Any
@@ -143,10 +208,20 @@ class _Runner:
     derive: bool
     single: bool
     transform: Callable[[Any], Any] | None
+    work: Work | None = None
 
-    def run(self, chunk: list[FactsIn]) -> list[Any]:
-        """Each fact set's verdict (or tuple of verdicts), transformed; or the NtmcertError that
-        stopped it."""
+    def evaluate(self, factset: FactSet) -> Any:
+        """The verdict of `factset` (a tuple of verdicts when the pool was given several packs)."""
+        verdicts = tuple(evaluate_pack(factset, pack, self.engine, officer=self.officer,
+                                       catalogue=self.library.catalogue, library=self.library,
+                                       derive_prerequisites=self.derive) for pack in self.packs)
+        return verdicts[0] if self.single else verdicts
+
+    def run(self, chunk: list[Any]) -> list[Any]:
+        """Each fact set's verdict (or tuple of verdicts), transformed, or each item's work; or the
+        NtmcertError that stopped it."""
+        if self.work is not None:
+            return [self._work(self.work, item) for item in chunk]
         catalogue = self.library.catalogue
         loaded: list[Any] = []
         for facts in chunk:
@@ -170,8 +245,17 @@ class _Runner:
             out.append(result if self.transform is None else self.transform(result))
         return out
 
+    def _work(self, work: Work, item: Any) -> Any:
+        try:
+            return work(self, item)
+        except NtmcertError as exc:
+            return exc
 
-def _evaluate_one(runner: _Runner, factsets: Iterable[FactsIn], chunk_size: int) -> Iterator[Any]:
+
+Evaluator = _Runner  # the name `work` hooks know it by
+
+
+def _evaluate_one(runner: _Runner, factsets: Iterable[Any], chunk_size: int) -> Iterator[Any]:
     source = iter(factsets)
     while chunk := list(itertools.islice(source, chunk_size)):
         yield from runner.run(chunk)
@@ -184,6 +268,11 @@ _worker: tuple[_Runner, dict[int, SharedKey]] | None = None
 
 def _init_worker(job: _Job) -> None:
     global _worker
+    # Ctrl-C reaches the whole process group: the parent stops the run and shuts the pool down, so a
+    # worker ignores it (no traceback per process); SIGTERM ends a worker at once, whatever handler
+    # the parent had when it forked
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     library = PackLibrary(root=job.root, catalogue=job.catalogue, extra_files=job.extra_files)
     packs = [library.get(pack_id) for pack_id in job.pack_ids]
     if tuple(p.sha256 for p in packs) != job.pack_hashes:
@@ -192,37 +281,40 @@ def _init_worker(job: _Job) -> None:
     ids = {id(obj): key for key, obj in shared.items()}
     _SHARED_TYPES[id(ids)] = {type(obj) for obj in shared.values()}
     _worker = (job.runner(library, packs), ids)
+    # what the worker holds from now on (modules, packs, and a forked parent's objects) is never
+    # garbage: the collector leaves it alone instead of walking it again in every full collection
+    gc.freeze()
 
 
-def _run_chunk(chunk: list[FactsIn]) -> bytes:
+def _ready() -> None:
+    """A first task, so that the pool makes its processes when it is made."""
+
+
+def _run_chunk(chunk: list[Any]) -> bytes:
     if _worker is None:
         raise EngineError("evaluate_many's worker process was not initialised")
     runner, ids = _worker
     return _dump([_Failure.of(r) if isinstance(r, NtmcertError) else r for r in runner.run(chunk)], ids)
 
 
-def _pooled(job: _Job, library: PackLibrary, packs: list[Pack], factsets: Iterable[FactsIn], jobs: int,
+def _pooled(pool: ProcessPoolExecutor, shared: dict[SharedKey, Any], items: Iterable[Any], jobs: int,
             chunk_size: int) -> Iterator[Any]:
-    shared = _shared_objects(library, packs, job.derive)
-    context = _context()
     pending: deque[Future[bytes]] = deque()
-    source = iter(factsets)
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker,
-                             initargs=(job,)) as pool:
-        try:
-            while True:
-                while len(pending) < 2 * jobs:
-                    chunk = list(itertools.islice(source, chunk_size))
-                    if not chunk:
-                        break
-                    pending.append(pool.submit(_run_chunk, chunk))
-                if not pending:
-                    return
-                for item in _load(pending.popleft().result(), shared):
-                    yield item.error() if isinstance(item, _Failure) else item
-        finally:
-            for future in pending:
-                future.cancel()
+    source = iter(items)
+    try:
+        while True:
+            while len(pending) < 2 * jobs:  # bounded read-ahead: two chunks per process
+                chunk = list(itertools.islice(source, chunk_size))
+                if not chunk:
+                    break
+                pending.append(pool.submit(_run_chunk, chunk))
+            if not pending:
+                return
+            for item in _load(pending.popleft().result(), shared):
+                yield item.error() if isinstance(item, _Failure) else item
+    finally:
+        for future in pending:
+            future.cancel()
 
 
 def _context() -> multiprocessing.context.BaseContext:

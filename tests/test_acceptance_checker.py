@@ -199,7 +199,7 @@ facts:
             (12, "facts.kiosks", "duplicate_key"),
         ]
         assert len(lines) == 4
-        for line, (row, key_path, code) in zip(lines, expected):
+        for line, (row, key_path, code) in zip(lines, expected, strict=True):
             assert line.startswith(f"{path}:{row}:"), line
             assert f"[{key_path}]" in line and f" {code}: " in line
         assert "(có phải là 'commune_records_online'?)" in lines[2]  # Vietnamese by default, the values kept

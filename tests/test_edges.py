@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import math
 import re
 from decimal import Decimal
@@ -107,7 +108,7 @@ def oracle(lo, hi, lo_closed, hi_closed, op: str, t: Fraction) -> str:
     between consecutive critical values, so the endpoints, t, and midpoints cover every case."""
     critical = sorted({v for v in (lo, hi, t) if v is not None})
     candidates = set(critical)
-    candidates.update((a + b) / 2 for a, b in zip(critical, critical[1:]))
+    candidates.update((a + b) / 2 for a, b in itertools.pairwise(critical))
     candidates.update((critical[0] - 1, critical[-1] + 1))
 
     def inside(x):
@@ -157,8 +158,7 @@ def edge_values(entry: Entry, kind: FactKind, whole: bool, t: Fraction):
         for v in (t - step, t):
             if v >= 0 and (kind is not FactKind.count or v.denominator == 1):
                 written = int(v) if v.denominator == 1 else Decimal(v.numerator) / Decimal(v.denominator)
-                lo = v if kind is not FactKind.count else v
-                yield {"ge": written}, oracle(lo, None, True, True, entry.op, t)
+                yield {"ge": written}, oracle(v, None, True, True, entry.op, t)
 
 
 def single_fact(pack, fact_id: str, value, hamlet: bool) -> dict:
@@ -405,8 +405,8 @@ def mutate(pack, key: str, *, op: str | None = None, threshold=None):
 
     criteria = tuple(PackCriterion(c.spec, tuple(PackIndicator(visit(i.spec), i.layer) for i in c.indicators), c.layer)
                      for c in pack.criteria)
-    return dataclasses.replace(pack, criteria=criteria, sha256=f"{pack.sha256[:40]}{abs(hash((key, op, str(threshold)))):024d}"[:64],
-                               memo={})
+    sha256 = f"{pack.sha256[:40]}{abs(hash((key, op, str(threshold)))):024d}"[:64]
+    return dataclasses.replace(pack, criteria=criteria, sha256=sha256, memo={})
 
 
 NEIGHBOUR = {">=": ">", ">": ">=", "<=": "<", "<": "<=", "==": "=="}

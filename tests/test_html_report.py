@@ -9,6 +9,7 @@ import unicodedata
 from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from ntmcert import Verdict, evaluate
@@ -54,7 +55,8 @@ def nfc(text: str) -> str:
 class Structure(HTMLParser):
     """Checks that every element is closed in order and records what the document refers to."""
 
-    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+    VOID: ClassVar[set[str]] = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+                                "track", "wbr"}
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)

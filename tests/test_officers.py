@@ -109,7 +109,8 @@ class TestWhatIf:
 
     def test_hamlet_set_and_json(self):
         result = runner.invoke(app, ["evaluate", str(THANH_PHU), "--pack", "tra-vinh/model-ntm-2021-2025",
-                                     "--format", "json", "--set", "hamlet:Ấp 2:residents_info_access_digital={percent: 80}"])
+                                     "--format", "json",
+                                     "--set", "hamlet:Ấp 2:residents_info_access_digital={percent: 80}"])
         doc = json.loads(result.stdout)
         assert doc["schema"] == "ntmcert/what-if/v1"
         moved = {(m["ref"], m["before"], m["after"]) for m in doc["moved"]}

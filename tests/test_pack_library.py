@@ -355,7 +355,8 @@ def test_criteria_docs_are_up_to_date():
 class TestCommuneGroups:
     """The 2026–2030 set: the verdict reports the commune group chosen from the fact set."""
 
-    @pytest.mark.parametrize("commune_extra,group", [({"group": 1}, 1), ({"special": {"ethnic_minority_region": "II"}}, 3),
+    @pytest.mark.parametrize("commune_extra,group", [({"group": 1}, 1),
+                                                     ({"special": {"ethnic_minority_region": "II"}}, 3),
                                                      ({}, None)])
     def test_group_reported(self, commune_extra, group):
         data = base_factset(as_of=dt.date(2026, 6, 30), recognitions=[],

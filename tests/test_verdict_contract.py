@@ -43,5 +43,5 @@ def test_every_case_verdict_json_is_byte_identical_to_the_saved_contract():
         SNAPSHOT.write_text("\n".join(lines) + "\n", encoding="utf-8")
     saved = SNAPSHOT.read_text(encoding="utf-8").splitlines()
     assert len(lines) == len(saved), "the number of YAML cases changed: add new cases' hashes deliberately"
-    changed = [now.split("  ", 1)[1] for now, was in zip(lines, saved) if now != was]
+    changed = [now.split("  ", 1)[1] for now, was in zip(lines, saved, strict=True) if now != was]
     assert not changed, f"verdict JSON changed for {len(changed)} case(s): {changed[:10]}"

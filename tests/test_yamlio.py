@@ -47,7 +47,7 @@ class TestLoadText:
     def test_alias_refused_before_expansion(self):
         laughs = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
             f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
-            for p, c in zip("abcdefgh", "bcdefghi"))
+            for p, c in zip("abcdefgh", "bcdefghi", strict=True))
         with pytest.raises(InputError) as err:
             load_text(laughs, "laughs.yaml")
         assert [p.code for p in err.value.problems] == ["yaml_alias"]

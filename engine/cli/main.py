@@ -149,7 +149,7 @@ def render_moves(changes, before, after, fmt: str, lang: str) -> str:
     lines = [HYPOTHETICAL.get(lang),
              Text("Giả định (không sửa tệp số liệu):", "What-if (the fact file is not modified):").get(lang)]
     lines += [f"  --set {printable(shorten(c.text))}" for c in changes]
-    moves = [m for b, a in zip(before, after) for m in whatif_moved(b, a)]
+    moves = [m for b, a in zip(before, after, strict=True) for m in whatif_moved(b, a)]  # one verdict per pack each
     lines.append(Text("Thay đổi kết quả:", "Statuses that moved:").get(lang))
     lines += [f"  {m.pack} {ref_words(m.ref)}: {word(m.ref, m.before)} → {word(m.ref, m.after)}"
               for m in moves] or [
@@ -246,7 +246,8 @@ def packs(ctx: typer.Context,
         for p in library.all():
             scope = p.doc.scope
             where = scope.province or words["national"].get(lang.value)
-            period = f"{date_text(scope.valid_from, lang.value)}..{date_text(scope.valid_to, lang.value) if scope.valid_to else ''}"
+            until = date_text(scope.valid_to, lang.value) if scope.valid_to else ""
+            period = f"{date_text(scope.valid_from, lang.value)}..{until}"
             extra = f" {words['extends'].get(lang.value)} {p.doc.extends}" if p.doc.extends else ""
             typer.echo(f"{p.id}\tv{p.version}\t{p.doc.tier.value}\t{where}\t{period}\t"
                        f"{words[p.doc.completeness].get(lang.value)}{extra}\t{p.doc.title.get(lang.value)}")

@@ -70,6 +70,9 @@ def batch(
                                             help="Show a progress bar on stderr (default: when it is a terminal)."),
     params: Path | None = typer.Option(None, "--params", help="Officer parameter values with their sources "
                                           "(format ntmcert/params/v1), used where the packs say unknown."),
+    jobs: int | None = typer.Option(None, "--jobs", "-j", min=1, show_default="one per core",
+                                    help="Processes that evaluate the rows; the output is the same for any "
+                                         "number."),
 ) -> None:
     """Evaluate many communes against one pack; a bad row becomes an error row, never stops the batch."""
     from ntmcert.api import default_library
@@ -86,7 +89,7 @@ def batch(
 
         officer = load_params(params, library) if params else None
         result = run_batch(source, pack, out, lang=lang.value, engine=engine.value, library=library,
-                           progress=progress, officer=officer)
+                           progress=progress, officer=officer, jobs=jobs)
     except InputError as exc:
         _fail(exc.problems, lang=lang.value)
     except PackNotFoundError as exc:

@@ -19,7 +19,8 @@ class FactKind(str, Enum):
 
     share = "share"  # a ratio {count, of} or a percentage; thresholds are percentages
     number = "number"  # a decimal with a unit (income, area)
-    count = "count"  # a whole number of things
+    # a whole number of things; mypy reads a member of a str enum named like a str method as overriding it
+    count = "count"  # type: ignore[assignment]
     boolean = "boolean"  # yes / no (including a department's "Đạt" assessment)
 
 

@@ -1,7 +1,8 @@
 """Commune fact sets (format ntmcert/factset/v1): the input schema, its validation, its hash.
 
 `FactSetInput` is the pydantic model of the document's envelope; `FactSet` is the validated
-domain object every later stage uses, with each fact value turned into an exact `FactValue`.
+domain object every later stage uses, with each fact value turned into an exact `FactValue`
+(inputs.factvalues).
 """
 
 from __future__ import annotations
@@ -9,21 +10,18 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import math
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
-from fractions import Fraction
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from ntmcert.core.dates import strict_date
 from ntmcert.core.errors import InputError, ProblemCollector
-from ntmcert.core.exact import Interval, fraction_text, to_fraction
 from ntmcert.core.text import nfc, shorten
 from ntmcert.core.vocab import REGION_NAMES, TIER_NAMES, TIER_ORDER, Region, Tier, tier_rank  # noqa: F401  (re-exported for fact-set users)
-from ntmcert.inputs.catalogue import Catalogue, FactDef, FactKind, Level, bundled_catalogue
+from ntmcert.inputs.catalogue import Catalogue, Level, bundled_catalogue
+from ntmcert.inputs.factvalues import FactValue, Report, parse_fact_value
 from ntmcert.inputs.validation import add_pydantic_problems
 from ntmcert.inputs.yamlio import Document, KeyPath, check_text, load_path, to_date
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -91,8 +89,8 @@ class PartialDate:
     @property
     def latest(self) -> dt.date:
         """The last day the date could be: a recognition counts only if even this is <= as_of."""
-        if self.day is not None:
-            return dt.date(self.year, self.month, self.day)
+        if self.day is not None:  # _checked refuses a day without a month
+            return dt.date(self.year, cast(int, self.month), self.day)
         if self.month is not None:
             nxt = dt.date(self.year + (self.month == 12), self.month % 12 + 1, 1)
             return nxt - dt.timedelta(days=1)
@@ -218,192 +216,6 @@ def _date_field(v):
     return strict_date(v)
 
 
-# ---------------------------------------------------------------- fact values
-
-_BOUND_KEYS = ("gt", "ge", "lt", "le")
-_META_KEYS = ("source", "note")
-
-
-@dataclass(frozen=True)
-class FactValue:
-    """One validated fact value, exact. `interval` is what comparisons use."""
-
-    kind: FactKind
-    interval: Interval  # yes/no facts are the points 1 and 0
-    boolean: bool | None = None
-    count: Fraction | None = None
-    of: Fraction | None = None
-    form: str = "value"  # value | ratio | percent | bound | percent_bound
-    bound: tuple[tuple[str, Fraction], ...] = ()
-    source: str | None = None
-    note: str | None = None
-
-    @property
-    def is_bound(self) -> bool:
-        return self.form in ("bound", "percent_bound")
-
-    def canonical(self) -> dict:
-        """A JSON-able, order-free form: exact numbers as text."""
-        out: dict[str, Any] = {}
-        if self.form == "ratio":
-            out = {"count": fraction_text(self.count), "of": fraction_text(self.of)}
-        elif self.form == "percent":
-            out = {"percent": fraction_text(self.interval.lo * 100)}
-        elif self.form == "percent_bound":
-            out = {"percent": {k: fraction_text(v * 100) for k, v in self.bound}}
-        elif self.form == "bound":
-            out = {k: fraction_text(v) for k, v in self.bound}
-        elif self.kind is FactKind.boolean:
-            out = {"value": self.boolean}
-        else:
-            out = {"value": fraction_text(self.interval.lo)}
-        if self.source:
-            out["source"] = self.source
-        if self.note:
-            out["note"] = self.note
-        return out
-
-
-def _num(raw: Any) -> Fraction | None:
-    if isinstance(raw, bool) or not isinstance(raw, (int, Decimal)):
-        return None
-    return to_fraction(raw)
-
-
-def parse_fact_value(raw: Any, fact: FactDef, path: KeyPath, report) -> FactValue | None:
-    """Validate one raw value against its catalogue entry; `report(code, msg, path)` on problems."""
-    meta: dict[str, str] = {}
-    if isinstance(raw, dict):
-        raw = dict(raw)
-        for key in _META_KEYS:
-            if key in raw:
-                val = raw.pop(key)
-                if not isinstance(val, str):
-                    report("fact_bad_type", f"{key} must be text", path + (key,))
-                else:
-                    meta[key] = val
-        if set(raw) == {"value"}:
-            raw = raw["value"]
-    kind = fact.kind
-    if kind is FactKind.boolean:
-        if isinstance(raw, bool):
-            # a yes/no fact compares as 1/0 against a threshold of true (1) or false (0)
-            return FactValue(kind, Interval.point(Fraction(int(raw))), boolean=raw, **meta)
-        report("fact_bad_type", f"{fact.id} is a yes/no fact: write true or false (found {_show(raw)})", path)
-        return None
-    if isinstance(raw, dict):
-        keys = set(raw)
-        if kind is FactKind.share and keys == {"count", "of"}:
-            return _ratio(raw, fact, path, report, meta)
-        if kind is FactKind.share and keys == {"percent"}:
-            return _percent(raw["percent"], fact, path + ("percent",), report, meta)
-        if kind in (FactKind.number, FactKind.count) and keys and keys <= set(_BOUND_KEYS):
-            return _bound(raw, fact, path, report, meta, scale=Fraction(1), form="bound")
-        allowed = ("{count, of} or {percent}" if kind is FactKind.share
-                   else "a number or a bound such as {ge: 66}")
-        report("fact_bad_shape", f"{fact.id} ({kind.value}) takes {allowed}; found keys {sorted(keys)}", path)
-        return None
-    if kind is FactKind.share:
-        report("fact_bad_type", f"{fact.id} is a share: write {{count: N, of: M}} or {{percent: P}} "
-               f"(found {_show(raw)})", path)
-        return None
-    value = _num(raw)
-    if value is None:
-        report("fact_bad_type", f"{fact.id} needs a number (found {_show(raw)})", path)
-        return None
-    if value < 0:
-        report("fact_negative", f"{fact.id} cannot be negative (found {_show(raw)})", path)
-        return None
-    if kind is FactKind.count and value.denominator != 1:
-        report("fact_not_whole", f"{fact.id} is a count: it must be a whole number (found {_show(raw)})", path)
-        return None
-    return FactValue(kind, Interval.point(value), **meta)
-
-
-def _ratio(raw, fact, path, report, meta) -> FactValue | None:
-    count, of = _num(raw["count"]), _num(raw["of"])
-    ok = True
-    for key, val in (("count", count), ("of", of)):
-        if val is None:
-            report("fact_bad_type", f"{key} must be a number (found {_show(raw[key])})", path + (key,))
-            ok = False
-        elif val < 0:
-            report("fact_negative", f"{key} cannot be negative (found {_show(raw[key])})", path + (key,))
-            ok = False
-        elif fact.whole_counts and val.denominator != 1:
-            report("fact_not_whole", f"{key} counts {fact.unit.en if fact.unit else 'items'}: "
-                   f"it must be a whole number (found {_show(raw[key])})", path + (key,))
-            ok = False
-    if not ok:
-        return None
-    if of == 0:
-        report("fact_zero_of", "of is 0: a share of nothing is undefined", path + ("of",))
-        return None
-    if count > of:
-        report("fact_count_above_of", f"count {_show(raw['count'])} is more than of {_show(raw['of'])}",
-               path + ("count",))
-        return None
-    return FactValue(FactKind.share, Interval.point(count / of), count=count, of=of, form="ratio", **meta)
-
-
-def _percent(raw, fact, path, report, meta) -> FactValue | None:
-    if isinstance(raw, dict):
-        if not raw or not set(raw) <= set(_BOUND_KEYS):
-            report("fact_bad_shape", f"a percent bound takes gt/ge/lt/le (found keys {sorted(raw)})", path)
-            return None
-        return _bound(raw, fact, path, report, meta, scale=Fraction(1, 100), form="percent_bound")
-    value = _num(raw)
-    if value is None:
-        report("fact_bad_type", f"percent must be a number (found {_show(raw)})", path)
-        return None
-    if not 0 <= value <= 100:
-        report("fact_percent_range", f"percent must be from 0 to 100 (found {_show(raw)})", path)
-        return None
-    return FactValue(FactKind.share, Interval.point(value / 100), form="percent", **meta)
-
-
-def _bound(raw, fact, path, report, meta, *, scale: Fraction, form: str) -> FactValue | None:
-    values: dict[str, Fraction] = {}
-    for key, val in raw.items():
-        num = _num(val)
-        if num is None:
-            report("fact_bad_type", f"{key} must be a number (found {_show(val)})", path + (key,))
-            return None
-        if num < 0 or (form == "percent_bound" and num > 100):
-            report("fact_percent_range" if form == "percent_bound" else "fact_negative",
-                   f"bound {key} {_show(val)} is out of range", path + (key,))
-            return None
-        values[key] = num * scale
-    if ("gt" in values and "ge" in values) or ("lt" in values and "le" in values):
-        report("fact_bad_shape", "give one lower bound (gt or ge) and one upper bound (lt or le) at most", path)
-        return None
-    lo, lo_closed = (values["gt"], False) if "gt" in values else (values.get("ge", Fraction(0)), True)
-    if "lt" in values:
-        hi, hi_closed = values["lt"], False
-    elif "le" in values:
-        hi, hi_closed = values["le"], True
-    else:  # shares cannot exceed 100%; other quantities are unbounded above
-        hi, hi_closed = (Fraction(1), True) if form == "percent_bound" else (None, True)
-    if fact.kind is FactKind.count:
-        # a count is a whole number: "more than 0" is "at least 1", "under 5.5" is "at most 5"
-        lo, lo_closed = (Fraction(math.floor(lo) + 1) if not lo_closed else Fraction(math.ceil(lo))), True
-        if hi is not None:
-            hi = Fraction(math.ceil(hi) - 1) if not hi_closed else Fraction(math.floor(hi))
-            hi_closed = True
-    interval = Interval(lo, hi, lo_closed, hi_closed)
-    if interval.is_empty():
-        report("fact_empty_bound", "the bounds leave no possible value", path)
-        return None
-    return FactValue(fact.kind, interval, form=form, bound=tuple(sorted(values.items())), **meta)
-
-
-def _show(raw: Any) -> str:
-    if isinstance(raw, Decimal):
-        return str(raw)
-    text = repr(raw)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
 # ---------------------------------------------------------------- the domain object
 
 
@@ -491,13 +303,9 @@ def load_factset(source: str | Path | dict | FactSetInput, *, catalogue: Catalog
     Raises `InputError` listing every problem with file, line and key path.
     """
     catalogue = catalogue or bundled_catalogue()
-    if isinstance(source, FactSetInput):
-        doc = Document(source.model_dump(mode="python"), file, {})
-    elif isinstance(source, dict):
-        doc = Document(source, file, {})
-    else:
-        doc = None
-    if doc is not None:  # data from Python or a sheet: the text checks a file gets when it loads
+    if isinstance(source, FactSetInput | dict):  # data from Python or a sheet: the text checks a file gets
+        data = source.model_dump(mode="python") if isinstance(source, FactSetInput) else source
+        doc = Document(data, file, {})
         collector = ProblemCollector(file)
         check_text(doc.data, (), collector)
         collector.raise_if_any()
@@ -545,16 +353,21 @@ def factset_from_document(doc: Document, catalogue: Catalogue) -> FactSet:
             if name.strip() in seen:
                 report("hamlet_duplicate", f"hamlet {shorten(name)!r} is listed twice", ("hamlets", i, "name"))
             seen.add(name.strip())
-        hf = h.get("facts") if isinstance(h.get("facts"), dict) else {}
+        hf = h.get("facts")
+        if not isinstance(hf, dict):
+            hf = {}
         parsed = _parse_facts(hf, ("hamlets", i, "facts"), Level.hamlet, catalogue, report)
         if isinstance(name, str):
             hamlets.append(Hamlet(name.strip(), parsed))
     collector.raise_if_any()
+    # a failed validation has added its problems and raise_if_any has raised them: the envelope is there
+    envelope = cast(FactSetInput, envelope)
     return FactSet(envelope.commune, envelope.as_of, envelope.recognitions, facts, tuple(hamlets),
                    envelope.source, doc.file)
 
 
-def _parse_facts(raw: dict, path: KeyPath, level: Level, catalogue: Catalogue, report) -> dict[str, FactValue]:
+def _parse_facts(raw: dict[str, Any], path: KeyPath, level: Level, catalogue: Catalogue,
+                 report: Report) -> dict[str, FactValue]:
     out: dict[str, FactValue] = {}
     unknown = 0
     for fact_id, value in raw.items():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ntmcert.core.errors import ProblemCollector
 from ntmcert.inputs.yamlio import Document
@@ -50,20 +50,21 @@ def _category(kind: str) -> str:
 
 
 def add_pydantic_problems(collector: ProblemCollector, doc: Document, exc: ValidationError, *,
-                          code: str, prefix: tuple = ()) -> None:
+                          code: str, prefix: tuple[Any, ...] = ()) -> None:
     """Add one problem per pydantic error, located at its key path in `doc`; `code` is the stage
     (e.g. "pack"), and each problem's code names the stage and the kind of mistake."""
     stage = code.removesuffix("_invalid")
-    errors = []
-    for err in exc.errors(include_url=False):
+    errors: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+    for details in exc.errors(include_url=False):
+        err: dict[str, Any] = dict(details)  # a plain dict: the message is rewritten, the input dropped
         path = prefix + _data_path(doc.data, prefix, err["loc"], err["type"])
         if err["type"] in ("union_tag_not_found", "union_tag_invalid"):  # about the discriminator itself
             ctx = err.get("ctx", {})
             path = path + (ctx.get("discriminator", "'kind'").strip("'"),)
             allowed = ctx.get("expected_tags", "")
-            err = dict(err, msg=(f"unknown kind {ctx.get('tag')!r}; allowed here: {allowed}"
-                                 if err["type"] == "union_tag_invalid" else
-                                 f"required key is missing (one of {allowed})" if allowed else "required key is missing"))
+            err["msg"] = (f"unknown kind {ctx.get('tag')!r}; allowed here: {allowed}"
+                          if err["type"] == "union_tag_invalid" else
+                          f"required key is missing (one of {allowed})" if allowed else "required key is missing")
             err.pop("input", None)
         errors.append((path, err))
     # a value that fits no member of a union gets one error per member: keep the most specific

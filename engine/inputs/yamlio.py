@@ -12,7 +12,7 @@ import json
 import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, cast
 
 import yaml
 from ntmcert.core.errors import InputError, Location, ProblemCollector
@@ -124,7 +124,8 @@ def load_path(path: str | Path) -> Document:
     collector = ProblemCollector(str(path))
     text = read_text(path, collector)
     collector.raise_if_any()
-    return load_text(text, str(path), json_syntax=path.suffix.lower() == ".json")
+    # read_text returns None only after adding a problem, which raise_if_any has just raised
+    return load_text(cast(str, text), str(path), json_syntax=path.suffix.lower() == ".json")
 
 
 def load_text(text: str, file: str | None = None, *, json_syntax: bool = False) -> Document:
@@ -309,7 +310,19 @@ def _control_problem(text: str, node, path: KeyPath, collector: ProblemCollector
                   key_path=format_key_path(path) or None)
 
 
-def _check_size(value: int | Decimal, text: str, where: dict, collector: ProblemCollector):
+class _Where(TypedDict):
+    """Where a scalar stands, as ProblemCollector.add takes it."""
+    line: int
+    column: int
+    key_path: str | None
+
+
+def _where(node: ScalarNode, path: KeyPath) -> _Where:
+    return {"line": node.start_mark.line + 1, "column": node.start_mark.column + 1,
+            "key_path": format_key_path(path) or None}
+
+
+def _check_size(value: int | Decimal, text: str, where: _Where, collector: ProblemCollector) -> int | Decimal | None:
     """Refuse numbers too long or too far from 1 to be counts, shares or money."""
     digits = len(str(abs(value))) if isinstance(value, int) else len(value.as_tuple().digits)
     exponent = 0 if isinstance(value, int) else value.adjusted()
@@ -321,8 +334,7 @@ def _check_size(value: int | Decimal, text: str, where: dict, collector: Problem
 
 def _json_scalar(node: ScalarNode, path: KeyPath, collector: ProblemCollector) -> Any:
     text = node.value
-    where = {"line": node.start_mark.line + 1, "column": node.start_mark.column + 1,
-             "key_path": format_key_path(path) or None}
+    where = _where(node, path)
     if node.style in ("'", '"'):
         return text
     if text in ("true", "false"):
@@ -345,8 +357,7 @@ def _json_scalar(node: ScalarNode, path: KeyPath, collector: ProblemCollector) -
 def _scalar(node: ScalarNode, path: KeyPath, collector: ProblemCollector) -> Any:
     text = node.value
     tag = node.tag
-    where = {"line": node.start_mark.line + 1, "column": node.start_mark.column + 1,
-             "key_path": format_key_path(path) or None}
+    where = _where(node, path)
     if tag == _STR_TAG or node.style in ("'", '"', "|", ">"):
         return text
     if tag == _NULL_TAG:

@@ -76,7 +76,8 @@ def _one(v: Verdict, lang: str) -> str:
                 name = ("↳ " if leaf is not ind else "") + leaf.id + (f" [{hamlet}]" if hamlet else "")
                 op = SYMBOL.get(leaf.op or "", "")
                 out.append(f"| {t(STATUS, leaf.status, lang)} | {_cell(name)} | {_cell(display(leaf.actual, lang))} | "
-                           f"{op} {_cell(display(leaf.threshold, lang, ''))} | {_cell(display(leaf.margin, lang, ''))} | "
+                           f"{op} {_cell(display(leaf.threshold, lang, ''))} | "
+                           f"{_cell(display(leaf.margin, lang, ''))} | "
                            f"{_cell(display(leaf.to_pass, lang, ''))} | {_cell(source_text(leaf.source, lang))} |")
         if crit.note:
             out += ["", f"> {crit.note.get(lang)}"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from ntmcert.core.text import UNKNOWN, Text, provenance
 from ntmcert.core.text import date as date_text
 from ntmcert.packs.library import Pack
@@ -85,12 +87,13 @@ def render_pack(pack: Pack, lang: str = "vi") -> str:
     out.append("")
     if pack.prerequisites:
         out += [f"## {w['prerequisites']}", ""]
-        out += [f"- `{p.id}`: {w['tier']} {tier_name(p.tier.value, lang)} — {p.title.get(lang)} ({_src(p.source, lang)})"
-                for p in pack.prerequisites]
+        out += [f"- `{p.id}`: {w['tier']} {tier_name(p.tier.value, lang)} — {p.title.get(lang)} "
+                f"({_src(p.source, lang)})" for p in pack.prerequisites]
         out.append("")
     out += [f"## {w['criteria']}", "", f"| {w['heads']} |", "|---|---|---|---|---|---|"]
     for crit in pack.criteria:
-        ct = crit.spec.title.get(lang)
+        # a resolved criterion has its title: the library refuses a new criterion without one
+        ct = cast(Text, crit.spec.title).get(lang)
         req = "" if crit.spec.require == "all" else f" (≥ {crit.spec.require.at_least})"
         key = " 🔑" if crit.spec.key else ""
         for ind in crit.indicators:
@@ -104,7 +107,8 @@ def render_pack(pack: Pack, lang: str = "vi") -> str:
                        + (f"; {w['unknown_value']} — {_src(p.spec.unknown_source, lang)}"
                           if not p.spec.values and p.spec.unknown_source else ""))
             for v in p.spec.values:
-                val = v.value if v.value is not None else ", ".join(f"{r.value}: {n}" for r, n in v.by_region.items())
+                val = (v.value if v.value is not None
+                       else ", ".join(f"{r.value}: {n}" for r, n in (v.by_region or {}).items()))
                 out.append(f"  - {w['from']} {_d(v.valid_from, lang)}: {val} ({_src(v.source, lang)})")
     out.append("")
     return "\n".join(out)

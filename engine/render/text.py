@@ -38,7 +38,7 @@ class _Console(Console):
     """Every text printed is escaped first (core.text.printable): a control character in a name
     never reaches the terminal, and the layout is measured on what is shown."""
 
-    def render_str(self, text: str, **kwargs):  # type: ignore[override]
+    def render_str(self, text: str, **kwargs):
         return super().render_str(printable(text, lines=True), **kwargs)
 
 
@@ -122,7 +122,7 @@ def _one(console: Console, v: Verdict, lang: str) -> None:
     rows = attention(v)
     if rows:
         console.print(f"{t(HEAD, 'details', lang)}:")
-        for crit, ind in rows:
+        for _crit, ind in rows:
             for hamlet, leaf in leaves(ind, open_only=True):
                 if leaf.status == "pass":
                     continue

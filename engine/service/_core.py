@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ntmcert.api import applicable_packs, default_library
+from ntmcert.api import default_library, default_packs
 from ntmcert.core.errors import InputError, Location, NtmcertError, PackNotFoundError, Problem
 from ntmcert.core.version import __version__
 from ntmcert.evaluation.engines import get_engine
@@ -112,9 +112,10 @@ def parse_params(doc: Document, key: str | None = "params"):
 
 
 def packs_for(factset: FactSet, pack_ids: list[str]) -> list:
-    """The packs named, or (none named) every bundled pack that fits the commune, as the CLI does."""
+    """The packs named, or (none named) what the CLI evaluates without --pack: the fitting packs of
+    the next tier the commune can seek (ntmcert.api.default_packs)."""
     lib = library()
-    chosen = [lib.get(p) for p in pack_ids] if pack_ids else applicable_packs(factset, lib)
+    chosen = [lib.get(p) for p in pack_ids] if pack_ids else default_packs(factset, lib)
     if not chosen:
         raise InputError([Problem("no_applicable_pack", f"no bundled pack fits province "
                                   f"{factset.commune.province!r} at {factset.as_of}; name one in packs",
@@ -225,12 +226,13 @@ def batch_source_suffixes() -> tuple[str, ...]:
     return (".xlsx", ".csv")
 
 
-def run_batch_file(source: Path, pack_id: str, out: Path, lang: str, officer, on_row) -> Any:
-    """`ntmcert batch` on a file: the summary (counts, missing facts) once every row is written."""
+def run_batch_file(source: Path, pack_id: str, out: Path, lang: str, officer, on_row, jobs: int | None = None) -> Any:
+    """`ntmcert batch` on a file, on `jobs` processes (None: one per core) as the CLI runs it: the
+    summary (counts, missing facts) once every row is written."""
     import io
 
     from rich.console import Console
 
     result = run_batch(source, pack_id, out, lang=lang, library=library(), progress=False,
-                       console=Console(file=io.StringIO()), on_row=on_row, officer=officer)
+                       console=Console(file=io.StringIO()), on_row=on_row, officer=officer, jobs=jobs)
     return result.summary

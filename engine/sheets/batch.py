@@ -20,6 +20,10 @@ result row per commune out (xlsx, csv or jsonl), streamed in constant memory.
   an interrupted or failed run leaves no half-written output (and an earlier output untouched).
 - Only counters are kept across rows (verdicts, missing facts by fact id, failing indicators), so
   memory stays flat however many rows there are; hamlet rows wait in a temporary SQLite file.
+- ``jobs`` processes (``--jobs``, default one per core) share the work: this process reads the
+  rows (cells, and the hamlet rows each claims) and writes the output in input order; a worker
+  turns a row's cells into a fact set, evaluates it and makes its output row and summary counts.
+  The output is the same, byte for byte, whatever ``jobs`` is.
 
 Exit codes (an officer's pipeline must not read "certified" off a batch that hid bad rows):
 
@@ -44,14 +48,15 @@ from ntmcert.core.errors import InputError, Location, NtmcertError, Problem
 from ntmcert.core.files import atomic_path, check_output_file
 from ntmcert.core.text import printable
 from ntmcert.evaluation.engines import get_engine
-from ntmcert.evaluation.evaluate import evaluate_pack
 from ntmcert.inputs.catalogue import Catalogue
-from ntmcert.inputs.factset import load_factset
+from ntmcert.inputs.factset import FactSet, load_factset
 from ntmcert.packs.library import Pack, PackLibrary
-from ntmcert.sheets.reader import SheetReader
-from ntmcert.sheets.results import COMMUNE_FIELDS, Outcome, Summary, flat_row
+from ntmcert.parallel import EvaluationPool, Evaluator
+from ntmcert.sheets.reader import PendingRow, RowLayout, SheetReader
+from ntmcert.sheets.results import COMMUNE_FIELDS, Outcome, ResultRow, Summary
+from ntmcert.sheets.rows import SheetRow
 from ntmcert.sheets.template import pack_facts
-from ntmcert.sheets.writers import WRITERS
+from ntmcert.sheets.writers import WRITERS, result_row
 
 OUTPUT_SUFFIXES = tuple(WRITERS)
 FACTSET_SUFFIXES = (".yaml", ".yml", ".json")
@@ -65,7 +70,7 @@ class _FileItem:
 
     path: Path
 
-    def load(self, catalogue: Catalogue):
+    def load(self, catalogue: Catalogue) -> FactSet:
         return load_factset(self.path, catalogue=catalogue)
 
     def commune_guess(self) -> tuple[dict, Any]:
@@ -78,7 +83,8 @@ class _FileItem:
             return {}, None
         if not isinstance(data, dict):
             return {}, None
-        commune = data.get("commune") if isinstance(data.get("commune"), dict) else {}
+        found = data.get("commune")
+        commune = found if isinstance(found, dict) else {}
         return {k: commune.get(k) for k in COMMUNE_FIELDS
                 if isinstance(commune.get(k), (str, int))}, data.get("as_of")
 
@@ -113,7 +119,7 @@ def check_output(source: Path, out: Path) -> None:
 @dataclass(frozen=True)
 class BatchOptions:
     """How a batch runs: the pack and engine every commune is evaluated with, the language of the
-    results, and where progress goes."""
+    results, where progress goes, and how many processes evaluate (None: one per core)."""
 
     pack: Pack
     engine: Any  # an evaluation engine (engines.get_engine)
@@ -123,6 +129,8 @@ class BatchOptions:
     progress: bool | None = None  # None: a bar only when the console is a terminal
     console: Any = None  # the rich Console the bar and notices go to
     on_row: Callable[[int], None] | None = None  # called with the number of rows done
+    engine_name: str = "durable"  # what the worker processes make their engine from (engines.ENGINE_NAMES)
+    jobs: int | None = None
 
     @property
     def catalogue(self) -> Catalogue:
@@ -135,23 +143,26 @@ class BatchOptions:
 
 @dataclass
 class _Source:
-    """What is read: the items (sheet rows or fact-set files), their estimated count, and the
-    sheet reader (None for a folder)."""
+    """What is read: the items (pending sheet rows or fact-set files), their estimated count, and
+    the sheet reader and its columns (None for a folder)."""
 
     items: Any
     total: int | None
     reader: SheetReader | None
+    layout: RowLayout | None = None
 
 
 def run_batch(source: str | Path, pack: str | Pack, out: str | Path, *, lang: str = "vi",
               engine: str = "durable", library: PackLibrary | None = None, progress: bool | None = None,
-              console=None, on_row: Callable[[int], None] | None = None, officer=None) -> BatchResult:
+              console=None, on_row: Callable[[int], None] | None = None, officer=None,
+              jobs: int | None = None) -> BatchResult:
     """Evaluate every commune of `source` against `pack` and write the results to `out`.
 
     Raises InputError (nothing written) for usage problems and unreadable inputs; row problems
     become error rows. `progress` None shows the bar only when stderr is a terminal; `console` is
     the rich Console the bar and notices go to (stderr by default); `on_row(n)` is called after
-    each row (n rows done); `officer` holds officer parameter values (params.load_params).
+    each row (n rows done); `officer` holds officer parameter values (params.load_params); `jobs`
+    is the number of processes that evaluate (None: one per core; 1: this process only).
     """
     from ntmcert.api import default_library
     from rich.console import Console
@@ -159,7 +170,9 @@ def run_batch(source: str | Path, pack: str | Pack, out: str | Path, *, lang: st
     library = library or default_library()
     source, out = Path(source), Path(out)
     options = BatchOptions(pack if isinstance(pack, Pack) else library.get(pack), get_engine(engine), library, lang,
-                           officer, progress, console or Console(stderr=True), on_row)
+                           officer, progress, console or Console(stderr=True), on_row, engine, jobs)
+    if jobs is not None and jobs < 1:
+        raise InputError([Problem("batch_bad_jobs", f"--jobs must be at least 1 (found {jobs})", Location("--jobs"))])
     check_output(source, out)
     if not source.exists():
         raise InputError([Problem("file_unreadable", f"{source} does not exist", Location(str(source)))])
@@ -173,7 +186,7 @@ def run_batch(source: str | Path, pack: str | Pack, out: str | Path, *, lang: st
         with atomic_path(out) as tmp:
             writer = WRITERS[out.suffix.lower()](tmp, lang)
             try:
-                _run(opened, writer, summary, options)
+                _run(opened, writer, out.suffix.lower(), summary, options)
                 if opened.reader is not None:
                     summary.header_rows = list(opened.reader.header_rows)
                 if not summary.rows:
@@ -209,58 +222,81 @@ class _open_source:
             files = _folder_files(self.source)
             return _Source((_FileItem(p) for p in files), len(files), None)
         self.reader = SheetReader(self.source, self.catalogue)
-        return _Source(self.reader, self.reader.total, self.reader)
+        return _Source(self.reader.pending_rows(), self.reader.total, self.reader, self.reader.layout())
 
     def __exit__(self, *exc) -> None:
         if self.reader is not None:
             self.reader.close()
 
 
-def _run(source: _Source, writer, summary: Summary, options: BatchOptions) -> None:
+def _run(source: _Source, writer: Any, suffix: str, summary: Summary, options: BatchOptions) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    enabled = options.console.is_terminal if options.progress is None else options.progress
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   console=options.console, disable=not enabled, transient=False)
-    done = 0
-    engine_text = options.engine_text
-    with bar:
-        task = bar.add_task("ntmcert batch", total=source.total)
-        for outcome in _outcomes(source, options):
-            writer.write(outcome, flat_row(outcome, options.pack, engine_text, options.lang))
-            summary.add(outcome)
-            done += 1
-            bar.advance(task)
-            if options.on_row is not None:
-                options.on_row(done)
-        bar.update(task, total=done, completed=done)
+    work = _RowWork(source.layout, suffix, options.engine_text, options.lang)
+    # the pool first: its processes are forked before the progress bar starts its thread
+    with EvaluationPool.of(options.pack, work, jobs=options.jobs, engine=options.engine_name,
+                           params=options.officer, library=options.library) as pool:
+        enabled = options.console.is_terminal if options.progress is None else options.progress
+        bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                       console=options.console, disable=not enabled, transient=False)
+        done = 0
+        with bar:
+            task = bar.add_task("ntmcert batch", total=source.total)
+            for result in _results(pool, source, options, work):
+                writer.write(result)
+                summary.add(result)
+                done += 1
+                bar.advance(task)
+                if options.on_row is not None:
+                    options.on_row(done)
+            bar.update(task, total=done, completed=done)
 
 
-def _outcomes(source: _Source, options: BatchOptions) -> Iterator[Outcome]:
-    catalogue = options.catalogue
-    for item in source.items:
-        if isinstance(item, _FileItem):
-            row, file = None, item.path.name
-        else:
-            row, file = item.row, item.file
-        try:
-            factset = item.load(catalogue)
-            verdict = evaluate_pack(factset, options.pack, options.engine, officer=options.officer,
-                                    catalogue=catalogue, library=options.library)
-        except InputError as exc:
-            if isinstance(item, _FileItem):
-                commune, as_of = item.commune_guess()
-            else:
-                commune, as_of = item.commune, item.as_of
-            yield Outcome(row, file, commune, as_of, problems=exc.problems)
-            continue
-        except NtmcertError as exc:  # e.g. the engine refused this commune: this row only
-            yield Outcome(row, file, {}, None, problems=[Problem(exc.code, str(exc), Location(file, row))])
-            continue
-        yield Outcome(row, file, verdict.commune, verdict.as_of, verdict)
+def _results(pool: EvaluationPool, source: _Source, options: BatchOptions, work: _RowWork) -> Iterator[ResultRow]:
+    for result in pool.map(source.items):
+        if isinstance(result, NtmcertError):  # _RowWork makes every NtmcertError an error row
+            raise result
+        yield result
     if source.reader is not None:
         for extra in source.reader.extra_errors():
-            yield Outcome(extra.row, extra.file, {}, None, problems=extra.problems)
+            outcome = Outcome(extra.row, extra.file, {}, None, problems=extra.problems)
+            yield result_row(outcome, work.suffix, options.pack, work.engine_text, work.lang)
+
+
+@dataclass(frozen=True)
+class _RowWork:
+    """One row's work, done in a worker process (or in this one when jobs is 1): the row's cells
+    turned into a fact set, evaluated, and made into its output row and summary counts."""
+
+    layout: RowLayout | None  # None for a folder of fact sets
+    suffix: str
+    engine_text: str
+    lang: str
+
+    def __call__(self, evaluator: Evaluator, item: PendingRow | _FileItem) -> ResultRow:
+        pack = evaluator.packs[0]
+        return result_row(self.outcome(evaluator, item), self.suffix, pack, self.engine_text, self.lang)
+
+    def outcome(self, evaluator: Evaluator, item: PendingRow | _FileItem) -> Outcome:
+        loadable: SheetRow | _FileItem
+        if isinstance(item, _FileItem):
+            row, file, loadable = None, item.path.name, item
+        else:
+            if self.layout is None:
+                raise TypeError("a sheet row needs its sheet's layout")
+            loadable = self.layout.sheet_row(item)
+            row, file = loadable.row, loadable.file
+        try:
+            verdict = evaluator.evaluate(loadable.load(evaluator.library.catalogue))
+        except InputError as exc:
+            if isinstance(loadable, _FileItem):
+                commune, as_of = loadable.commune_guess()
+            else:
+                commune, as_of = loadable.commune, loadable.as_of
+            return Outcome(row, file, commune, as_of, problems=exc.problems)
+        except NtmcertError as exc:  # e.g. the engine refused this commune: this row only
+            return Outcome(row, file, {}, None, problems=[Problem(exc.code, str(exc), Location(file, row))])
+        return Outcome(row, file, verdict.commune, verdict.as_of, verdict)
 
 
 def print_summary(result: BatchResult, catalogue: Catalogue, stream=None) -> None:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from ntmcert.core.errors import InputError, Location, Problem
 from ntmcert.core.files import BoundedReader, open_regular
@@ -26,6 +26,7 @@ from ntmcert.sheets.cells import (
     _file_label,
     _letters,
     hamlet_key,
+    read_cell,
     text,
 )
 from ntmcert.sheets.columns import Column, data_rows, read_header
@@ -35,6 +36,45 @@ from ntmcert.sheets.rows import RowCells, SheetRow, _Builder, build_commune, bui
 from ntmcert.sheets.xlsxcheck import check_workbook
 
 # ----------------------------------------------------------------------------- reading files
+
+@dataclass
+class PendingRow:
+    """One commune row as read, with the hamlet rows it claims in order (or the problem of a hamlet
+    row that matches several communes), before its cells are turned into a fact set."""
+
+    cells: RowCells
+    hamlets: list[RowCells | Problem] | None = None  # None: the workbook has no hamlet sheet
+
+
+@dataclass(frozen=True)
+class RowLayout:
+    """The columns of a sheet: what turns a PendingRow into its SheetRow (sent once to each worker)."""
+
+    file: str
+    workbook: bool
+    columns: list[Column | None]
+    hamlet_columns: list[Column | None]
+
+    def sheet_row(self, pending: PendingRow) -> SheetRow:
+        cells = pending.cells
+        builder = _Builder(self.file, self.workbook)
+        required = {c.id: i for i, c in enumerate(self.columns, start=1) if c is not None}
+        if cells.problems:
+            builder.problems.extend(cells.problems)
+            return SheetRow(self.file, cells.row, {}, builder, required)
+        data = build_commune(self.columns, cells, builder)
+        if pending.hamlets is not None:
+            hamlets: list[dict] = []
+            for claimed in pending.hamlets:
+                if isinstance(claimed, Problem):
+                    builder.problems.append(claimed)
+                    continue
+                hamlet = build_hamlet(self.hamlet_columns, claimed, builder, len(hamlets))
+                if hamlet is not None:
+                    hamlets.append(hamlet)
+            data["hamlets"] = hamlets
+        return SheetRow(self.file, cells.row, data, builder, required)
+
 
 @dataclass
 class ExtraError:
@@ -59,7 +99,7 @@ class SheetReader:
         self.header_rows: list[int] = []  # rows 2–3 read as header rows
         self.total: int | None = None
         self.template_pack: str | None = None
-        self._wb = None
+        self._wb: Any = None  # an openpyxl workbook once open (openpyxl has no type hints)
         self._fh: BinaryIO | None = None
         self._uncomputed: dict[str, set[tuple[int, int]]] = {}
         self._hamlets: HamletStore | None = None
@@ -88,14 +128,14 @@ class SheetReader:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # e.g. "Data Validation extension is not supported"
-                self._wb = openpyxl.load_workbook(self._fh, read_only=True, data_only=True)
-            names = self._wb.sheetnames
-            self._sheet = self._wb[COMMUNE_SHEET] if COMMUNE_SHEET in names else self._wb[names[0]]
+                wb = self._wb = openpyxl.load_workbook(self._fh, read_only=True, data_only=True)
+            names = wb.sheetnames
+            self._sheet = wb[COMMUNE_SHEET] if COMMUNE_SHEET in names else wb[names[0]]
             first = next(self._sheet.iter_rows(min_row=1, max_row=1, values_only=True), ())
         except Exception as exc:
             raise _unreadable(self.path, exc) from None
         self._sheet_name = self._sheet.title
-        keywords = self._wb.properties.keywords or ""
+        keywords = wb.properties.keywords or ""
         m = re.search(r"pack=(\S+)", keywords)
         self.template_pack = m.group(1) if m else None
         self.columns = read_header(list(first), Level.commune, self.catalogue, self.file,
@@ -106,7 +146,7 @@ class SheetReader:
         max_row = self._sheet.max_row
         self.total = max(max_row - 1, 0) if max_row else None
         if HAMLET_SHEET in names:
-            ham = self._wb[HAMLET_SHEET]
+            ham = wb[HAMLET_SHEET]
             try:
                 first = next(ham.iter_rows(min_row=1, max_row=1, values_only=True), ())
             except Exception as exc:
@@ -114,11 +154,11 @@ class SheetReader:
             if any(not _blank(v) for v in first):
                 self._hamlet_columns = read_header(list(first), Level.hamlet, self.catalogue, self.file, HAMLET_SHEET,
                                                    hamlets_allowed=True)
-                self._hamlets = HamletStore()
+                store = self._hamlets = HamletStore()
                 try:
-                    self._spool_hamlets(ham)
+                    self._spool_hamlets(ham, store)
                 except BaseException:
-                    self._hamlets.close()
+                    store.close()
                     self._hamlets = None
                     raise
 
@@ -159,34 +199,48 @@ class SheetReader:
                 yield RowCells(record.row, record.values, problems=record.problems)
 
     def __iter__(self) -> Iterator[SheetRow]:
-        required = {c.id: i for i, c in enumerate(self.columns, start=1) if c is not None}
+        layout = self.layout()
+        for pending in self.pending_rows():
+            yield layout.sheet_row(pending)
+
+    def layout(self) -> RowLayout:
+        """What turning a pending row into its SheetRow needs besides the row (the same for every row)."""
+        return RowLayout(self.file, self._wb is not None, list(self.columns), list(self._hamlet_columns))
+
+    def pending_rows(self) -> Iterator[PendingRow]:
+        """The commune rows as read, each with the hamlet rows it claims; the cells are turned into
+        a fact set by `RowLayout.sheet_row`, which may run in another process."""
+        code_index = next((i for i, c in enumerate(self.columns) if c is not None and c.id == "commune.code"), None)
         for cells in data_rows(self._raw_rows(), self.columns, self.header_rows):
-            builder = _Builder(self.file, self._wb is not None)
-            if cells.problems:
-                builder.problems.extend(cells.problems)
-                yield SheetRow(self.file, cells.row, {}, builder, required)
+            if cells.problems or self._hamlets is None:
+                yield PendingRow(cells)
                 continue
-            data = build_commune(self.columns, cells, builder)
-            if self._hamlets is not None:
-                code = data.get("commune", {}).get("code")
-                hamlets = []
-                for _seq, h_row, h_cells, matches in self._hamlets.claim(cells.row, code):
-                    if matches > 1:
-                        key_index = self._hamlet_index("commune_row")
-                        loc = builder.where(HAMLET_SHEET, h_row, 1 + key_index, "commune_row")
-                        key = hamlet_key(decode(h_cells[key_index]))
-                        builder.problem("hamlet_ambiguous_commune",
-                                        f"commune_row {key!r} matches more than one commune "
-                                        f"({self._hamlets.describe(key)}): write the row number of the commune, "
-                                        "and keep commune codes unique", loc)
-                        continue
-                    h_values = [decode(v) for v in h_cells]
-                    pct = frozenset(i for i, v in enumerate(h_cells) if isinstance(v, dict) and v.get("%"))
-                    hamlet = build_hamlet(self._hamlet_columns, RowCells(h_row, h_values, pct), builder, len(hamlets))
-                    if hamlet is not None:
-                        hamlets.append(hamlet)
-                data["hamlets"] = hamlets
-            yield SheetRow(self.file, cells.row, data, builder, required)
+            hamlets: list[RowCells | Problem] = []
+            for _seq, h_row, h_cells, matches in self._hamlets.claim(cells.row, self._code(cells, code_index)):
+                if matches > 1:
+                    key_index = self._hamlet_index("commune_row")
+                    builder = _Builder(self.file, self._wb is not None)
+                    loc = builder.where(HAMLET_SHEET, h_row, 1 + key_index, "commune_row")
+                    key = hamlet_key(decode(h_cells[key_index]))
+                    builder.problem("hamlet_ambiguous_commune",
+                                    f"commune_row {key!r} matches more than one commune "
+                                    f"({self._hamlets.describe(key)}): write the row number of the commune, "
+                                    "and keep commune codes unique", loc)
+                    hamlets.extend(builder.problems)
+                    continue
+                pct = frozenset(i for i, v in enumerate(h_cells) if isinstance(v, dict) and v.get("%"))
+                hamlets.append(RowCells(h_row, [decode(v) for v in h_cells], pct))
+            yield PendingRow(cells, hamlets)
+
+    def _code(self, cells: RowCells, index: int | None) -> Any:
+        """The commune code of a row as build_commune reads it (None when blank or unreadable)."""
+        column = self.columns[index] if index is not None else None
+        if index is None or column is None or index >= len(cells.values) or _blank(cells.values[index]):
+            return None
+        try:
+            return read_cell(column, cells.values[index], index in cells.percent_formats)
+        except CellError:
+            return None
 
     def _hamlet_index(self, col_id: str) -> int:
         return next(i for i, c in enumerate(self._hamlet_columns) if c is not None and c.id == col_id)
@@ -205,7 +259,7 @@ class SheetReader:
 
     # -- hamlets: spooled to a temporary SQLite file, so memory stays flat however many there are
 
-    def _spool_hamlets(self, sheet) -> None:
+    def _spool_hamlets(self, sheet: Any, store: HamletStore) -> None:
         width = len(self._hamlet_columns)
         key_index = self._hamlet_index("commune_row")
         pct = frozenset(i for i, c in enumerate(self._hamlet_columns) if c is not None and c.kind == "percent")
@@ -216,15 +270,15 @@ class SheetReader:
                 key = None if _blank(raw) else hamlet_key(raw)
             except CellError:
                 key = None
-            self._hamlets.add(key, cells.row, [encode(v, i in cells.percent_formats)
+            store.add(key, cells.row, [encode(v, i in cells.percent_formats)
                                                for i, v in enumerate(cells.values)])
-        if self._hamlets.count():
+        if store.count():
             # the communes' row numbers and codes, to find keys that match none or several communes
             code_index = next((i for i, c in enumerate(self.columns) if c is not None and c.id == "commune.code"), None)
             for cells in data_rows(self._raw_rows(), self.columns):
                 code = cells.values[code_index] if code_index is not None else None
-                self._hamlets.add_commune(cells.row, None if _blank(code) else text(code))
-            self._hamlets.count_matches()
+                store.add_commune(cells.row, None if _blank(code) else text(code))
+            store.count_matches()
 
     def close(self) -> None:
         """Release the file and the hamlet store (safe to call twice)."""
@@ -282,4 +336,4 @@ def _sheet_rows(sheet, width: int, percent_indexes: frozenset[int], uncomputed: 
         yield RowCells(number_, values, formats)
 
 
-__all__ = ["ExtraError", "SheetReader"]
+__all__ = ["ExtraError", "PendingRow", "RowLayout", "SheetReader"]

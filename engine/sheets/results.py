@@ -143,6 +143,28 @@ def flat_row(outcome: Outcome, pack: Pack, engine: str, lang: str) -> list[Any]:
     return [cells.get(cid) for cid in COLUMN_IDS]
 
 
+@dataclass(frozen=True)
+class ResultRow:
+    """One commune's result as the writer and the summary take it (made where the commune was
+    evaluated, possibly another process): the verdict kind, the writer's payload (the row's cells,
+    or its text), and what the summary counts: the facts it misses (once per occurrence, hamlet
+    facts as hamlet:*:<fact>) and the indicators it fails."""
+
+    kind: str
+    payload: Any
+    missing: tuple[str, ...] = ()
+    failing: tuple[str, ...] = ()
+
+
+def summary_marks(outcome: Outcome) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(missing fact refs, failing ids) of one outcome, as Summary counts them."""
+    if outcome.verdict is None:
+        return (), ()
+    missing = tuple("hamlet:*:" + ref.rsplit(":", 1)[-1] if ref.startswith("hamlet:") else ref
+                    for ref in outcome.verdict.missing_facts)
+    return missing, tuple(item.id for item in open_indicators(outcome.verdict)["fail"])
+
+
 # ----------------------------------------------------------------------------- the summary
 
 @dataclass
@@ -163,16 +185,10 @@ class Summary:
     def rows(self) -> int:
         return sum(self.counts.values())
 
-    def add(self, outcome: Outcome) -> None:
-        self.counts[outcome.kind] += 1
-        if outcome.verdict is None:
-            return
-        for ref in outcome.verdict.missing_facts:
-            if ref.startswith("hamlet:"):
-                ref = "hamlet:*:" + ref.rsplit(":", 1)[-1]
-            self.missing[ref] += 1
-        for item in open_indicators(outcome.verdict)["fail"]:
-            self.failing[item.id] += 1
+    def add(self, row: ResultRow) -> None:
+        self.counts[row.kind] += 1
+        self.missing.update(row.missing)
+        self.failing.update(row.failing)
 
     def exit_code(self) -> int:
         if self.counts["error"]:
@@ -258,7 +274,9 @@ __all__ = [
     "VERDICT_FILL",
     "VERDICT_FONT",
     "Outcome",
+    "ResultRow",
     "Summary",
     "flat_row",
     "open_indicators",
+    "summary_marks",
 ]

@@ -6,7 +6,7 @@ The column and cell conventions are described in cells.py.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from ntmcert.core.errors import InputError, Location, Problem
 from ntmcert.core.vocab import TIER_NAMES
@@ -67,7 +67,8 @@ class _Builder:
             grouped.setdefault(column.path[1], {})[sub] = (value, loc)
         out: dict[str, Any] = {}
         for fact_id, parts in grouped.items():
-            first = min((loc for _, loc in parts.values()), key=lambda loc: loc.column)
+            # every cell's location has its column (where())
+            first = min((loc for _, loc in parts.values()), key=lambda loc: cast(int, loc.column))
             self.origin[f"{prefix}.{fact_id}"] = first
             if any(v is _BAD for v, _ in parts.values()):
                 continue
@@ -129,7 +130,7 @@ def build_commune(columns: list[Column | None], cells: RowCells, builder: _Build
         elif path[0] == "recognition":
             recognitions.setdefault(path[1], {})[path[2]] = (value, loc)
     data["facts"] = builder.facts(parsed, "facts")
-    recs = []
+    recs: list[dict[str, Any]] = []
     said_none = False
     for tier, parts in list(recognitions.items()):
         decision = parts.get("decision", (None, None))[0]

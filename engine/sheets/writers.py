@@ -1,18 +1,23 @@
 """The batch output writers: xlsx (a summary sheet and a results sheet), csv and jsonl.
 
 Each writes to the temporary path batch.py gives it (moved into place only when the run ends).
+A writer's `prepare` makes a row's payload from the outcome wherever the commune was evaluated
+(a worker process of `ntmcert batch --jobs N`): as much of the work as can be done apart from the
+file; `write` then only appends it, in input order.
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 from ntmcert.core.text import Text
 from ntmcert.inputs.catalogue import Catalogue
+from ntmcert.packs.library import Pack
 from ntmcert.sheets.results import (
     COLUMN_IDS,
     COMMUNE_FIELDS,
@@ -22,8 +27,11 @@ from ntmcert.sheets.results import (
     VERDICT_FILL,
     VERDICT_FONT,
     Outcome,
+    ResultRow,
     Summary,
     _cell_text,
+    flat_row,
+    summary_marks,
 )
 from ntmcert.sheets.safecell import csv_row, text_cell
 
@@ -75,10 +83,14 @@ class _XlsxWriter:
         self._fills = {k: (PatternFill("solid", fgColor=v), Font(bold=True, color=VERDICT_FONT[k]))
                        for k, v in VERDICT_FILL.items()}
 
-    def write(self, outcome: Outcome, row: list[Any]) -> None:
+    @staticmethod
+    def prepare(outcome: Outcome, pack: Pack, engine: str, lang: str) -> list[Any]:
+        return flat_row(outcome, pack, engine, lang)  # cells of a write-only sheet belong to its sheet
+
+    def write(self, result: ResultRow) -> None:
         cells = [text_cell(self.results, v, alignment=self._wrap if i in self._wrapped and
-                           isinstance(v, str) and "\n" in v else None) for i, v in enumerate(row)]
-        cells[self._verdict_col].fill, cells[self._verdict_col].font = self._fills[outcome.kind]
+                           isinstance(v, str) and "\n" in v else None) for i, v in enumerate(result.payload)]
+        cells[self._verdict_col].fill, cells[self._verdict_col].font = self._fills[result.kind]
         self.results.append(cells)
         self._count += 1
 
@@ -112,8 +124,14 @@ class _CsvWriter:
         self.out = csv.writer(self.fh)
         self.out.writerow(csv_row(list(COLUMN_IDS)))
 
-    def write(self, outcome: Outcome, row: list[Any]) -> None:
-        self.out.writerow(csv_row(row))
+    @staticmethod
+    def prepare(outcome: Outcome, pack: Pack, engine: str, lang: str) -> str:
+        line = io.StringIO(newline="")
+        csv.writer(line).writerow(csv_row(flat_row(outcome, pack, engine, lang)))
+        return line.getvalue()
+
+    def write(self, result: ResultRow) -> None:
+        self.fh.write(result.payload)
 
     def finish(self, summary: Summary, catalogue: Catalogue) -> None:
         self.fh.close()
@@ -126,7 +144,8 @@ class _JsonlWriter:
     def __init__(self, path: Path, lang: str):
         self.fh = open(path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115 - closed by finish/close
 
-    def write(self, outcome: Outcome, row: list[Any]) -> None:
+    @staticmethod
+    def prepare(outcome: Outcome, pack: Pack, engine: str, lang: str) -> str:
         where = {"file": outcome.file, "row": outcome.row}
         if outcome.verdict is not None:
             doc = outcome.verdict.to_dict()
@@ -137,7 +156,10 @@ class _JsonlWriter:
                                if isinstance(outcome.commune.get(k), (str, int))},
                    "as_of": _cell_text(outcome.as_of),
                    "errors": [p.to_dict() for p in outcome.problems]}
-        self.fh.write(json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n")
+        return json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+    def write(self, result: ResultRow) -> None:
+        self.fh.write(result.payload)
 
     def finish(self, summary: Summary, catalogue: Catalogue) -> None:
         self.fh.close()
@@ -146,7 +168,13 @@ class _JsonlWriter:
         self.fh.close()
 
 
-WRITERS = {".xlsx": _XlsxWriter, ".csv": _CsvWriter, ".jsonl": _JsonlWriter}
+WRITERS: dict[str, Any] = {".xlsx": _XlsxWriter, ".csv": _CsvWriter, ".jsonl": _JsonlWriter}
 
 
-__all__ = ["WRITERS"]
+def result_row(outcome: Outcome, suffix: str, pack: Pack, engine: str, lang: str) -> ResultRow:
+    """The outcome as the writer of `suffix` and the summary take it."""
+    missing, failing = summary_marks(outcome)
+    return ResultRow(outcome.kind, WRITERS[suffix].prepare(outcome, pack, engine, lang), missing, failing)
+
+
+__all__ = ["WRITERS", "result_row"]

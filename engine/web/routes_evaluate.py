@@ -68,15 +68,16 @@ def _initial_statuses(request: Request, state: forms.FormState, names: list[str]
 
 
 def _core_tier_names() -> dict[str, tuple[str, str]]:
+    """(Vietnamese, English) per tier id, as the form template picks them."""
     from ._core import TIER_NAMES
 
-    return dict(TIER_NAMES)
+    return {tier: (name.vi, name.en) for tier, name in TIER_NAMES.items()}
 
 
 def _region_options() -> list[tuple[str, tuple[str, str]]]:
     from ._core import REGION_NAMES
 
-    return list(REGION_NAMES.items())
+    return [(region, (name.vi, name.en)) for region, name in REGION_NAMES.items()]
 
 
 async def _form_state(request: Request, sess: Session) -> forms.FormState:

@@ -17,7 +17,7 @@ def _tier_name(tier: str, lang: str) -> str:
     from ._core import TIER_NAMES
 
     names = TIER_NAMES.get(tier)
-    return (names[0] if lang == "vi" else names[1]) if names else tier
+    return names.get(lang) if names else tier
 
 
 def safe_svg(svg: str) -> Markup:

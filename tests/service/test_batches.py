@@ -12,7 +12,7 @@ import openpyxl
 from ntmcert.cli.main import app as cli_app
 from typer.testing import CliRunner
 
-from tests.sheets.helpers import COMMUNES, EXPECTED, PACK, fill_template, make_template, write_csv
+from tests.sheets.helpers import COMMUNES, EXPECTED, PACK, fill_template, make_template, mixed_communes, write_csv
 
 
 def wait_done(client, batch_id: str, timeout: float = 120.0) -> dict:
@@ -65,6 +65,20 @@ def test_a_csv_batch_gives_the_cli_results_in_every_format(client, tmp_path):
             [[c.value for c in row] for row in theirs[name].iter_rows()]
     # the stored bytes are served again, not recomputed
     assert client.get(f"/v1/batches/{batch_id}/result", params={"format": "xlsx"}).content == xlsx.content
+
+
+def test_a_long_batch_gives_the_bytes_of_the_cli_on_one_process(client, tmp_path):
+    """The service evaluates on the pool `ntmcert batch --jobs N` uses: the same rows, in order."""
+    source = write_csv(tmp_path / "many.csv", mixed_communes(120))
+    state = wait_done(client, upload(client, source).json()["batch_id"])
+    assert state["status"] == "done" and state["total"] == 120 and state["summary"]["counts"]["error"] > 0
+    for fmt in ("jsonl", "csv"):
+        got = client.get(f"/v1/batches/{state['batch_id']}/result", params={"format": fmt})
+        out = tmp_path / f"cli.{fmt}"
+        result = CliRunner().invoke(cli_app, ["batch", str(source), "--pack", PACK, "--out", str(out), "--jobs", "1",
+                                              "--no-progress"])
+        assert result.exit_code == 2, result.output
+        assert got.content == out.read_bytes(), fmt
 
 
 def test_a_workbook_upload(client, tmp_path):

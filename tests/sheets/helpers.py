@@ -71,6 +71,21 @@ COMMUNES = [GOOD, FAILING, BAD]
 EXPECTED = ["certified", "not_certified", "error"]
 
 
+def mixed_communes(count: int) -> list[dict]:
+    """Certified, not certified and bad communes, some missing a fact, each with its own code (so a
+    row out of place would show): more rows than a few chunks of the pool."""
+    out = []
+    for i in range(count):
+        commune = {**(GOOD, FAILING, BAD, GOOD, FAILING)[i % 5], "commune.name": f"Xã {i}",
+                   "commune.code": f"{70000 + i}"}
+        if i % 7 == 3:
+            commune["facts.renewable_timed_lighting"] = None  # missing: incomplete
+        if i % 11 == 5:
+            commune["as_of"] = "ngày mai"  # a bad date: an error row of its own
+        out.append(commune)
+    return out
+
+
 def make_template(tmp_path: Path, pack: str = PACK) -> Path:
     out = tmp_path / "communes.xlsx"
     result = invoke("template", "--pack", pack, "--out", out)

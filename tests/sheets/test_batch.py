@@ -260,11 +260,16 @@ def test_ten_thousand_rows_flat_memory_and_a_progress_bar(tmp_path):
     assert summary_value(summary, "renewable_timed_lighting") == 3334
 
 
-def test_no_output_when_evaluation_fails_midway(tmp_path, monkeypatch):
-    import ntmcert.sheets.batch as batch
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_no_output_when_evaluation_fails_midway(tmp_path, monkeypatch, jobs):
+    import multiprocessing
+
+    import ntmcert.parallel as parallel
 
     source = write_csv(tmp_path / "c.csv", [GOOD, FAILING, GOOD])
-    real = batch.evaluate_pack
+    real = parallel.evaluate_pack
+    # forked processes see the patch (a fork server's would not; it is chosen when threads are running)
+    monkeypatch.setattr(parallel, "_context", lambda: multiprocessing.get_context("fork"))
     calls = []
 
     def flaky(*args, **kwargs):
@@ -273,18 +278,18 @@ def test_no_output_when_evaluation_fails_midway(tmp_path, monkeypatch):
             raise RuntimeError("power cut")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(batch, "evaluate_pack", flaky)
+    monkeypatch.setattr(parallel, "evaluate_pack", flaky)
     for name in ("r.xlsx", "r.csv", "r.jsonl"):
         calls.clear()
         with pytest.raises(RuntimeError):
-            run_batch(source, PACK, tmp_path / name, progress=False)
+            run_batch(source, PACK, tmp_path / name, progress=False, jobs=jobs)
         assert sorted(p.name for p in tmp_path.iterdir()) == ["c.csv"], name  # no output, no temp file
     # an earlier output is left as it was
     previous = tmp_path / "r.csv"
     previous.write_text("earlier results\n", encoding="utf-8")
     calls.clear()
     with pytest.raises(RuntimeError):
-        run_batch(source, PACK, previous, progress=False)
+        run_batch(source, PACK, previous, progress=False, jobs=jobs)
     assert previous.read_text(encoding="utf-8") == "earlier results\n"
 
 

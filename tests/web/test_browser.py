@@ -138,7 +138,8 @@ def test_evaluate_thanh_phu_live_status_whatif_save_and_print(browser, server, t
     page.wait_for_load_state()
     pdf = page.pdf(format="A4", print_background=True)
     text = " ".join(pdf_text(pdf, tmp_path).split())  # table cells wrap: compare the words
-    assert "BÁO CÁO ĐÁNH GIÁ XÃ NÔNG THÔN MỚI" in text and "Thạnh Phú" in text and "+5,32 điểm %" in text
+    assert "BÁO CÁO KẾT QUẢ ĐÁNH GIÁ MỨC ĐẠT CHUẨN NÔNG THÔN MỚI" in text and "Thạnh Phú" in text
+    assert "+5,32 điểm %" in text
     page.context.close()
 
 

@@ -19,7 +19,8 @@ from ntmcert.core.text import Text
 from ntmcert.core.text import percent as pct
 from ntmcert.evaluation.evaluate import Context, combine_undecided, plan_indicator
 from ntmcert.evaluation.explain import source_view
-from ntmcert.evaluation.verdict import HamletResult, HamletStatus, IndicatorResult, IndicatorStatus
+from ntmcert.evaluation.verdict import IndicatorResult, IndicatorStatus
+from ntmcert.kinds.hamlets import hamlet_results
 from ntmcert.packs.library import PackIndicator
 from ntmcert.packs.registry import DocRow, IndicatorKind, LocatedComparison, kind_of, register
 from ntmcert.packs.schema import IndicatorBase, Percent, Source
@@ -94,16 +95,7 @@ def hamlet_facts(spec: Any) -> list[str]:
 
 def _result(spec: HamletShareIndicator, layer: str, per_hamlet: list[tuple[str, list[Callable[[], IndicatorResult]]]],
             total_value: Any) -> IndicatorResult:
-    hamlets = []
-    for name, builders in per_hamlet:
-        subs = tuple(build() for build in builders)
-        statuses = [s.status for s in subs]
-        h_status: HamletStatus = ("fail" if "fail" in statuses
-                                  else "pass" if all(s == "pass" for s in statuses) else "incomplete")
-        hamlets.append(HamletResult(name, h_status, subs))
-    hamlets.sort(key=lambda h: h.name)
-    passing = sum(h.status == "pass" for h in hamlets)
-    open_ = [h for h in hamlets if h.status == "incomplete"]
+    hamlets, passing, open_ = hamlet_results(per_hamlet)
     t = to_fraction(spec.threshold.percent) / 100
     test = _OPS[spec.op]
     listed_missing = tuple(sorted({m for h in open_ for s in h.indicators for m in s.missing_facts}))

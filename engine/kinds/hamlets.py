@@ -74,7 +74,10 @@ class HamletsKind(IndicatorKind):
                              row.alternative, nested=True)
 
 
-def _result(spec: HamletsIndicator, layer: str, per_hamlet: list) -> IndicatorResult:
+def hamlet_results(per_hamlet: list[tuple[str, list[Callable[[], IndicatorResult]]]]
+                   ) -> tuple[list[HamletResult], int, list[HamletResult]]:
+    """Each hamlet's result (pass when all its indicators pass, fail when one fails, else
+    incomplete), sorted by name; how many pass; those still open."""
     hamlets = []
     for name, builders in per_hamlet:
         subs = tuple(build() for build in builders)
@@ -84,7 +87,11 @@ def _result(spec: HamletsIndicator, layer: str, per_hamlet: list) -> IndicatorRe
         hamlets.append(HamletResult(name, h_status, subs))
     hamlets.sort(key=lambda h: h.name)
     passing = sum(h.status == "pass" for h in hamlets)
-    open_ = [h for h in hamlets if h.status == "incomplete"]
+    return hamlets, passing, [h for h in hamlets if h.status == "incomplete"]
+
+
+def _result(spec: HamletsIndicator, layer: str, per_hamlet: list) -> IndicatorResult:
+    hamlets, passing, open_ = hamlet_results(per_hamlet)
     need = spec.threshold
     missing: tuple[str, ...] = ()
     status: IndicatorStatus

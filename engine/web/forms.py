@@ -158,24 +158,7 @@ def to_data(state: FormState, lang: str) -> dict[str, Any]:
         recognitions.append(rec)
     if recognitions:
         data["recognitions"] = recognitions
-    notes = state.extra.get("notes") or {}
-    facts: dict[str, Any] = {}
-    for name, text in state.values.items():
-        if not name.startswith("f.") or not text.strip():
-            continue
-        fact = cat.get(name[2:])
-        if fact is None or fact.level is not Level.commune:
-            continue
-        try:
-            entry = read_value(fact.kind, text)
-        except CellError as exc:
-            _err(state, name, exc, lang)
-            continue
-        if entry is not None:
-            meta = notes.get(fact.id) if isinstance(notes, dict) else None
-            if isinstance(meta, dict):
-                entry.update({k: val for k, val in meta.items() if k not in VALUE_KEYS})
-            facts[fact.id] = entry
+    facts = _read_facts(state, cat, "f.", Level.commune, _dict(state.extra.get("notes")), lang)
     if facts:
         data["facts"] = facts
     hamlets = []
@@ -183,24 +166,7 @@ def to_data(state: FormState, lang: str) -> dict[str, Any]:
     for i in range(state.hamlets):
         name = v(f"h{i}.name").strip()
         kept = _dict(hamlet_extra.get(name))
-        hnotes = _dict(kept.get("notes"))
-        hfacts: dict[str, Any] = {}
-        prefix = f"h{i}.f."
-        for key, text in state.values.items():
-            if key.startswith(prefix) and text.strip():
-                fact = cat.get(key[len(prefix):])
-                if fact is None or fact.level is not Level.hamlet:
-                    continue
-                try:
-                    entry = read_value(fact.kind, text)
-                except CellError as exc:
-                    _err(state, key, exc, lang)
-                    continue
-                if entry is not None:
-                    meta = hnotes.get(fact.id)
-                    if isinstance(meta, dict):
-                        entry.update({k: val for k, val in meta.items() if k not in VALUE_KEYS})
-                    hfacts[fact.id] = entry
+        hfacts = _read_facts(state, cat, f"h{i}.f.", Level.hamlet, _dict(kept.get("notes")), lang)
         if name:
             more = _dict(kept.get("keys"))
             hamlets.append({**{k: val for k, val in more.items() if k not in ("name", "facts")},
@@ -210,6 +176,31 @@ def to_data(state: FormState, lang: str) -> dict[str, Any]:
     if hamlets:
         data["hamlets"] = hamlets
     return data
+
+
+def _read_facts(state: FormState, cat: Any, prefix: str, level: Level, notes: dict[str, Any],
+                lang: str) -> dict[str, Any]:
+    """The facts of one level posted under `prefix` (commune `f.`, hamlet `h<i>.f.`), read with the
+    cell grammar; a value that does not read is a field error. A loaded fact set's source and note
+    of each fact (`notes`) are kept beside its value."""
+    facts: dict[str, Any] = {}
+    for key, text in state.values.items():
+        if not key.startswith(prefix) or not text.strip():
+            continue
+        fact = cat.get(key[len(prefix):])
+        if fact is None or fact.level is not level:
+            continue
+        try:
+            entry = read_value(fact.kind, text)
+        except CellError as exc:
+            _err(state, key, exc, lang)
+            continue
+        if entry is not None:
+            meta = notes.get(fact.id)
+            if isinstance(meta, dict):
+                entry.update({k: val for k, val in meta.items() if k not in VALUE_KEYS})
+            facts[fact.id] = entry
+    return facts
 
 
 def _dict(value: Any) -> dict[str, Any]:

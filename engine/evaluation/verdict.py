@@ -6,7 +6,6 @@ Renderers (text, Markdown, JSON) all read this structure; `to_dict` is the JSON 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from functools import cached_property
@@ -18,6 +17,7 @@ if TYPE_CHECKING:
     from ntmcert.packs.resolve import ResolvedThreshold
     from ntmcert.packs.schema import Comparison, Source
 
+from ntmcert.core.jsontext import dumps as json_text
 from ntmcert.core.text import Text
 from ntmcert.evaluation.explain import JSONDict, comparison_views
 
@@ -327,5 +327,6 @@ def _find_in(ind: IndicatorResult, base: str, alt: str, hamlet: str | None) -> I
 
 
 def dumps(data: Any) -> str:
-    """The one JSON spelling of ntmcert output: sorted keys, UTF-8 text, 2-space indent, final newline."""
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, indent=2) + "\n"
+    """The one JSON spelling of ntmcert output: sorted keys, UTF-8 text, 2-space indent, final newline
+    (core.jsontext writes it fast, byte for byte as the json module would)."""
+    return json_text(data)

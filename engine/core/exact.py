@@ -122,22 +122,19 @@ def _contains(v: Interval, t: Fraction) -> bool:
 
 def fraction_text(value: Fraction, max_places: int = 12) -> str:
     """Exact text: a terminating decimal when there is one (within max_places), else 'p/q'."""
-    if value.denominator == 1:
-        return str(value.numerator)
-    den = value.denominator
-    twos = fives = 0
-    while den % 2 == 0:
-        den //= 2
-        twos += 1
-    while den % 5 == 0:
-        den //= 5
+    num, den = value.numerator, value.denominator
+    if den == 1:
+        return str(num)
+    twos = (den & -den).bit_length() - 1  # the power of 2 in den
+    rest, fives = den >> twos, 0
+    while rest % 5 == 0:
+        rest //= 5
         fives += 1
     places = max(twos, fives)
-    if den != 1 or places > max_places:
-        return f"{value.numerator}/{value.denominator}"
-    scaled = value * 10**places
-    sign = "-" if scaled < 0 else ""
-    digits = str(abs(scaled.numerator)).rjust(places + 1, "0")
+    if rest != 1 or places > max_places:
+        return f"{num}/{den}"
+    digits = str(abs(num) * 10**places // den).rjust(places + 1, "0")  # den divides 10**places: exact
+    sign = "-" if num < 0 else ""
     return f"{sign}{digits[:-places]}.{digits[-places:]}"
 
 
@@ -149,8 +146,41 @@ def round_half_up(value: Fraction, places: int) -> Decimal:
     return Decimal(sign * whole).scaleb(-places)
 
 
-def display_number(value: Fraction, places: int = 2, sep: str = ",") -> str:
-    """Human text with thousands separators; exact when short, rounded to `places` otherwise."""
+_FAST_PLACES = range(7)  # str(Decimal) of a rounded value switches to exponent notation only past 6 places
+_DECIMAL_DIGITS = 28  # the default decimal context's precision, which round_half_up's Decimal obeys
+
+
+def display_number(value: Fraction, places: int = 2, sep: str = ",", point: str = ".") -> str:
+    """Human text with thousands separators (`sep`) and decimal `point`; exact when short, rounded
+    half up to `places` otherwise."""
+    return display_ratio(value.numerator, value.denominator, places, sep, point)
+
+
+def display_ratio(num: int, den: int, places: int = 2, sep: str = ",", point: str = ".") -> str:
+    """display_number of num/den (den > 0, not necessarily in lowest terms), in integer arithmetic:
+    the value times 10**places, exact or rounded half up."""
+    if places not in _FAST_PLACES:
+        return _display_number_decimal(Fraction(num, den), places, sep, point)
+    scale = 10**places
+    magnitude = -num if num < 0 else num
+    if den == 1:
+        whole, frac = magnitude, 0
+    else:
+        scaled, remainder = divmod(magnitude * scale, den)
+        if remainder:  # not exact within `places`: rounded half up, as round_half_up does through Decimal
+            scaled = (2 * magnitude * scale + den) // (2 * den)
+            if len(str(scaled)) > _DECIMAL_DIGITS:  # Decimal would round it again, to 28 digits
+                return _display_number_decimal(Fraction(num, den), places, sep, point)
+        whole, frac = divmod(scaled, scale)
+    text = f"{whole:,}" if sep == "," else f"{whole:,}".replace(",", sep)
+    if frac:
+        text += point + f"{frac:0{places}d}".rstrip("0")
+    return "-" + text if num < 0 and (whole or frac) else text
+
+
+def _display_number_decimal(value: Fraction, places: int, sep: str, point: str) -> str:
+    """display_number for what its integer path leaves out: more than 6 places (or fewer than 0),
+    or a rounded value of more than 28 digits (the spelling str(Decimal) gives those)."""
     exact = fraction_text(value, max_places=places)
     if "/" not in exact:
         text = exact
@@ -168,5 +198,5 @@ def display_number(value: Fraction, places: int = 2, sep: str = ",") -> str:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]
     groups.insert(0, whole)
-    out = sep.join(groups) + (("." + frac) if frac else "")
+    out = sep.join(groups) + ((point + frac) if frac else "")
     return ("-" if neg else "") + out

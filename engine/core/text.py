@@ -21,7 +21,7 @@ from enum import Enum
 from fractions import Fraction
 from typing import Any
 
-from ntmcert.core.exact import display_number
+from ntmcert.core.exact import display_ratio
 
 LANGS = ("vi", "en")
 
@@ -103,15 +103,20 @@ def pick(table: Mapping[str, Text], key: str, lang: str) -> str:
 
 def number(value: Fraction | int, lang: str, places: int = 2) -> str:
     """A number as a reader of that language writes it: 1.362,5 (vi) or 1,362.5 (en)."""
-    text = display_number(Fraction(value), places, sep=",")
+    if type(value) is not Fraction:
+        value = Fraction(value)
     if lang == "vi":
-        return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-    return text
+        return display_ratio(value.numerator, value.denominator, places, ".", ",")
+    return display_ratio(value.numerator, value.denominator, places)
 
 
 def percent(value: Fraction, lang: str) -> str:
     """A share as a percentage: 90,32% (vi) or 90.32% (en)."""
-    return f"{number(value * 100, lang)}%"
+    if type(value) is not Fraction:
+        return f"{number(value * 100, lang)}%"
+    if lang == "vi":
+        return display_ratio(value.numerator * 100, value.denominator, 2, ".", ",") + "%"
+    return display_ratio(value.numerator * 100, value.denominator) + "%"
 
 
 MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",

@@ -1,13 +1,9 @@
-"""Number text written in integer arithmetic is the text the Fraction and Decimal code wrote.
-
-The reference functions below are ntmcert 0.1's `fraction_text`, `display_number`, `number` and
-`percent`, kept verbatim: the verdict JSON is frozen (tests/test_verdict_contract.py), and every
-display string in it is made by these.
-"""
+"""Number text written in integer arithmetic is the text the Fraction and Decimal code wrote
+(ntmcert 0.1's functions, kept verbatim in tests/reference_v01.py): the verdict JSON is frozen
+(tests/test_verdict_contract.py), and every display string in it is made by these."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from fractions import Fraction
 
 import pytest
@@ -16,65 +12,7 @@ from hypothesis import strategies as st
 from ntmcert.core.exact import display_number, display_ratio, fraction_text, round_half_up
 from ntmcert.core.text import number, percent
 
-
-def old_fraction_text(value: Fraction, max_places: int = 12) -> str:
-    if value.denominator == 1:
-        return str(value.numerator)
-    den = value.denominator
-    twos = fives = 0
-    while den % 2 == 0:
-        den //= 2
-        twos += 1
-    while den % 5 == 0:
-        den //= 5
-        fives += 1
-    places = max(twos, fives)
-    if den != 1 or places > max_places:
-        return f"{value.numerator}/{value.denominator}"
-    scaled = value * 10**places
-    sign = "-" if scaled < 0 else ""
-    digits = str(abs(scaled.numerator)).rjust(places + 1, "0")
-    return f"{sign}{digits[:-places]}.{digits[-places:]}"
-
-
-def old_round_half_up(value: Fraction, places: int) -> Decimal:
-    scaled = value * 10**places
-    sign = -1 if scaled < 0 else 1
-    whole = (abs(scaled.numerator) * 2 + scaled.denominator) // (2 * scaled.denominator)
-    return Decimal(sign * whole).scaleb(-places)
-
-
-def old_display_number(value: Fraction, places: int = 2, sep: str = ",") -> str:
-    exact = old_fraction_text(value, max_places=places)
-    if "/" not in exact:
-        text = exact
-    else:
-        text = str(old_round_half_up(value, places))
-    if "." in text:
-        whole, frac = text.split(".")
-        frac = frac.rstrip("0")
-    else:
-        whole, frac = text, ""
-    neg = whole.startswith("-")
-    whole = whole.lstrip("-")
-    groups: list[str] = []
-    while len(whole) > 3:
-        groups.insert(0, whole[-3:])
-        whole = whole[:-3]
-    groups.insert(0, whole)
-    out = sep.join(groups) + (("." + frac) if frac else "")
-    return ("-" if neg else "") + out
-
-
-def old_number(value, lang: str, places: int = 2) -> str:
-    text = old_display_number(Fraction(value), places, sep=",")
-    if lang == "vi":
-        return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-    return text
-
-
-def old_percent(value, lang: str) -> str:
-    return f"{old_number(value * 100, lang)}%"
+from tests.reference_v01 import old_display_number, old_fraction_text, old_number, old_percent, old_round_half_up
 
 
 def outcome(f, *args):

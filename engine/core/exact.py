@@ -122,7 +122,11 @@ def _contains(v: Interval, t: Fraction) -> bool:
 
 def fraction_text(value: Fraction, max_places: int = 12) -> str:
     """Exact text: a terminating decimal when there is one (within max_places), else 'p/q'."""
-    num, den = value.numerator, value.denominator
+    return ratio_text(value.numerator, value.denominator, max_places)
+
+
+def ratio_text(num: int, den: int, max_places: int = 12) -> str:
+    """fraction_text of num/den in lowest terms (den > 0)."""
     if den == 1:
         return str(num)
     twos = (den & -den).bit_length() - 1  # the power of 2 in den

@@ -105,9 +105,14 @@ def number(value: Fraction | int, lang: str, places: int = 2) -> str:
     """A number as a reader of that language writes it: 1.362,5 (vi) or 1,362.5 (en)."""
     if type(value) is not Fraction:
         value = Fraction(value)
+    return number_ratio(value.numerator, value.denominator, lang, places)
+
+
+def number_ratio(num: int, den: int, lang: str, places: int = 2) -> str:
+    """`number` of num/den (den > 0, in any terms)."""
     if lang == "vi":
-        return display_ratio(value.numerator, value.denominator, places, ".", ",")
-    return display_ratio(value.numerator, value.denominator, places)
+        return display_ratio(num, den, places, ".", ",")
+    return display_ratio(num, den, places)
 
 
 def percent(value: Fraction, lang: str) -> str:

@@ -6,10 +6,12 @@ Pure functions from exact values to JSON-able dicts and `Text`; decisions are ne
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Protocol
 
-from ntmcert.core.exact import fraction_text
+from ntmcert.core.exact import fraction_text, ratio_text
 from ntmcert.core.text import (
     AND,
     BOUND_OPERATOR,
@@ -20,6 +22,7 @@ from ntmcert.core.text import (
     UNKNOWN,
     YES_NO,
     Text,
+    number_ratio,
     symbol,
 )
 from ntmcert.core.text import number as num
@@ -155,28 +158,34 @@ def source_view(source: Source) -> JSONDict:
 
 def margin_view(value: FactValue, t: ResolvedThreshold, fact: FactDef) -> JSONDict | None:
     """actual − threshold, exact, for point values; percentage points for shares."""
-    lo = value.interval.lo
-    if t.value is None or value.kind is FactKind.boolean or not value.interval.is_point or lo is None:
+    lo, T = value.interval.lo, t.value
+    if T is None or value.kind is FactKind.boolean or not value.interval.is_point or lo is None:
         return None
-    diff = lo - t.value
+    # the difference in integers, reduced once (Fraction arithmetic would reduce at every step)
+    diff, den = lo.numerator * T.denominator - T.numerator * lo.denominator, lo.denominator * T.denominator
     if t.is_share:
-        points = diff * 100
-        return {"value": fraction_text(points), "unit": "percentage_points",
-                "display": {"vi": f"{_signed(points, 'vi')} điểm %", "en": f"{_signed(points, 'en')} pp"}}
-    return {"value": fraction_text(diff), "unit": fact.unit.en if fact.unit else None,
-            "display": {lang: _with_unit(_signed(diff, lang), fact, lang) for lang in LANGS}}
+        diff *= 100  # percentage points
+    g = math.gcd(diff, den)
+    diff, den = diff // g, den // g
+    if t.is_share:
+        return {"value": ratio_text(diff, den), "unit": "percentage_points",
+                "display": {"vi": f"{_signed(diff, den, 'vi')} điểm %", "en": f"{_signed(diff, den, 'en')} pp"}}
+    return {"value": ratio_text(diff, den), "unit": fact.unit.en if fact.unit else None,
+            "display": {lang: _with_unit(_signed(diff, den, lang), fact, lang) for lang in LANGS}}
 
 
-def _signed(value: Fraction, lang: str) -> str:
-    return ("+" if value >= 0 else "−") + num(abs(value), lang)
+def _signed(num: int, den: int, lang: str) -> str:
+    return ("+" if num >= 0 else "−") + number_ratio(abs(num), den, lang)
 
 
-def to_pass_view(value: FactValue | None, op: str, t: ResolvedThreshold, fact: FactDef) -> JSONDict | None:
+def to_pass_view(value: FactValue | None, op: str, t: ResolvedThreshold, fact: FactDef,
+                 percent_texts: Mapping[str, str] | None = None) -> JSONDict | None:
     """What would make this comparison pass, computed exactly (None when nothing can be said).
 
     A ratio: the nearest count that passes for the same total ("cần thêm 146 hộ: 1.282/1.508 ≥ 85%");
     a number or count: the value needed (for a strict threshold on a count, the next whole number);
     a yes/no fact: the answer needed; a bound that straddles: the same, and the exact figure to collect.
+    `percent_texts`: the threshold as a percentage in each language, when already made.
     """
     if t.value is None:
         return None
@@ -184,12 +193,13 @@ def to_pass_view(value: FactValue | None, op: str, t: ResolvedThreshold, fact: F
     if fact.kind is FactKind.boolean:
         want = bool(T)
         return {"value": want, "display": (Text("cần: ", "needs: ") + NEEDED_ANSWER[want]).to_dict()}
+    T_pct = percent_texts or {lang: pct(T, lang) for lang in LANGS}
     if value is not None and value.form == "ratio":
         count, of = _ratio(value)
         needed = _needed_count(of, op, T, fact.whole_counts)
         if needed is None or not 0 <= needed <= of:
-            return {"value": None, "display": {"vi": f"không thể đạt {symbol(op)} {pct(T, 'vi')} với mẫu số này",
-                                               "en": f"cannot reach {symbol(op)} {pct(T, 'en')} with this total"}}
+            return {"value": None, "display": {"vi": f"không thể đạt {symbol(op)} {T_pct['vi']} với mẫu số này",
+                                               "en": f"cannot reach {symbol(op)} {T_pct['en']} with this total"}}
         delta = needed - count
         unit_vi, unit_en = _unit(fact, "vi") or "", _unit(fact, "en") or ""
         strict_real = not fact.whole_counts and op in (">", "<")  # no "next" count: say more/less than
@@ -201,8 +211,8 @@ def to_pass_view(value: FactValue | None, op: str, t: ResolvedThreshold, fact: F
             vi = f"cần bớt {more}{num(-delta, 'vi')} {unit_vi}"
             en = f"needs {'more than ' if strict_real else ''}{num(-delta, 'en')} fewer"
         # the unit follows the total in English ("1,282 of 1,508 records"): right for one or many
-        vi = f"{vi.strip()}: {num(needed, 'vi')}/{num(of, 'vi')} {symbol(op)} {pct(T, 'vi')}"
-        en = f"{en}: {num(needed, 'en')} of {num(of, 'en')} {unit_en}".strip() + f" {symbol(op)} {pct(T, 'en')}"
+        vi = f"{vi.strip()}: {num(needed, 'vi')}/{num(of, 'vi')} {symbol(op)} {T_pct['vi']}"
+        en = f"{en}: {num(needed, 'en')} of {num(of, 'en')} {unit_en}".strip() + f" {symbol(op)} {T_pct['en']}"
         return {"value": fraction_text(needed), "count": fraction_text(needed), "of": fraction_text(of),
                 "change": fraction_text(delta), "display": {"vi": vi, "en": en}}
     target, op_shown = T, op
@@ -211,8 +221,10 @@ def to_pass_view(value: FactValue | None, op: str, t: ResolvedThreshold, fact: F
         op_shown = ">=" if op == ">" else "<="
     elif fact.kind is FactKind.count and op in (">=", "<="):
         target = Fraction(math.ceil(T)) if op == ">=" else Fraction(math.floor(T))
-    shown = {lang: pct(target, lang) if t.is_share else _with_unit(num(target, lang, 4), fact, lang)
-             for lang in LANGS}
+    if t.is_share:
+        shown = T_pct if target == T else {lang: pct(target, lang) for lang in LANGS}
+    else:
+        shown = {lang: _with_unit(num(target, lang, 4), fact, lang) for lang in LANGS}
     word = OPERATOR_WORDS[op_shown].word
     out: JSONDict = {"value": fraction_text(target), "display": {"vi": f"cần {word.vi} {shown['vi']}",
                                                                  "en": f"needs {word.en} {shown['en']}"}}
@@ -246,62 +258,128 @@ def _needed_count(of: Fraction, op: str, T: Fraction, whole: bool) -> Fraction |
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class _SharedViews:
+    """The views of a comparison that depend only on its threshold, fact and source (the same for
+    every commune a pack is evaluated for). Handed out as copies: a reader may change its
+    `to_dict()`, and no other verdict may see that."""
+
+    threshold: JSONDict
+    display: dict[str, str]  # threshold_display in each language
+    percent: dict[str, str]  # the threshold as a percentage in each language (to_pass_view)
+    source: JSONDict
+    # to_pass and explanation of a comparison without a value, by (status, op, layer, pack id)
+    unvalued: dict[tuple[str, str, str, str], tuple[JSONDict | None, Text]] = field(default_factory=dict)
+
+
+_SHARED: dict[tuple[int, int, int], tuple[ResolvedThreshold, FactDef, Source, _SharedViews]] = {}
+_SHARED_MAX = 8192  # entries; past it the memo starts again (a pack has a few hundred comparisons)
+
+
+def _shared_views(t: ResolvedThreshold, fact: FactDef, source: Source) -> _SharedViews:
+    """The shared views of a comparison, memoised by the identity of its threshold, fact and
+    source: the evaluator resolves a literal threshold once per pack and hands every commune that
+    same object. A parameter's threshold is resolved per commune (date, region, officer), so it
+    is not kept. An entry keeps its objects alive, so an id in a key is never another object's."""
+    key = (id(t), id(fact), id(source))
+    hit = _SHARED.get(key)
+    if hit is not None and hit[0] is t and hit[1] is fact and hit[2] is source:
+        return hit[3]
+    view = threshold_view(t, fact)
+    if view is None:  # threshold_view gives a view of every threshold
+        raise ValueError("a threshold without a view")
+    shared = _SharedViews(view, dict(view["display"]),
+                          {lang: pct(t.value, lang) for lang in LANGS} if t.value is not None else {},
+                          source_view(source))
+    if t.parameter is None:
+        if len(_SHARED) >= _SHARED_MAX:
+            _SHARED.clear()
+        _SHARED[key] = (t, fact, source, shared)
+    return shared
+
+
+def _copy(tree: JSONDict) -> JSONDict:
+    """A copy of a view: its nested objects and lists too (the leaves are immutable)."""
+    return {k: _copy(v) if type(v) is dict else [*v] if type(v) is list else v for k, v in tree.items()}
+
+
 def comparison_views(d: ComparisonDetail) -> JSONDict:
     """Every view of one comparison, each computed once. `d` has status, fact, value, op,
     threshold, source, layer and pack_id (the evaluator's planned comparison)."""
     status = d.status
     if status is None:  # the evaluator sets every status before a result is read
         raise ValueError(f"comparison {d.key}: its views were read before it was decided")
-    actual = actual_view(d.value, d.fact) if d.value is not None else None
-    to_pass = to_pass_view(d.value, d.op, d.threshold, d.fact) if status != "pass" else None
+    shared = _shared_views(d.threshold, d.fact, d.source)
+    if d.value is None:  # a missing fact: every view is made of what all communes share
+        key = (status, d.op, d.layer, d.pack_id)
+        made = shared.unvalued.get(key)
+        if made is None:
+            to_pass = (to_pass_view(None, d.op, d.threshold, d.fact, shared.percent or None)
+                       if status != "pass" else None)
+            made = shared.unvalued[key] = (to_pass, comparison_text(
+                status, d.fact, None, d.op, d.threshold, d.source, d.layer, d.pack_id, to_pass, shared.display))
+        return {"actual": None, "threshold": _copy(shared.threshold), "margin": None,
+                "to_pass": _copy(made[0]) if made[0] is not None else None, "source": _copy(shared.source),
+                "explanation": made[1]}
+    actual = actual_view(d.value, d.fact)
+    to_pass = (to_pass_view(d.value, d.op, d.threshold, d.fact, shared.percent or None)
+               if status != "pass" else None)
     return {
         "actual": actual,
-        "threshold": threshold_view(d.threshold, d.fact),
-        "margin": margin_view(d.value, d.threshold, d.fact) if d.value is not None else None,
+        "threshold": _copy(shared.threshold),
+        "margin": margin_view(d.value, d.threshold, d.fact),
         "to_pass": to_pass,
-        "source": source_view(d.source),
+        "source": _copy(shared.source),
         "explanation": comparison_text(status, d.fact, actual, d.op, d.threshold, d.source, d.layer, d.pack_id,
-                                       to_pass),
+                                       to_pass, shared.display),
     }
 
 
 def comparison_text(status: str, fact: FactDef, actual: JSONDict | None, op: str, t: ResolvedThreshold,
-                    source: Source, layer: str, pack_id: str, to_pass: JSONDict | None) -> Text:
-    """The one-paragraph explanation of a comparison (`actual` is its already-built view)."""
-    return Text.build(lambda lang: _comparison_sentence(lang, status, fact, actual, op, t, source, layer, pack_id,
-                                                        to_pass))
+                    source: Source, layer: str, pack_id: str, to_pass: JSONDict | None,
+                    threshold_texts: Mapping[str, str] | None = None) -> Text:
+    """The one-paragraph explanation of a comparison (`actual` is its already-built view;
+    `threshold_texts`, threshold_display in each language, when already made)."""
+    return Text.build(lambda lang: _comparison_sentence(
+        lang, status, fact, actual, op, t, source, layer, pack_id, to_pass,
+        threshold_texts[lang] if threshold_texts else threshold_display(t, fact, lang)))
+
+
+_MISSING = Text("Chưa có số liệu: ", "Missing: ")
+_THRESHOLD = Text(" Ngưỡng: ", " Threshold: ")
+_THRESHOLD_UNKNOWN = Text("ngưỡng chưa rõ ({r}).", "the threshold is unknown ({r}).")
+_STRADDLES = Text(" Số liệu báo cáo là một khoảng nằm hai phía ngưỡng.", " The reported bound straddles the threshold.")
+_PROVENANCE = Text(" (Nguồn ngưỡng: {w}.)", " (Threshold provenance: {w}.)")
+_VALUE_LAYER = Text(" Giá trị từ lớp {x}.", " Value from layer {x}.")
+_RULE_LAYER = Text(" Quy tắc từ lớp {x}.", " Rule from layer {x}.")
 
 
 def _comparison_sentence(lang: str, status: str, fact: FactDef, actual: JSONDict | None, op: str,
                          t: ResolvedThreshold, source: Source, layer: str, pack_id: str,
-                         to_pass: JSONDict | None) -> str:
-    thr = threshold_display(t, fact, lang)
+                         to_pass: JSONDict | None, thr: str) -> str:
     label = fact.label.get(lang)
     if status == "missing":
         unit = _unit(fact, lang)
-        body = Text("Chưa có số liệu: ", "Missing: ").get(lang) + label + (f" ({unit})" if unit else "") + "."
+        body = _MISSING.get(lang) + label + (f" ({unit})" if unit else "") + "."
         if t.value is not None:
-            body += Text(" Ngưỡng: ", " Threshold: ").get(lang) + f"{symbol(op)} {thr}."
+            body += _THRESHOLD.get(lang) + f"{symbol(op)} {thr}."
     else:
         shown = actual["display"][lang] if actual else "—"
         head = STATUS_HEAD[status].get(lang)
         if t.value is None:
             reason = t.unknown_reason.get(lang) if t.unknown_reason else None
-            body = f"{head}: {label} = {shown}; " + Text("ngưỡng chưa rõ ({r}).",
-                                                           "the threshold is unknown ({r}).").get(lang).format(r=reason)
+            body = f"{head}: {label} = {shown}; " + _THRESHOLD_UNKNOWN.get(lang).format(r=reason)
         else:
             body = f"{head}: {label} = {shown} {symbol(op)} {thr}."
             if status == "undecidable":
-                body += Text(" Số liệu báo cáo là một khoảng nằm hai phía ngưỡng.",
-                             " The reported bound straddles the threshold.").get(lang)
+                body += _STRADDLES.get(lang)
     if status in ("fail", "undecidable", "missing") and to_pass and to_pass.get("display"):
         body += " " + to_pass["display"][lang][0].upper() + to_pass["display"][lang][1:] + "."
     prov = source.provenance.value
     if prov != "official":
-        body += Text(" (Nguồn ngưỡng: {w}.)", " (Threshold provenance: {w}.)").get(lang).format(
-            w=PROVENANCE_WORDS[prov].get(lang))
+        body += _PROVENANCE.get(lang).format(w=PROVENANCE_WORDS[prov].get(lang))
     if t.layer and t.layer not in (pack_id,) and t.value is not None:
-        body += Text(" Giá trị từ lớp {x}.", " Value from layer {x}.").get(lang).format(x=t.layer)
+        body += _VALUE_LAYER.get(lang).format(x=t.layer)
     elif layer != pack_id:
-        body += Text(" Quy tắc từ lớp {x}.", " Rule from layer {x}.").get(lang).format(x=layer)
+        body += _RULE_LAYER.get(lang).format(x=layer)
     return body

@@ -129,3 +129,17 @@ def test_changing_one_verdicts_json_data_changes_no_other_verdict(pack_id, libra
     _scribble(data)
     assert other.to_json() == before  # a verdict made before the change
     assert evaluate(second, pack, engine="reference").to_json() == before  # and one made after it
+
+
+@pytest.mark.parametrize("tree", [
+    {"value": "1", "display": {"vi": "a", "en": "b"}, "parameter_source": None},  # flat objects inside
+    {"value": "1", "nested": {"deeper": {"vi": "a"}, "list": [{"x": 1}, 2]}, "list": [{"y": [3]}]},  # deeper
+])
+def test_a_memoised_view_is_handed_out_as_an_independent_copy(tree):
+    template = explain._Template.of(tree)
+    expected = repr(tree)
+    copy = template.copy()
+    assert copy == tree
+    _scribble(copy)
+    assert repr(template.tree) == expected
+    assert template.copy() == tree

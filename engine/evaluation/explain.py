@@ -259,17 +259,46 @@ def _needed_count(of: Fraction, op: str, T: Fraction, whole: bool) -> Fraction |
 
 
 @dataclass(frozen=True, slots=True)
+class _Template:
+    """A view kept in the memo, handed out as copies: a reader may change a verdict's `to_dict()`,
+    and no other verdict may see that. Most views nest only flat objects (display {vi, en}), which
+    are copied one level down; a view nested deeper is copied whole."""
+
+    tree: JSONDict
+    flat: tuple[str, ...] | None  # the keys of its nested objects, all flat; None: nested deeper
+
+    @classmethod
+    def of(cls, tree: JSONDict) -> _Template:
+        nested = tuple(k for k, v in tree.items() if type(v) in (dict, list))
+        if all(type(tree[k]) is dict and all(type(x) not in (dict, list) for x in tree[k].values()) for k in nested):
+            return cls(tree, nested)
+        return cls(tree, None)
+
+    def copy(self) -> JSONDict:
+        if self.flat is None:
+            return _deep_copy(self.tree)
+        out = self.tree.copy()
+        for k in self.flat:
+            out[k] = self.tree[k].copy()
+        return out
+
+
+def _deep_copy(tree: JSONDict) -> JSONDict:
+    return {k: _deep_copy(v) if type(v) is dict else [_deep_copy(x) if type(x) is dict else x for x in v]
+            if type(v) is list else v for k, v in tree.items()}
+
+
+@dataclass(frozen=True, slots=True)
 class _SharedViews:
     """The views of a comparison that depend only on its threshold, fact and source (the same for
-    every commune a pack is evaluated for). Handed out as copies: a reader may change its
-    `to_dict()`, and no other verdict may see that."""
+    every commune a pack is evaluated for)."""
 
-    threshold: JSONDict
+    threshold: _Template
     display: dict[str, str]  # threshold_display in each language
     percent: dict[str, str]  # the threshold as a percentage in each language (to_pass_view)
-    source: JSONDict
+    source: _Template
     # to_pass and explanation of a comparison without a value, by (status, op, layer, pack id)
-    unvalued: dict[tuple[str, str, str, str], tuple[JSONDict | None, Text]] = field(default_factory=dict)
+    unvalued: dict[tuple[str, str, str, str], tuple[_Template | None, Text]] = field(default_factory=dict)
 
 
 _SHARED: dict[tuple[int, int, int], tuple[ResolvedThreshold, FactDef, Source, _SharedViews]] = {}
@@ -288,19 +317,14 @@ def _shared_views(t: ResolvedThreshold, fact: FactDef, source: Source) -> _Share
     view = threshold_view(t, fact)
     if view is None:  # threshold_view gives a view of every threshold
         raise ValueError("a threshold without a view")
-    shared = _SharedViews(view, dict(view["display"]),
+    shared = _SharedViews(_Template.of(view), dict(view["display"]),
                           {lang: pct(t.value, lang) for lang in LANGS} if t.value is not None else {},
-                          source_view(source))
+                          _Template.of(source_view(source)))
     if t.parameter is None:
         if len(_SHARED) >= _SHARED_MAX:
             _SHARED.clear()
         _SHARED[key] = (t, fact, source, shared)
     return shared
-
-
-def _copy(tree: JSONDict) -> JSONDict:
-    """A copy of a view: its nested objects and lists too (the leaves are immutable)."""
-    return {k: _copy(v) if type(v) is dict else [*v] if type(v) is list else v for k, v in tree.items()}
 
 
 def comparison_views(d: ComparisonDetail) -> JSONDict:
@@ -316,20 +340,20 @@ def comparison_views(d: ComparisonDetail) -> JSONDict:
         if made is None:
             to_pass = (to_pass_view(None, d.op, d.threshold, d.fact, shared.percent or None)
                        if status != "pass" else None)
-            made = shared.unvalued[key] = (to_pass, comparison_text(
+            made = shared.unvalued[key] = (_Template.of(to_pass) if to_pass is not None else None, comparison_text(
                 status, d.fact, None, d.op, d.threshold, d.source, d.layer, d.pack_id, to_pass, shared.display))
-        return {"actual": None, "threshold": _copy(shared.threshold), "margin": None,
-                "to_pass": _copy(made[0]) if made[0] is not None else None, "source": _copy(shared.source),
+        return {"actual": None, "threshold": shared.threshold.copy(), "margin": None,
+                "to_pass": made[0].copy() if made[0] is not None else None, "source": shared.source.copy(),
                 "explanation": made[1]}
     actual = actual_view(d.value, d.fact)
     to_pass = (to_pass_view(d.value, d.op, d.threshold, d.fact, shared.percent or None)
                if status != "pass" else None)
     return {
         "actual": actual,
-        "threshold": _copy(shared.threshold),
+        "threshold": shared.threshold.copy(),
         "margin": margin_view(d.value, d.threshold, d.fact),
         "to_pass": to_pass,
-        "source": _copy(shared.source),
+        "source": shared.source.copy(),
         "explanation": comparison_text(status, d.fact, actual, d.op, d.threshold, d.source, d.layer, d.pack_id,
                                        to_pass, shared.display),
     }

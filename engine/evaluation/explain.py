@@ -302,7 +302,7 @@ class _SharedViews:
 
 
 _SHARED: dict[tuple[int, int, int], tuple[ResolvedThreshold, FactDef, Source, _SharedViews]] = {}
-_SHARED_MAX = 8192  # entries; past it the memo starts again (a pack has a few hundred comparisons)
+_SHARED_MAX = 2048  # entries (~2 kB each); past it the memo starts again (the bundled packs need ~100)
 
 
 def _shared_views(t: ResolvedThreshold, fact: FactDef, source: Source) -> _SharedViews:

@@ -92,6 +92,7 @@ def evaluate(facts: str | Path | dict | FactSetInput | FactSet, pack: str | Pack
     library = library or default_library()
     factset = facts if isinstance(facts, FactSet) else load_factset(facts, catalogue=catalogue or library.catalogue)
     pack_obj = pack if isinstance(pack, Pack) else library.get(pack)
+    officer: dict[str, list[OfficerValue]] | None = None
     if isinstance(params, (str, Path)):
         from ntmcert.packs.params import load_params  # an officer's file is rare: not part of every start
 

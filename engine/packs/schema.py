@@ -20,7 +20,7 @@ from pydantic_core import PydanticCustomError
 _STRICT = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 # the models that hold indicators (and the kinds' own) are built once, by install_kinds, when the
 # kinds are known: built at their definition too, the work would be done twice, or started and dropped
-_BUILT_WITH_KINDS = ConfigDict(_STRICT, defer_build=True)
+_BUILT_WITH_KINDS = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, defer_build=True)
 ID_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"
 PACK_ID_PATTERN = r"^[a-z0-9][a-z0-9-]*(/[a-z0-9][a-z0-9-]*)+$"
 

@@ -17,7 +17,7 @@ from ntmcert.core.text import date as date_text
 from ntmcert.core.vocab import TIER_NAMES, Tier, tier_rank
 from ntmcert.evaluation.checks import Check, Engine, PointDecider
 from ntmcert.evaluation.explain import JSONDict, source_view
-from ntmcert.evaluation.outcome import CriteriaOutcome, PackTable, PlainComparison
+from ntmcert.evaluation.outcome import CriteriaOutcome, PackTable, PlainComparison, PlainRow
 from ntmcert.evaluation.verdict import (
     CommuneGroup,
     ComparisonInputs,
@@ -162,10 +162,11 @@ def _evaluate_criteria(ctx: Context, table: PackTable, engine: Engine) -> Criter
     pending: list[tuple[int, str]] = []  # plain comparisons the engine decides: (index, check key)
     builders: list[tuple[int, Callable[[], IndicatorResult]]] = []
     get = facts.get
-    for i, fact_id, ident, op, threshold in table.rows:
-        if fact_id is None:
-            builders.append((i, plan_indicator(ctx, table.indicators[i])))
+    for row in table.rows:
+        if type(row) is int:  # an indicator its kind plans
+            builders.append((row, plan_indicator(ctx, table.indicators[row])))
             continue
+        i, fact_id, ident, op, threshold = cast(PlainRow, row)
         value = values[i] = get(fact_id)
         if value is None:
             statuses[i] = "missing"
@@ -252,8 +253,7 @@ def _pack_table(ctx: Context) -> PackTable:
                 else:
                     plain.append(None)
             bounds.append((start, len(indicators)))
-        rows = tuple((i, p[1].fact, p[0], p[1].op, p[4].value) if p is not None else (i, None, None, None, None)
-                     for i, p in enumerate(plain))
+        rows = tuple((i, p[1].fact, p[0], p[1].op, p[4].value) if p is not None else i for i, p in enumerate(plain))
         table = PackTable(ctx.pack.criteria, tuple(indicators), tuple(bounds), tuple(plain),
                           tuple(ind.spec.id for ind in indicators), rows)
         ctx.pack.memo[key] = table

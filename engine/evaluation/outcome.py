@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 # a plain comparison's planning, the same for every commune: (id, comparison, layer, fact, threshold, title)
 PlainComparison = tuple[str, "Comparison", str, "FactDef", "ResolvedThreshold", Text]
+PlainRow = tuple[int, str, str, str, Fraction | None]
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,9 @@ class PackTable:
     bounds: tuple[tuple[int, int], ...]
     plain: tuple[PlainComparison | None, ...]
     ids: tuple[str, ...]  # indicator ids, flat
-    # what the evaluator's loop reads per indicator: (index, fact, id, operator, threshold value), the
-    # last four None for an indicator its kind plans (the threshold value is None when unknown)
-    rows: tuple[tuple[int, str | None, str | None, str | None, Fraction | None], ...]
+    # what the evaluator's loop reads per indicator: a plain comparison's (index, fact, id, operator,
+    # threshold value or None when unknown), or the index of an indicator its kind plans
+    rows: tuple[PlainRow | int, ...]
 
 
 class CriteriaOutcome(Sequence[CriterionResult], StatusArrays):

@@ -10,17 +10,6 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
-
-# this run's own parsed-rules cache (ntmcert.inputs.yamlcache), inherited by the CLI subprocesses the
-# tests start: the suite exercises the cache without ever writing into the user's cache folder
-if "NTMCERT_CACHE_DIR" not in os.environ:
-    import atexit
-    import shutil
-    import tempfile
-
-    os.environ["NTMCERT_CACHE_DIR"] = _TEST_CACHE = tempfile.mkdtemp(prefix="ntmcert-test-cache-")
-    atexit.register(shutil.rmtree, _TEST_CACHE, True)
-
 from ntmcert import default_library
 from ntmcert.inputs.catalogue import bundled_catalogue
 

@@ -31,7 +31,7 @@ sys.stderr.write("\\nLOADED " + json.dumps(sorted(m for m in {HEAVY!r} if m in s
 
 
 def _loaded(code: str, *args: str) -> list[str]:
-    env = {k: v for k, v in os.environ.items() if k != "NTMCERT_NO_CACHE"}
+    env = dict(os.environ)
     proc = subprocess.run([sys.executable, "-c", code + REPORT, *args], capture_output=True,
                           text=True, cwd=ROOT, env=env, timeout=120)
     line = next((x for x in proc.stderr.splitlines() if x.startswith("LOADED ")), None)

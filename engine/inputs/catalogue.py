@@ -10,7 +10,7 @@ from pathlib import Path
 from ntmcert.core.errors import InputError
 from ntmcert.core.paths import rules_dir
 from ntmcert.core.text import Text
-from ntmcert.inputs.yamlcache import load_document
+from ntmcert.inputs.yamlio import load_document
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 

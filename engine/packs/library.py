@@ -17,8 +17,7 @@ from ntmcert.core.paths import rules_dir
 from ntmcert.core.text import Text
 from ntmcert.inputs.catalogue import Catalogue, FactKind, Level, bundled_catalogue
 from ntmcert.inputs.validation import validate_document
-from ntmcert.inputs.yamlcache import load_document
-from ntmcert.inputs.yamlio import Document
+from ntmcert.inputs.yamlio import Document, load_document
 from ntmcert.packs.registry import kind_of
 from ntmcert.packs.schema import (
     Comparison,

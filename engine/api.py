@@ -13,7 +13,6 @@ from ntmcert.evaluation.verdict import Verdict
 from ntmcert.inputs.catalogue import Catalogue
 from ntmcert.inputs.factset import FactSet, FactSetInput, load_factset
 from ntmcert.packs.library import Pack, PackLibrary
-from ntmcert.packs.params import load_params
 from ntmcert.packs.resolve import OfficerValue
 
 
@@ -93,7 +92,13 @@ def evaluate(facts: str | Path | dict | FactSetInput | FactSet, pack: str | Pack
     library = library or default_library()
     factset = facts if isinstance(facts, FactSet) else load_factset(facts, catalogue=catalogue or library.catalogue)
     pack_obj = pack if isinstance(pack, Pack) else library.get(pack)
-    officer = load_params(params, library) if isinstance(params, (str, Path)) else params
+    officer: dict[str, list[OfficerValue]] | None = None
+    if isinstance(params, (str, Path)):
+        from ntmcert.packs.params import load_params  # an officer's file is rare: not part of every start
+
+        officer = load_params(params, library)
+    else:
+        officer = params
     return evaluate_pack(factset, pack_obj, get_engine(engine), officer=officer,
                          catalogue=catalogue or library.catalogue, library=library,
                          derive_prerequisites=derive_prerequisites)

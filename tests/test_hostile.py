@@ -169,6 +169,15 @@ def test_renderers_escape_control_characters_that_reach_them():
             assert "\x1b]" not in data and "\\x1b]0;pwned\\x07" in shown, (fmt, color)
 
 
+def test_the_text_report_prints_names_as_given():
+    """rich reads neither markup nor emoji codes in data: a name is printed as it was written."""
+    verdict = evaluate(load_factset(THANH_PHU), PACK, engine="reference")
+    name = "Xã :cow: [bold]B[/bold] :smile:"
+    shown = render([dataclasses.replace(verdict, commune={**verdict.commune, "name": name})], "text", "en")
+    assert name in shown
+    assert "\N{COW FACE}" not in shown and "\N{SMILING FACE WITH OPEN MOUTH AND SMILING EYES}" not in shown
+
+
 def test_printable_and_has_control():
     assert printable("a\x1b[2Jb\nc\td") == "a\\x1b[2Jb\\x0ac\td"
     assert printable("a\nb\r", lines=True) == "a\nb\\x0d"

@@ -108,3 +108,18 @@ def test_not_utf8(tmp_path):
     with pytest.raises(InputError) as err:
         load_path(path)
     assert err.value.problems[0].code == "file_not_utf8"
+
+
+def test_load_document_parses_the_bytes_it_returns():
+    """A pack's hash and its thresholds come from one read of the file: every rule file loads as
+    `load_path` loads it, with exactly the file's bytes beside it."""
+    from ntmcert.core.paths import rules_dir
+    from ntmcert.inputs.yamlio import load_document, load_path
+
+    files = sorted(p for p in rules_dir().rglob("*") if p.suffix in (".yaml", ".yml", ".json"))
+    assert len(files) >= 10
+    for path in files:
+        document, raw = load_document(path)
+        again = load_path(path)
+        assert raw == path.read_bytes()
+        assert (document.data, document.positions, document.file) == (again.data, again.positions, again.file)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from enum import Enum
@@ -23,7 +24,6 @@ from ntmcert.cli.common import (
 )
 from ntmcert.cli.packtools import WORDS as PACK_WORDS
 from ntmcert.cli.packtools import register as register_packtools
-from ntmcert.cli.profile import dossier
 from ntmcert.cli.sheets import register as register_sheet_commands
 from ntmcert.core.errors import InputError, Location, NtmcertError, PackNotFoundError, Problem
 from ntmcert.core.files import atomic_path, check_output_folder
@@ -31,16 +31,12 @@ from ntmcert.core.text import Text, printable, shorten
 from ntmcert.core.text import date as date_text
 from ntmcert.evaluation.engines import fallback_notice, get_engine
 from ntmcert.evaluation.evaluate import evaluate_pack
-from ntmcert.evaluation.verdict import dumps
-from ntmcert.evaluation.whatif import apply_changes, parse_changes
-from ntmcert.evaluation.whatif import document as whatif_document
-from ntmcert.evaluation.whatif import moved as whatif_moved
-from ntmcert.inputs.factset import factset_from_document, load_factset
-from ntmcert.inputs.yamlio import load_path
-from ntmcert.packs.params import load_params
+from ntmcert.inputs.factset import load_factset
 from ntmcert.render import render
-from ntmcert.render.text import terminal_width
-from ntmcert.sheets.cells import fact_from_text
+
+# What only some runs need (a what-if, officer parameters, a dossier profile, the spreadsheet cell
+# reader) is imported inside the command that uses it: a plain `ntmcert evaluate` starts cold, and
+# every module left out is time saved (tests/test_cold_start.py guards the heavy ones).
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Certification checker for Nông thôn mới (NTM): YAML rule packs, a rule engine, "
@@ -90,13 +86,16 @@ def evaluate(
     try:
         library = default_library()
         factset = load_factset(facts, catalogue=library.catalogue)
-        changes = parse_changes(sets, library.catalogue, fact_from_text) if sets else []
-        changed = (factset_from_document(apply_changes(load_path(facts), changes), library.catalogue)
-                   if changes else None)
-        officer = load_params(params, library) if params else None
+        changes, changed = _what_if(facts, sets, library) if sets else ([], None)
+        officer = _load_params(params, library) if params else None
         day = _option_date("--assessed-on", assessed_on, lang.value)
-        sheet = dossier(profile, hypothetical=bool(changes), org=org, parent_org=parent_org, place=place,
-                        assessed_on=day, prepared_by=prepared_by, checked_by=checked_by, approved_by=approved_by)
+        sheet = None
+        if fmt is Format.html or profile is not None:  # only the HTML report prints it; a profile is checked always
+            from ntmcert.cli.profile import dossier
+
+            sheet = dossier(profile, hypothetical=bool(changes), org=org, parent_org=parent_org, place=place,
+                            assessed_on=day, prepared_by=prepared_by, checked_by=checked_by,
+                            approved_by=approved_by)
         chosen = [library.get(p) for p in pack] if pack else default_packs(factset, library)
         if not chosen:
             _fail([Problem("no_applicable_pack", f"no bundled pack fits province {factset.commune.province!r} "
@@ -115,16 +114,47 @@ def evaluate(
     except PackNotFoundError as exc:
         _fail([Problem(exc.code, str(exc), Location("--pack"))], fmt, lang.value)
     if after is None:
-        sys.stdout.write(render(verdicts, fmt.value, lang.value, color=sys.stdout.isatty(), width=terminal_width(),
+        sys.stdout.write(render(verdicts, fmt.value, lang.value, color=sys.stdout.isatty(), width=_width(fmt),
                                 dossier=sheet))
         raise typer.Exit(exit_code(verdicts))
     if fmt in (Format.json, Format.html):  # a what-if is data: JSON (an HTML report shows one state)
+        from ntmcert.evaluation.verdict import dumps
+        from ntmcert.evaluation.whatif import document as whatif_document
+
         sys.stdout.write(dumps(whatif_document(changes, verdicts, after)) if fmt is Format.json
                          else render(after, fmt.value, lang.value, dossier=sheet))
     else:
         sys.stdout.write(render_moves(changes, verdicts, after, fmt.value, lang.value))
-        sys.stdout.write(render(after, fmt.value, lang.value, color=sys.stdout.isatty(), width=terminal_width()))
+        sys.stdout.write(render(after, fmt.value, lang.value, color=sys.stdout.isatty(), width=_width(fmt)))
     raise typer.Exit(exit_code(after))
+
+
+def _width(fmt: Format) -> int | None:
+    """The terminal's width for the text report (only it is laid out to a width; rich is not
+    imported for the other formats)."""
+    if fmt is not Format.text:
+        return None
+    from ntmcert.render.text import terminal_width
+
+    return terminal_width()
+
+
+def _what_if(facts: Path, sets: list[str], library):
+    """The --set changes, and the fact set with them applied (None when there are none)."""
+    from ntmcert.evaluation.whatif import apply_changes, parse_changes
+    from ntmcert.inputs.factset import factset_from_document
+    from ntmcert.inputs.yamlio import load_path
+    from ntmcert.sheets.cells import fact_from_text
+
+    changes = parse_changes(sets, library.catalogue, fact_from_text)
+    changed = factset_from_document(apply_changes(load_path(facts), changes), library.catalogue) if changes else None
+    return changes, changed
+
+
+def _load_params(params: Path, library):
+    from ntmcert.packs.params import load_params
+
+    return load_params(params, library)
 
 
 HYPOTHETICAL = Text("*** GIẢ ĐỊNH – không dùng làm hồ sơ ***", "*** HYPOTHETICAL – not for the dossier ***")
@@ -134,6 +164,7 @@ MOVE_WORDS = {"verdict": Text("kết luận", "verdict"), "criterion": Text("ti�
 
 def render_moves(changes, before, after, fmt: str, lang: str) -> str:
     """The what-if header: the changes made, then every status that moved (before → after)."""
+    from ntmcert.evaluation.whatif import moved as whatif_moved
     from ntmcert.render.common import STATUS, VERDICT
 
     def ref_words(ref: str) -> str:  # "criterion:tv.smart.gov" → "tiêu chí tv.smart.gov"
@@ -197,7 +228,7 @@ def review(
     try:
         library = default_library()
         factset = load_factset(facts, catalogue=library.catalogue)
-        officer = load_params(params, library) if params else None
+        officer = _load_params(params, library) if params else None
         reviewed = library.get(pack)
         against = library.get(reviewed.review_against or reviewed.id)
         verdict = evaluate_pack(factset, against, get_engine(engine.value), officer=officer,
@@ -344,6 +375,10 @@ EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug in ntmcert, not in the input
 
 def main() -> None:
     """Console-script entry point: no traceback reaches the user unless NTMCERT_DEBUG is set."""
+    # The modules, classes and schemas imported so far live as long as the process: frozen, the
+    # cyclic garbage collector never walks them again (at a cold start it spent ~20 ms on them
+    # during the command, and ~50 ms more at exit, when the interpreter collects everything once).
+    gc.freeze()
     try:
         app()
     except NtmcertError as exc:  # e.g. an engine failure: one clear line
@@ -355,3 +390,8 @@ def main() -> None:
         typer.echo(f"ntmcert: internal error: {type(exc).__name__}: {exc} "
                    "(this is a bug in ntmcert; set NTMCERT_DEBUG=1 to see the traceback)", err=True)
         sys.exit(EXIT_INTERNAL)
+    finally:
+        # the command is done (files are written and closed by then): the interpreter's last
+        # collection need not walk what it made either. Nothing relies on a destructor at exit
+        # (Python never promised one for objects alive then).
+        gc.freeze()

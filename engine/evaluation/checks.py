@@ -29,6 +29,10 @@ class Check(NamedTuple):
     threshold: Fraction
 
 
+# decides one comparison, fixed in advance (operator and threshold), for a point value
+PointDecider = Callable[[Fraction], Decision]
+
+
 class Engine(Protocol):
     """What the evaluator needs from a rule engine."""
 
@@ -37,6 +41,10 @@ class Engine(Protocol):
 
     def decide(self, pack: Pack, checks: Sequence[Check]) -> dict[str, Decision]:
         """Map every check's key to 'pass', 'fail' or 'undecidable'."""
+
+    def point_deciders(self, comparisons: Sequence[tuple[str, Fraction]]) -> list[PointDecider] | None:
+        """For a pack's fixed comparisons (operator, threshold), a function each that decides a point
+        value at once, in the evaluator's loop; None when every comparison must go through `decide`."""
 
 
 class ReferenceEngine:
@@ -61,5 +69,37 @@ class ReferenceEngine:
         return out
 
 
+    def point_deciders(self, comparisons: Sequence[tuple[str, Fraction]]) -> list[PointDecider]:
+        # the same integer comparison as `decide`, with the threshold's terms taken out once per pack
+        return [_POINT_DECIDERS[op](t.numerator, t.denominator) for op, t in comparisons]
+
+
+def _point(holds: Callable[[int, int], bool]) -> Callable[[int, int], PointDecider]:
+    def make(tn: int, td: int) -> PointDecider:
+        def decide(lo: Fraction) -> Decision:
+            return "pass" if holds(lo.numerator * td, tn * lo.denominator) else "fail"
+        return decide
+    return make
+
+
+def _ge(tn: int, td: int) -> PointDecider:  # the common operators spelled out: no call per comparison
+    return lambda lo: "pass" if lo.numerator * td >= tn * lo.denominator else "fail"
+
+
+def _gt(tn: int, td: int) -> PointDecider:
+    return lambda lo: "pass" if lo.numerator * td > tn * lo.denominator else "fail"
+
+
+def _le(tn: int, td: int) -> PointDecider:
+    return lambda lo: "pass" if lo.numerator * td <= tn * lo.denominator else "fail"
+
+
+def _lt(tn: int, td: int) -> PointDecider:
+    return lambda lo: "pass" if lo.numerator * td < tn * lo.denominator else "fail"
+
+
 _INT_OPS: dict[str, Callable[[int, int], bool]] = {
     ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq, "!=": operator.ne}
+
+_POINT_DECIDERS: dict[str, Callable[[int, int], PointDecider]] = {
+    ">=": _ge, ">": _gt, "<=": _le, "<": _lt, "==": _point(operator.eq), "!=": _point(operator.ne)}

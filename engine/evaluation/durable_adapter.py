@@ -19,6 +19,7 @@ import json
 import re
 import threading
 from collections.abc import Sequence
+from fractions import Fraction
 from typing import TYPE_CHECKING, NoReturn
 
 from ntmcert.core.errors import EngineError
@@ -100,6 +101,9 @@ class DurableEngine:
             compiled = _Compiled(self._host.get_ruleset(name)._handle, pack)
             self._compiled[pack.sha256] = compiled
         return compiled
+
+    def point_deciders(self, comparisons: Sequence[tuple[str, Fraction]]) -> None:
+        return None  # every comparison is decided by durable-rules
 
     def decide(self, pack: Pack, checks: Sequence[Check]) -> dict[str, Decision]:
         with self._lock:

@@ -9,20 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import cast
 
 from ntmcert.core.text import Text, partial_date_text
 from ntmcert.core.text import date as date_text
 from ntmcert.core.vocab import TIER_NAMES, Tier, tier_rank
-from ntmcert.evaluation.checks import Check, Engine
+from ntmcert.evaluation.checks import Check, Engine, PointDecider
 from ntmcert.evaluation.explain import JSONDict, source_view
+from ntmcert.evaluation.outcome import CriteriaOutcome, PackTable, PlainComparison, PlainRow
 from ntmcert.evaluation.verdict import (
     CommuneGroup,
     ComparisonInputs,
-    CriterionResult,
     CriterionStatus,
     EngineInfo,
     FactLabel,
     IndicatorResult,
+    IndicatorStatus,
     PackInfo,
     PrerequisiteResult,
     PrerequisiteStatus,
@@ -46,10 +49,6 @@ from ntmcert.packs.resolve import (
 )
 from ntmcert.packs.schema import Comparison, ParameterRef, Prerequisite
 
-# what planning gives per indicator: a plain comparison's inputs, or the function that builds the result
-Builder = ComparisonInputs | Callable[[], IndicatorResult]
-# a plain comparison's planning, the same for every commune: (id, comparison, layer, fact, threshold, title)
-PlainComparison = tuple[str, Comparison, str, FactDef, ResolvedThreshold, Text]
 # a prerequisite's status from the lower tier's verdict derived on the same facts
 _DERIVED_STATUS: dict[str, PrerequisiteStatus] = {"certified": "pass", "not_certified": "fail",
                                                   "incomplete": "incomplete"}
@@ -89,34 +88,16 @@ def evaluate_pack(factset: FactSet, pack: Pack, engine: Engine, *,
     region_choice = (own_region(factset.commune) if pack.doc.commune_groups
                      else effective_region(factset.commune, factset.as_of))
     ctx = Context(pack, factset, region_choice, catalogue or bundled_catalogue(), officer or {}, derive)
-    # plan: walk the pack once, creating every comparison (and a check where both sides exist)
-    builders = _plan_all(ctx)
-    decisions = engine.decide(pack, ctx.checks) if ctx.checks else {}
-    for planned in ctx.planned:
-        if planned.status is None:
-            planned.status = decisions[planned.key]
-    comparison = IndicatorResult.comparison
-    built = []
-    for crit, inds in builders:
-        results: list[tuple[PackIndicator, IndicatorResult]] = []
-        for ind, b in inds:
-            if type(b) is ComparisonInputs:  # compare_result, inlined for the common case
-                status = b.status
-                if status is None:  # every planned comparison has its status by now
-                    raise ValueError(f"comparison {b.key} was planned but not decided")
-                results.append((ind, comparison(b.key, b.title, status, b.cmp.fact, b.cmp.op, b.layer,
-                                                (b.missing_ref,) if status == "missing" else (), b)))
-            else:
-                results.append((ind, b()))
-        built.append(_criterion(ctx, crit, results))
-    criteria = tuple(built)
+    table = _pack_table(ctx)
+    criteria = _evaluate_criteria(ctx, table, engine)
     prerequisites = tuple(_prerequisite(ctx, p) for p in pack.prerequisites)
-    failing = any(p.status == "fail" for p in prerequisites) or any(c.status == "fail" for c in criteria)
-    complete = (all(c.status in ("pass", "not_applicable") for c in criteria)
+    crit_statuses = criteria.statuses
+    failing = any(p.status == "fail" for p in prerequisites) or "fail" in crit_statuses
+    complete = (all(s in ("pass", "not_applicable") for s in crit_statuses)
                 and all(p.status == "pass" for p in prerequisites))
     verdict: VerdictValue = "not_certified" if failing else ("certified" if complete else "incomplete")
-    missing = sorted({m for c in criteria for i in c.indicators for m in i.missing_facts}
-                     | {f"recognition:{p.tier}" for p in prerequisites if p.status == "missing"})
+    missing = sorted(criteria.missing_facts | {f"recognition:{p.tier}" for p in prerequisites
+                                                if p.status == "missing"})
     group = None
     if pack.doc.commune_groups:
         value, why = commune_group(factset.commune)
@@ -166,57 +147,115 @@ def _fact_labels(catalogue: Catalogue, refs: Iterable[str]) -> dict[str, FactLab
 
 # ----------------------------------------------------------------------------- planning
 
-def _plan_all(ctx: Context) -> list[tuple[PackCriterion, list[tuple[PackIndicator, Builder]]]]:
-    """Per criterion, (indicator, builder) pairs. A plain commune-level `compare` indicator whose
-    threshold is a number in the pack (the common case) is planned here from a per-pack table, as
-    its kind would plan it, and its builder is its ComparisonInputs; any other indicator is planned
-    by its kind, and its builder is the function that builds its result."""
-    table = _plain_comparisons(ctx)
-    facts, planned_list, checks, pack_id = ctx.factset.facts, ctx.planned, ctx.checks, ctx.pack.id
-    builders: list[tuple[PackCriterion, list[tuple[PackIndicator, Builder]]]] = []
-    for crit, entries in zip(ctx.pack.criteria, table, strict=True):
-        indicators: list[tuple[PackIndicator, Builder]] = []
-        for ind, entry in zip(crit.indicators, entries, strict=True):
-            if entry is None:
-                indicators.append((ind, plan_indicator(ctx, ind)))
-                continue
-            ident, spec, layer, fact, threshold, title = entry
-            value = facts.get(spec.fact)
-            planned = ComparisonInputs(ident, spec, fact, value, threshold, layer, spec.fact, pack_id, title)
-            if value is None:
-                planned.status = "missing"
-            elif threshold.value is None:
-                planned.status = "undecidable"
+def _evaluate_criteria(ctx: Context, table: PackTable, engine: Engine) -> CriteriaOutcome:
+    """Plan every indicator, let the engine decide, aggregate: the statuses, in compact arrays.
+
+    A plain comparison (the table has its planning) is planned here as its kind would plan it, and
+    its result object is built only when read; any other indicator is planned by its kind, and its
+    result built once the engine has decided."""
+    facts, checks = ctx.factset.facts, ctx.checks
+    deciders = _point_deciders(ctx, table, engine)
+    n = len(table.indicators)
+    statuses: list[IndicatorStatus | None] = [None] * n
+    values: list[FactValue | None] = [None] * n
+    built: list[IndicatorResult | None] = [None] * n
+    pending: list[tuple[int, str]] = []  # plain comparisons the engine decides: (index, check key)
+    builders: list[tuple[int, Callable[[], IndicatorResult]]] = []
+    get = facts.get
+    for row in table.rows:
+        if type(row) is int:  # an indicator its kind plans
+            builders.append((row, plan_indicator(ctx, table.indicators[row])))
+            continue
+        i, fact_id, ident, op, threshold = cast(PlainRow, row)
+        value = values[i] = get(fact_id)
+        if value is None:
+            statuses[i] = "missing"
+        elif threshold is None:
+            statuses[i] = "undecidable"
+        else:
+            interval = value.interval
+            lo = interval.lo
+            if deciders is not None and lo is interval.hi and type(lo) is Fraction:
+                statuses[i] = deciders[i](lo)  # type: ignore[misc]  # a plain comparison with a number has one
             else:
-                checks.append(Check(ident, ident, spec.op, value.interval, threshold.value))
-            planned_list.append(planned)
-            indicators.append((ind, planned))
-        builders.append((crit, indicators))
-    return builders
+                checks.append(Check(ident, ident, op, interval, threshold))
+                pending.append((i, ident))
+    decisions = engine.decide(ctx.pack, checks) if checks else {}
+    for i, key in pending:
+        statuses[i] = decisions[key]
+    for planned in ctx.planned:  # the comparisons the kinds planned
+        if planned.status is None:
+            planned.status = decisions[planned.key]
+    for i, build in builders:
+        result = built[i] = build()
+        statuses[i] = result.status
+    decided = cast(list[IndicatorStatus], statuses)  # every entry is set by now
+    return CriteriaOutcome(table, ctx.pack.id, tuple(_criterion_status(crit, decided[start:end])
+                                                     for crit, (start, end) in zip(table.criteria, table.bounds,
+                                                                                   strict=True)),
+                           decided, values, built)
 
 
-def _plain_comparisons(ctx: Context) -> list[list[PlainComparison | None]]:
-    """For each criterion's indicators: (id, spec, layer, fact, threshold, title) of a `compare`
-    indicator whose threshold is a number in the pack, else None. Made once per pack and
-    catalogue, through `_prepared`, so with the very thresholds `plan_comparison` uses."""
-    key = ("plain-comparisons", id(ctx.catalogue))
-    table: list[list[PlainComparison | None]] | None = ctx.pack.memo.get(key)
+def _point_deciders(ctx: Context, table: PackTable, engine: Engine) -> list[PointDecider | None] | None:
+    """The engine's deciders of the pack's plain comparisons with a number (None where there is
+    none), made once per pack and engine; None when the engine decides everything in `decide`."""
+    key = ("point-deciders", id(ctx.catalogue), id(engine))
+    found: tuple[Engine, list[PointDecider | None] | None] | None = ctx.pack.memo.get(key)
+    if found is None or found[0] is not engine:  # the engine kept alive beside them: its id stays its own
+        fixed = [(i, p[1].op, p[4].value) for i, p in enumerate(table.plain)
+                 if p is not None and p[4].value is not None]
+        made = engine.point_deciders([(op, value) for _, op, value in fixed])
+        deciders: list[PointDecider | None] | None = None
+        if made is not None:
+            deciders = [None] * len(table.plain)
+            for (i, _, _), decider in zip(fixed, made, strict=True):
+                deciders[i] = decider
+        found = ctx.pack.memo[key] = (engine, deciders)
+    return found[1]
+
+
+def _criterion_status(crit: PackCriterion, statuses: list[IndicatorStatus]) -> CriterionStatus:
+    spec = crit.spec
+    if spec.not_applicable:
+        return "not_applicable"
+    passes = statuses.count("pass")
+    open_ = statuses.count("missing") + statuses.count("undecidable")
+    need = len(statuses) if spec.require == "all" else spec.require.at_least
+    if passes >= need:
+        return "pass"
+    if passes + open_ < need:
+        return "fail"
+    return "incomplete"
+
+
+def _pack_table(ctx: Context) -> PackTable:
+    """The pack's indicators laid out flat, with the planning of every `compare` indicator whose
+    threshold is a number in the pack. Made once per pack and catalogue, through `_prepared`, so
+    with the very thresholds `plan_comparison` uses."""
+    key = ("pack-table", id(ctx.catalogue))
+    table: PackTable | None = ctx.pack.memo.get(key)
     if table is None:
-        table = []
+        indicators: list[PackIndicator] = []
+        plain: list[PlainComparison | None] = []
+        bounds: list[tuple[int, int]] = []
         for crit in ctx.pack.criteria:
-            row: list[PlainComparison | None] = []
+            start = len(indicators)
             for ind in crit.indicators:
                 spec = ind.spec
+                indicators.append(ind)
                 # a `compare` indicator is a Comparison (ntmcert.kinds.compare)
                 if (kind_of(spec).name == "compare" and isinstance(spec, Comparison)
                         and not isinstance(spec.threshold, ParameterRef)):
                     fact, threshold, title = _prepared(ctx, spec, ind.layer, spec.title)
                     if threshold is None:  # _prepared resolves every threshold that is not a parameter
                         raise ValueError(f"indicator {ind.spec.id}: a literal threshold was not resolved")
-                    row.append((ind.spec.id, spec, ind.layer, fact, threshold, title))
+                    plain.append((ind.spec.id, spec, ind.layer, fact, threshold, title))
                 else:
-                    row.append(None)
-            table.append(row)
+                    plain.append(None)
+            bounds.append((start, len(indicators)))
+        rows = tuple((i, p[1].fact, p[0], p[1].op, p[4].value) if p is not None else i for i, p in enumerate(plain))
+        table = PackTable(ctx.pack.criteria, tuple(indicators), tuple(bounds), tuple(plain),
+                          tuple(ind.spec.id for ind in indicators), rows)
         ctx.pack.memo[key] = table
     return table
 
@@ -285,29 +324,6 @@ def compare_result(ctx: Context, ident: str, p: ComparisonInputs) -> IndicatorRe
 def combine_undecided(statuses: Sequence[str]) -> Undecided:
     """The status of an undecided combination: missing if any part lacks a fact, else undecidable."""
     return "missing" if "missing" in statuses else "undecidable"
-
-
-def _criterion(ctx: Context, crit: PackCriterion,
-               indicators: list[tuple[PackIndicator, IndicatorResult]]) -> CriterionResult:
-    results = tuple(r for _, r in indicators)
-    spec = crit.spec
-    require = "all" if spec.require == "all" else f"at_least:{spec.require.at_least}"
-    if spec.not_applicable:
-        return CriterionResult(spec.id, crit.title, "not_applicable", require, spec.key,
-                               crit.layer, results, Text(spec.not_applicable, spec.not_applicable))
-    statuses = [r.status for r in results]
-    passes = statuses.count("pass")
-    open_ = sum(s in ("missing", "undecidable") for s in statuses)
-    need = len(statuses) if spec.require == "all" else spec.require.at_least
-    status: CriterionStatus
-    if passes >= need:
-        status = "pass"
-    elif passes + open_ < need:
-        status = "fail"
-    else:
-        status = "incomplete"
-    return CriterionResult(spec.id, crit.title, status, require, spec.key, crit.layer,
-                           results)
 
 
 def _prerequisite(ctx: Context, prereq: Prerequisite) -> PrerequisiteResult:

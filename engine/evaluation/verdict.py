@@ -6,7 +6,7 @@ Renderers (text, Markdown, JSON) all read this structure; `to_dict` is the JSON 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, final
@@ -240,6 +240,19 @@ class PrerequisiteResult:
         return out
 
 
+class StatusArrays:
+    """Criteria results that answer status questions without building the result objects (a
+    plain base class: an isinstance check on a runtime Protocol costs more than the evaluation)."""
+
+    __slots__ = ()
+
+    def status_by_criterion(self) -> dict[str, CriterionStatus]:
+        raise NotImplementedError
+
+    def status_by_indicator(self) -> dict[str, IndicatorStatus]:
+        raise NotImplementedError
+
+
 @dataclass(frozen=True)
 class Verdict:
     """The outcome of evaluating one pack against one fact set."""
@@ -252,7 +265,8 @@ class Verdict:
     engine: EngineInfo
     region: RegionInfo
     prerequisites: tuple[PrerequisiteResult, ...]
-    criteria: tuple[CriterionResult, ...]
+    # the evaluator gives an outcome.CriteriaOutcome: statuses in arrays, result objects built on first read
+    criteria: Sequence[CriterionResult]
     missing_facts: tuple[str, ...]
     notes: tuple[Text, ...] = field(default=())
     # labels of the facts it names, so renderers need no catalogue (not part of the JSON)
@@ -271,6 +285,20 @@ class Verdict:
 
     def to_json(self) -> str:
         return dumps(self.to_dict())
+
+    @property
+    def criterion_statuses(self) -> dict[str, CriterionStatus]:
+        """Each criterion's status by id (read from the evaluator's arrays, building no result)."""
+        if isinstance(self.criteria, StatusArrays):
+            return self.criteria.status_by_criterion()
+        return {c.id: c.status for c in self.criteria}
+
+    @property
+    def indicator_statuses(self) -> dict[str, IndicatorStatus]:
+        """Each top-level indicator's status by id (read from the evaluator's arrays, building no result)."""
+        if isinstance(self.criteria, StatusArrays):
+            return self.criteria.status_by_indicator()
+        return {i.id: i.status for c in self.criteria for i in c.indicators}
 
     def indicator(self, indicator_id: str) -> IndicatorResult:
         """Find an indicator result by id (top level of any criterion)."""

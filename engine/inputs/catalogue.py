@@ -10,7 +10,7 @@ from pathlib import Path
 from ntmcert.core.errors import InputError
 from ntmcert.core.paths import rules_dir
 from ntmcert.core.text import Text
-from ntmcert.inputs.yamlio import load_path
+from ntmcert.inputs.yamlio import load_document
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 
@@ -70,7 +70,7 @@ def load_catalogue(path: str | Path) -> Catalogue:
     """Load and validate a catalogue file; duplicate ids are errors."""
     from ntmcert.inputs.validation import validate_document
 
-    doc = load_path(path)
+    doc, _ = load_document(path)
     cat, collector = validate_document(doc, Catalogue, "catalogue")
     seen: set[str] = set()
     for i, fact in enumerate(cat.facts):

@@ -128,6 +128,18 @@ def load_path(path: str | Path) -> Document:
     return load_text(cast(str, text), str(path), json_syntax=path.suffix.lower() == ".json")
 
 
+def load_document(path: str | Path) -> tuple[Document, bytes]:
+    """The document at `path`, as `load_path` reads it, and the very bytes it was parsed from (one
+    read: a pack's hash and its thresholds come from the same bytes, whatever changes the file)."""
+    path = Path(path)
+    try:
+        raw = read_bounded(path, MAX_BYTES)
+        text = raw.decode("utf-8")
+    except (InputError, UnicodeDecodeError):
+        return load_path(path), b""  # load_path raises the located problem
+    return load_text(text, str(path), json_syntax=path.suffix.lower() == ".json"), raw
+
+
 def load_text(text: str, file: str | None = None, *, json_syntax: bool = False) -> Document:
     """Load a document from text; JSON when asked, YAML otherwise."""
     collector = ProblemCollector(file)

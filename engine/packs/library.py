@@ -13,12 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from ntmcert.core.errors import InputError, Location, PackNotFoundError, Problem, ProblemCollector
-from ntmcert.core.files import read_bounded
 from ntmcert.core.paths import rules_dir
 from ntmcert.core.text import Text
 from ntmcert.inputs.catalogue import Catalogue, FactKind, Level, bundled_catalogue
 from ntmcert.inputs.validation import validate_document
-from ntmcert.inputs.yamlio import MAX_BYTES, Document, load_path
+from ntmcert.inputs.yamlio import Document, load_document
 from ntmcert.packs.registry import kind_of
 from ntmcert.packs.schema import (
     Comparison,
@@ -105,7 +104,7 @@ class _Loaded:
 
 
 def _parse(path: Path, expected_id: str | None) -> _Loaded:
-    document = load_path(path)
+    document, raw = load_document(path)  # one read: the parse and the pack's hash are of the same bytes
     doc, collector = validate_document(document, PackDoc, "pack")
     if doc.completeness == "partial" and not doc.completeness_note:
         loc = document.locate(("completeness",))
@@ -124,7 +123,7 @@ def _parse(path: Path, expected_id: str | None) -> _Loaded:
         collector.add("pack_id_mismatch", f"pack id {doc.id!r} does not match its folder {expected_id!r}",
                       line=loc.line, column=loc.column, key_path="id")
     collector.raise_if_any()
-    return _Loaded(doc, document, read_bounded(path, MAX_BYTES), path)
+    return _Loaded(doc, document, raw, path)
 
 
 class PackLibrary:

@@ -18,6 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_core import PydanticCustomError
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+# the models that hold indicators (and the kinds' own) are built once, by install_kinds, when the
+# kinds are known: built at their definition too, the work would be done twice, or started and dropped
+_BUILT_WITH_KINDS = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, defer_build=True)
 ID_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"
 PACK_ID_PATTERN = r"^[a-z0-9][a-z0-9-]*(/[a-z0-9][a-z0-9-]*)+$"
 
@@ -126,7 +129,7 @@ class Comparison(BaseModel):
 class IndicatorBase(BaseModel):
     """What every indicator kind has; each kind (a module of `ntmcert.kinds`) adds `kind` and its fields."""
 
-    model_config = _STRICT
+    model_config = _BUILT_WITH_KINDS
     id: str = Field(pattern=ID_PATTERN)
     title: Text
     override: bool = False  # an extending pack must say so to replace a parent's indicator
@@ -143,7 +146,7 @@ class AtLeast(BaseModel):
 
 
 class Criterion(BaseModel):
-    model_config = _STRICT
+    model_config = _BUILT_WITH_KINDS
     id: str = Field(pattern=ID_PATTERN)
     title: Text | None = None  # may be left out only when overriding a parent's criterion
     group: Text | None = None
@@ -209,7 +212,7 @@ class Prerequisite(BaseModel):
 class PackDoc(BaseModel):
     """A pack file as written."""
 
-    model_config = _STRICT
+    model_config = _BUILT_WITH_KINDS
     format: Literal["ntmcert/pack/v1"]
     id: str = Field(pattern=PACK_ID_PATTERN)
     version: str = Field(pattern=r"^\d+\.\d+\.\d+$")

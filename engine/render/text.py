@@ -59,7 +59,7 @@ def terminal_width() -> int:
 def render(verdicts: list[Verdict], lang: str = "vi", *, color: bool = False, width: int = DEFAULT_WIDTH) -> str:
     buffer = io.StringIO()
     console = _Console(file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False,
-                      markup=False)  # data may contain [brackets]: never read them as markup
+                      markup=False, emoji=False)  # data may contain [brackets] or :codes:: print them as given
     if len(verdicts) > 1:
         _summary(console, verdicts, lang)
     for i, verdict in enumerate(verdicts):

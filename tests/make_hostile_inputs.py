@@ -48,6 +48,10 @@ def factsets() -> None:
          + 'facts:\n  "kiosks\\a": 2\n')
     text("factset/control-c1-note.yaml", "# A C1 control (CSI, U+009B) in a note.\n" + HEAD + COMMUNE + AS_OF
          + 'facts:\n  kiosks: {value: 2, note: "đã kiểm tra \\x9b31m"}\n')
+    text("factset/surrogate-note.yaml", "# A lone surrogate escape in a note: not text, it has no UTF-8 spelling.\n"
+         + HEAD + COMMUNE + AS_OF + 'facts:\n  kiosks: {value: 2, note: "ghi chú \\ud800"}\n')
+    text("factset/surrogate-name.json", '{\n  "format": "ntmcert/factset/v1",\n  "commune": {"name": '
+         '"X\\ud83d", "province": "Trà Vinh", "region": "dbscl"},\n  "as_of": "2024-08-31"\n}\n')
     text("factset/control-del-district.yaml", "# DEL in the district.\n" + HEAD
          + 'commune: {name: Xã Thử, district: "Cầu Kè\\x7f", province: Trà Vinh, region: dbscl}\n' + AS_OF)
     nfd = unicodedata.normalize("NFD", "Ấp Chợ")

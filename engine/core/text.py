@@ -223,10 +223,12 @@ def provenance(value: str, lang: str) -> str:
 
 # --- text from inputs, made safe to show -------------------------------------------------------
 
-# C0 controls but the tab (the newline only where lines are meaningful), DEL, C1 controls, and the Unicode
-# direction overrides and isolates that reorder what a reader sees ("Trojan source")
-_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_CONTROL_KEEP_LINES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# C0 controls but the tab (the newline only where lines are meaningful), DEL, C1 controls, the Unicode
+# direction overrides and isolates that reorder what a reader sees ("Trojan source"), and lone
+# surrogates (a JSON or YAML "\ud800" escape: not text, no UTF-8 spelling, so nothing could write it)
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_CONTROL_KEEP_LINES = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 MAX_ECHO = 200  # characters of an input value quoted in a message
 
 

@@ -38,7 +38,8 @@ from typing import Any, Literal, cast
 from ntmcert.api import default_library
 from ntmcert.core.errors import EngineError, InputError, NtmcertError, Problem
 from ntmcert.evaluation.engines import get_engine
-from ntmcert.evaluation.evaluate import evaluate_pack
+from ntmcert.evaluation.evaluate import evaluate_pack, restore_outcome
+from ntmcert.evaluation.outcome import CriteriaOutcome
 from ntmcert.inputs.catalogue import Catalogue
 from ntmcert.inputs.factset import FactSet, FactSetInput, load_factset
 from ntmcert.packs.library import Pack, PackLibrary
@@ -364,6 +365,8 @@ def _shared_objects(library: PackLibrary, packs: list[Pack], derive: bool) -> di
     shared: dict[SharedKey, Any] = {}
     visited: set[int] = set()
     for owner, root in owners:
+        if isinstance(root, Pack):  # the pack itself, which a verdict's compact outcome names
+            shared[(f"pack {owner}", 0)] = root
         found: list[Any] = []
         _walk(root, found, visited)
         shared.update(((owner, n), obj) for n, obj in enumerate(found))
@@ -401,9 +404,17 @@ def _dump(results: list[Any], ids: dict[int, SharedKey]) -> bytes:
     pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
     table: dict[type, Any] = dict.fromkeys(_SHARED_TYPES.get(id(ids), ()), shared_or_value)
     table[Fraction] = _fraction_reduce
+    table[CriteriaOutcome] = _outcome_reduce
     pickler.dispatch_table = table
     pickler.dump(results)
     return buffer.getvalue()
+
+
+def _outcome_reduce(outcome: CriteriaOutcome) -> tuple[Any, tuple[Any, ...]]:
+    # a verdict's criteria travel as their arrays, and are laid out again on the parent's own pack
+    # table (the pack and catalogue go as references): no result object is made to be sent
+    return restore_outcome, (outcome.table.pack, outcome.table.catalogue, outcome.statuses,
+                             outcome.indicator_statuses, outcome.values, outcome.built)
 
 
 def _fraction_reduce(value: Fraction) -> tuple[type[Fraction], tuple[int, int]]:

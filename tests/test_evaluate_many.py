@@ -71,6 +71,24 @@ def test_several_packs_give_a_tuple_per_fact_set_in_input_order():
     assert [tuple(v.to_json() for v in vs) for vs in pooled] == expected
 
 
+def test_verdicts_travel_as_arrays_and_are_laid_out_on_the_parents_pack():
+    """From a worker, a verdict's criteria come back as the evaluator's arrays (nothing built), on
+    the parent's own pack table, and give the same statuses and JSON as one by one."""
+    from ntmcert import default_library
+    from ntmcert.evaluation.outcome import CriteriaOutcome
+
+    factsets = [THANH_PHU, *sorted(SEEDS.glob("example-*.yaml"))] * 2
+    pooled = list(evaluate_many(factsets, "tra-vinh/smart-commune", jobs=2, chunk_size=2,
+                                derive_prerequisites=True))
+    pack = default_library().get("tra-vinh/smart-commune")
+    for verdict, facts in zip(pooled, factsets, strict=True):
+        assert isinstance(verdict.criteria, CriteriaOutcome) and not verdict.criteria.is_built
+        assert verdict.criteria.table.pack is pack  # this process's pack, not a copy
+        alone = evaluate(facts, "tra-vinh/smart-commune", derive_prerequisites=True)
+        assert verdict.indicator_statuses == alone.indicator_statuses
+        assert verdict.to_json() == alone.to_json()
+
+
 def test_a_bad_fact_set_is_reported_in_its_place():
     bad = base_factset(as_of="31/12/2024")
     inputs = [THANH_PHU, bad, THANH_PHU]

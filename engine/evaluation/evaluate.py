@@ -44,6 +44,7 @@ from ntmcert.packs.resolve import (
     ResolvedThreshold,
     commune_group,
     effective_region,
+    literal_threshold,
     own_region,
     resolve_threshold,
 )
@@ -88,7 +89,7 @@ def evaluate_pack(factset: FactSet, pack: Pack, engine: Engine, *,
     region_choice = (own_region(factset.commune) if pack.doc.commune_groups
                      else effective_region(factset.commune, factset.as_of))
     ctx = Context(pack, factset, region_choice, catalogue or bundled_catalogue(), officer or {}, derive)
-    table = _pack_table(ctx)
+    table = pack_table(pack, ctx.catalogue)
     criteria = _evaluate_criteria(ctx, table, engine)
     prerequisites = tuple(_prerequisite(ctx, p) for p in pack.prerequisites)
     crit_statuses = criteria.statuses
@@ -228,17 +229,17 @@ def _criterion_status(crit: PackCriterion, statuses: list[IndicatorStatus]) -> C
     return "incomplete"
 
 
-def _pack_table(ctx: Context) -> PackTable:
+def pack_table(pack: Pack, catalogue: Catalogue) -> PackTable:
     """The pack's indicators laid out flat, with the planning of every `compare` indicator whose
     threshold is a number in the pack. Made once per pack and catalogue, through `_prepared`, so
     with the very thresholds `plan_comparison` uses."""
-    key = ("pack-table", id(ctx.catalogue))
-    table: PackTable | None = ctx.pack.memo.get(key)
+    key = ("pack-table", id(catalogue))
+    table: PackTable | None = pack.memo.get(key)
     if table is None:
         indicators: list[PackIndicator] = []
         plain: list[PlainComparison | None] = []
         bounds: list[tuple[int, int]] = []
-        for crit in ctx.pack.criteria:
+        for crit in pack.criteria:
             start = len(indicators)
             for ind in crit.indicators:
                 spec = ind.spec
@@ -246,7 +247,7 @@ def _pack_table(ctx: Context) -> PackTable:
                 # a `compare` indicator is a Comparison (ntmcert.kinds.compare)
                 if (kind_of(spec).name == "compare" and isinstance(spec, Comparison)
                         and not isinstance(spec.threshold, ParameterRef)):
-                    fact, threshold, title = _prepared(ctx, spec, ind.layer, spec.title)
+                    fact, threshold, title = _prepared(pack, catalogue, spec, ind.layer, spec.title)
                     if threshold is None:  # _prepared resolves every threshold that is not a parameter
                         raise ValueError(f"indicator {ind.spec.id}: a literal threshold was not resolved")
                     plain.append((ind.spec.id, spec, ind.layer, fact, threshold, title))
@@ -254,25 +255,32 @@ def _pack_table(ctx: Context) -> PackTable:
                     plain.append(None)
             bounds.append((start, len(indicators)))
         rows = tuple((i, p[1].fact, p[0], p[1].op, p[4].value) if p is not None else i for i, p in enumerate(plain))
-        table = PackTable(ctx.pack.criteria, tuple(indicators), tuple(bounds), tuple(plain),
+        table = PackTable(pack, catalogue, pack.criteria, tuple(indicators), tuple(bounds), tuple(plain),
                           tuple(ind.spec.id for ind in indicators), rows)
-        ctx.pack.memo[key] = table
+        pack.memo[key] = table
     return table
 
 
-def _prepared(ctx: Context, cmp: Comparison, layer: str,
+def restore_outcome(pack: Pack, catalogue: Catalogue, statuses: tuple[CriterionStatus, ...],
+                    indicator_statuses: list[IndicatorStatus], values: list[FactValue | None],
+                    built: list[IndicatorResult | None]) -> CriteriaOutcome:
+    """A CriteriaOutcome sent from another process as its arrays (parallel.py), on this process's
+    own pack table."""
+    return CriteriaOutcome(pack_table(pack, catalogue), pack.id, statuses, indicator_statuses, values, built)
+
+
+def _prepared(pack: Pack, catalogue: Catalogue, cmp: Comparison, layer: str,
               title: Text | None) -> tuple[FactDef, ResolvedThreshold | None, Text]:
     """The fact's catalogue entry, the title's Text and, for a literal threshold, its resolved
     value: the same for every commune, so made once per pack and catalogue."""
-    memo: dict[int, tuple[FactDef, ResolvedThreshold | None, Text]] = ctx.pack.memo.setdefault(
-        ("comparisons", id(ctx.catalogue)), {})
+    memo: dict[int, tuple[FactDef, ResolvedThreshold | None, Text]] = pack.memo.setdefault(
+        ("comparisons", id(catalogue)), {})
     found = memo.get(id(cmp))
     if found is None:
-        literal = None if isinstance(cmp.threshold, ParameterRef) else resolve_threshold(
-            cmp, ctx.pack, layer, ctx.factset.as_of, ctx.region.region)
-        fact = ctx.catalogue.get(cmp.fact)
+        literal = None if isinstance(cmp.threshold, ParameterRef) else literal_threshold(cmp, layer)
+        fact = catalogue.get(cmp.fact)
         if fact is None:  # packs are checked against the catalogue when they load
-            raise ValueError(f"pack {ctx.pack.id}: fact {cmp.fact!r} is not in the catalogue")
+            raise ValueError(f"pack {pack.id}: fact {cmp.fact!r} is not in the catalogue")
         label = title or fact.label
         found = memo[id(cmp)] = (fact, literal, label)
     return found
@@ -280,7 +288,7 @@ def _prepared(ctx: Context, cmp: Comparison, layer: str,
 
 def plan_comparison(ctx: Context, key: str, rule: str, cmp: Comparison, layer: str,
                      facts: dict[str, FactValue], missing_ref: str, title: Text | None = None) -> ComparisonInputs:
-    fact, threshold, title_text = _prepared(ctx, cmp, layer, title)
+    fact, threshold, title_text = _prepared(ctx.pack, ctx.catalogue, cmp, layer, title)
     value = facts.get(cmp.fact)
     if threshold is None:  # a parameter: depends on the date, the region and the officer's values
         threshold = resolve_threshold(cmp, ctx.pack, layer, ctx.factset.as_of, ctx.region.region, ctx.officer)

@@ -27,9 +27,9 @@ from ntmcert.evaluation.verdict import (
 )
 
 if TYPE_CHECKING:
-    from ntmcert.inputs.catalogue import FactDef
+    from ntmcert.inputs.catalogue import Catalogue, FactDef
     from ntmcert.inputs.factset import FactValue
-    from ntmcert.packs.library import PackCriterion, PackIndicator
+    from ntmcert.packs.library import Pack, PackCriterion, PackIndicator
     from ntmcert.packs.resolve import ResolvedThreshold
     from ntmcert.packs.schema import Comparison
 
@@ -46,6 +46,8 @@ class PackTable:
     is a number in the pack (the common case, planned by the evaluator from this table), else None
     (its kind plans it). `bounds[c]` is criterion c's slice of the flat order."""
 
+    pack: Pack
+    catalogue: Catalogue
     criteria: tuple[PackCriterion, ...]
     indicators: tuple[PackIndicator, ...]
     bounds: tuple[tuple[int, int], ...]

@@ -141,6 +141,13 @@ class ResolvedThreshold:
 def resolve_threshold(cmp: Comparison, pack: Pack, layer: str, as_of: dt.date, region: Region,
                       officer: dict[str, list[OfficerValue]] | None = None) -> ResolvedThreshold:
     """The threshold of `cmp` in force at `as_of` for `region`."""
+    if isinstance(cmp.threshold, ParameterRef):
+        return _resolve_parameter(cmp.threshold, pack, as_of, region, officer or {})
+    return literal_threshold(cmp, layer)
+
+
+def literal_threshold(cmp: Comparison, layer: str) -> ResolvedThreshold:
+    """The threshold written in the pack itself (not a parameter): the same at every date and region."""
     t = cmp.threshold
     if t == "unknown":
         return ResolvedThreshold(None, False, layer=layer,
@@ -152,7 +159,7 @@ def resolve_threshold(cmp: Comparison, pack: Pack, layer: str, as_of: dt.date, r
     if isinstance(t, Percent):
         return ResolvedThreshold(to_fraction(t.percent) / 100, True, layer=layer)
     if isinstance(t, ParameterRef):
-        return _resolve_parameter(t, pack, as_of, region, officer or {})
+        raise ValueError("a parameter's threshold depends on the date and region: use resolve_threshold")
     return ResolvedThreshold(to_fraction(t), False, layer=layer)
 
 

@@ -9,7 +9,9 @@ references to its pack's and the catalogue's pydantic objects (thresholds' compa
 labels), and unpickling pydantic models costs ~10 µs each, several hundred per commune, which
 measured as 4× the evaluation itself. Those objects are the same in every process, so they travel
 as references (pickle's persistent ids: the object's place in a deterministic walk of the pack or
-catalogue) and come back as the parent's own objects. Anything else pickles as usual.
+catalogue) and come back as the parent's own objects. A verdict's criteria travel as the
+evaluator's arrays (statuses, values read, the results a kind built), laid out again on the parent's
+own pack table, so no result object is made only to be sent. Anything else pickles as usual.
 
 `EvaluationPool` is the pool itself, for callers whose per-item work is more than evaluating a fact
 set (`ntmcert batch` reads a sheet row, evaluates it and renders the output row in the worker): its

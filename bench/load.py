@@ -61,7 +61,7 @@ class Server:
         if url:
             env["NTMCERT_DATABASE_URL"] = url
         self.proc = subprocess.Popen([str(NTMCERT), "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                                      "--workers", str(workers), "--data-dir", str(data_dir)],
+                                      "--workers", str(workers), "--data-dir", str(data_dir), "--lang", "en"],
                                      env=env, stderr=subprocess.PIPE, text=True)
         self.token: str | None = None
         self.reader = threading.Thread(target=self._read, daemon=True)

@@ -101,3 +101,32 @@ def test_the_durable_engine_has_no_point_deciders():
     engine = get_engine("durable")
     if engine.name == "durable-rules":
         assert engine.point_deciders([(">=", 1)]) is None
+
+
+def test_an_engine_with_decide_only_still_evaluates():
+    """An engine without point deciders (the protocol before them) decides every comparison in
+    `decide`, and the verdict is the reference engine's."""
+    from ntmcert.evaluation.checks import ReferenceEngine
+
+    class DecideOnly:
+        name, version = "decide-only", "1"
+
+        def __init__(self):
+            self.calls = 0
+            self._inner = ReferenceEngine()
+
+        def decide(self, pack, checks):
+            self.calls += len(checks)
+            return self._inner.decide(pack, checks)
+
+    from ntmcert import default_library
+    from ntmcert.evaluation.evaluate import evaluate_pack
+
+    library = default_library()
+    engine = DecideOnly()
+    fs = load_factset(SEED, catalogue=library.catalogue)
+    pack = library.get("tra-vinh/smart-commune")
+    mine = evaluate_pack(fs, pack, engine, catalogue=library.catalogue)
+    reference = evaluate(fs, pack, engine="reference")
+    assert engine.calls > 0
+    assert mine.to_dict() | {"engine": None} == reference.to_dict() | {"engine": None}

@@ -205,7 +205,9 @@ def _point_deciders(ctx: Context, table: PackTable, engine: Engine) -> list[Poin
     if found is None or found[0] is not engine:  # the engine kept alive beside them: its id stays its own
         fixed = [(i, p[1].op, p[4].value) for i, p in enumerate(table.plain)
                  if p is not None and p[4].value is not None]
-        made = engine.point_deciders([(op, value) for _, op, value in fixed])
+        # an engine written to the older protocol (decide only) decides everything in `decide`
+        offer = getattr(engine, "point_deciders", None)
+        made = offer([(op, value) for _, op, value in fixed]) if offer is not None else None
         deciders: list[PointDecider | None] | None = None
         if made is not None:
             deciders = [None] * len(table.plain)

@@ -5,9 +5,10 @@ On one synthetic 100-indicator pack and the same generated communes, each engine
 its own process: the bare plain-Python comparison loop (the floor), durable-rules, the reference
 evaluator and, when `zen-engine` is installed (`pip install -e '.[bench]'`), a zen decision table
 (hit policy `collect`, one row per indicator). Every engine's per-indicator statuses are checked
-against ntmcert's; disagreements are counted and shown. Also measured: one evaluation's latency
-through the Python API, `evaluate_many` on 1 and 2 processes, the CLI's cold start and
-`ntmcert batch` rows per second. A script that measures and prints; not a test.
+against ntmcert's; disagreements are counted and shown. An ntmcert row times the verdict with every
+status decided (its result objects built on read); a "results built" row also builds them. Also
+measured: one evaluation's latency through the Python API, `evaluate_many` on 1 and 2 processes,
+the CLI's cold start and `ntmcert batch` rows per second. A script that measures and prints; not a test.
 """
 
 from __future__ import annotations

@@ -191,9 +191,8 @@ def _evaluate_criteria(ctx: Context, table: PackTable, engine: Engine) -> Criter
         result = built[i] = build()
         statuses[i] = result.status
     decided = cast(list[IndicatorStatus], statuses)  # every entry is set by now
-    return CriteriaOutcome(table, ctx.pack.id, tuple(_criterion_status(crit, decided[start:end])
-                                                     for crit, (start, end) in zip(table.criteria, table.bounds,
-                                                                                   strict=True)),
+    criteria = zip(table.pack.criteria, table.bounds, strict=True)
+    return CriteriaOutcome(table, tuple(_criterion_status(crit, decided[start:end]) for crit, (start, end) in criteria),
                            decided, values, built)
 
 
@@ -257,7 +256,7 @@ def pack_table(pack: Pack, catalogue: Catalogue) -> PackTable:
                     plain.append(None)
             bounds.append((start, len(indicators)))
         rows = tuple((i, p[1].fact, p[0], p[1].op, p[4].value) if p is not None else i for i, p in enumerate(plain))
-        table = PackTable(pack, catalogue, pack.criteria, tuple(indicators), tuple(bounds), tuple(plain),
+        table = PackTable(pack, catalogue, tuple(indicators), tuple(bounds), tuple(plain),
                           tuple(ind.spec.id for ind in indicators), rows)
         pack.memo[key] = table
     return table
@@ -268,7 +267,7 @@ def restore_outcome(pack: Pack, catalogue: Catalogue, statuses: tuple[CriterionS
                     built: list[IndicatorResult | None]) -> CriteriaOutcome:
     """A CriteriaOutcome sent from another process as its arrays (parallel.py), on this process's
     own pack table."""
-    return CriteriaOutcome(pack_table(pack, catalogue), pack.id, statuses, indicator_statuses, values, built)
+    return CriteriaOutcome(pack_table(pack, catalogue), statuses, indicator_statuses, values, built)
 
 
 def _prepared(pack: Pack, catalogue: Catalogue, cmp: Comparison, layer: str,

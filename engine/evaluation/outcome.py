@@ -29,7 +29,7 @@ from ntmcert.evaluation.verdict import (
 if TYPE_CHECKING:
     from ntmcert.inputs.catalogue import Catalogue, FactDef
     from ntmcert.inputs.factset import FactValue
-    from ntmcert.packs.library import Pack, PackCriterion, PackIndicator
+    from ntmcert.packs.library import Pack, PackIndicator
     from ntmcert.packs.resolve import ResolvedThreshold
     from ntmcert.packs.schema import Comparison
 
@@ -48,7 +48,6 @@ class PackTable:
 
     pack: Pack
     catalogue: Catalogue
-    criteria: tuple[PackCriterion, ...]
     indicators: tuple[PackIndicator, ...]
     bounds: tuple[tuple[int, int], ...]
     plain: tuple[PlainComparison | None, ...]
@@ -64,13 +63,12 @@ class CriteriaOutcome(Sequence[CriterionResult], StatusArrays):
     `values[i]` is the fact value a plain comparison read, `built[i]` the result a kind built (None
     for plain comparisons, whose results are made from the table, the value and the status)."""
 
-    __slots__ = ("_results", "built", "indicator_statuses", "pack_id", "statuses", "table", "values")
+    __slots__ = ("_results", "built", "indicator_statuses", "statuses", "table", "values")
 
-    def __init__(self, table: PackTable, pack_id: str, statuses: tuple[CriterionStatus, ...],
+    def __init__(self, table: PackTable, statuses: tuple[CriterionStatus, ...],
                  indicator_statuses: list[IndicatorStatus], values: list[FactValue | None],
                  built: list[IndicatorResult | None]) -> None:
         self.table = table
-        self.pack_id = pack_id
         self.statuses = statuses
         self.indicator_statuses = indicator_statuses
         self.values = values
@@ -98,7 +96,7 @@ class CriteriaOutcome(Sequence[CriterionResult], StatusArrays):
 
     def status_by_criterion(self) -> dict[str, CriterionStatus]:
         """Each criterion's status by id, read from the arrays."""
-        return dict(zip((c.spec.id for c in self.table.criteria), self.statuses, strict=True))
+        return dict(zip((c.spec.id for c in self.table.pack.criteria), self.statuses, strict=True))
 
     def status_by_indicator(self) -> dict[str, IndicatorStatus]:
         """Each top-level indicator's status by id, read from the arrays."""
@@ -107,11 +105,11 @@ class CriteriaOutcome(Sequence[CriterionResult], StatusArrays):
     def results(self) -> tuple[CriterionResult, ...]:
         """The typed results, built once."""
         if self._results is None:
-            self._results = tuple(self._criterion(c) for c in range(len(self.table.criteria)))
+            self._results = tuple(self._criterion(c) for c in range(len(self.table.pack.criteria)))
         return self._results
 
     def _criterion(self, c: int) -> CriterionResult:
-        crit, (start, end) = self.table.criteria[c], self.table.bounds[c]
+        crit, (start, end) = self.table.pack.criteria[c], self.table.bounds[c]
         spec = crit.spec
         indicators = tuple(self._indicator(i) for i in range(start, end))
         require = "all" if spec.require == "all" else f"at_least:{spec.require.at_least}"
@@ -128,7 +126,7 @@ class CriteriaOutcome(Sequence[CriterionResult], StatusArrays):
             raise ValueError(f"indicator {self.table.ids[i]} was neither planned from the table nor built")
         ident, spec, layer, fact, threshold, title = plain
         status = self.indicator_statuses[i]
-        inputs = ComparisonInputs(ident, spec, fact, self.values[i], threshold, layer, spec.fact, self.pack_id,
+        inputs = ComparisonInputs(ident, spec, fact, self.values[i], threshold, layer, spec.fact, self.table.pack.id,
                                   title, status)
         return IndicatorResult.comparison(ident, title, status, spec.fact, spec.op, layer,
                                           (spec.fact,) if status == "missing" else (), inputs)
